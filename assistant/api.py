@@ -1,0 +1,242 @@
+"""Assistant: the one entry point. Everything a user needs is reachable from it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .answer import AnswerSettings, ExtractiveAnswerer, refusal
+from .chat import ChatSession
+from .chunking import CHUNKING_VERSION
+from .config import Settings
+from .embeddings import Embedder, load_embedder
+from .errors import IndexMissingError, InvalidQuestionError
+from .evaluate import Record, default_question_files, load_questions, run_questions, summarize
+from .indexing import IndexOptions, index_paths, remove_source
+from .loaders import content_hash, find_files, load_text, SkipFile
+from .prompts import load_extractive
+from .retrieval import FusionWeights, Retriever
+from .store import ChromaStore
+from .text import detect_language, has_words, strip_invisible
+from .types import Answer, Hit, IndexReport
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An indexed document, as listed to users."""
+
+    source: str
+    title: str
+    chunks: int
+    content_hash: str
+
+
+class Assistant:
+    """Index documents, retrieve passages and answer questions with citations.
+
+    Args:
+        settings: Everything configurable; ``Settings.from_env()`` when omitted.
+        embedder: An already-loaded embedder to share (tests, several assistants in one process).
+
+    Nothing heavy happens at construction: the model loads and the index opens on first use.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_env()
+        self._embedder = embedder
+        self._store: ChromaStore | None = None
+        self._retriever: Retriever | None = None
+        self._answerer: ExtractiveAnswerer | None = None
+        self._lock = threading.RLock()
+        self._checked = False
+
+    # -- components, created on first use --------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
+                                               progress=self.settings.progress)
+            return self._embedder
+
+    @property
+    def store(self) -> ChromaStore:
+        """The index store (opened on first use)."""
+        with self._lock:
+            if self._store is None:
+                self._store = ChromaStore(self.settings.index_dir, self.embedder, self.settings.chroma_url,
+                                          self.settings.collection)
+            return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        """Dense + lexical retrieval over the store."""
+        with self._lock:
+            if self._retriever is None:
+                weights = FusionWeights(lexical=self.settings.lexical_weight)
+                self._retriever = Retriever(self.store, self.embedder, weights)
+            return self._retriever
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        """The extractive answerer."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = ExtractiveAnswerer(
+                    self.embedder.embed_passages, load_extractive(),
+                    AnswerSettings(min_support_ar=self.settings.min_support_ar,
+                                   min_support_en=self.settings.min_support_en),
+                )
+            return self._answerer
+
+    # -- indexing --------------------------------------------------------------------------------
+
+    def index(self, paths: list[str | Path] | None = None, *, prune: bool = False, rebuild: bool = False,
+              progress: bool | None = None) -> IndexReport:
+        """Add or update documents (files or folders; the corpus folder when omitted).
+
+        Unchanged files are skipped, changed ones replaced, unreadable ones named in
+        ``report.skipped`` with the reason. ``prune`` drops documents whose files are gone;
+        ``rebuild`` starts the index afresh (after a model change).
+        """
+        options = IndexOptions(
+            corpus_dir=self.settings.corpus_dir, chunk_max_chars=self.settings.chunk_max_chars,
+            max_file_bytes=int(self.settings.max_file_mb * 1_000_000), prune=prune, rebuild=rebuild,
+            progress=self.settings.progress if progress is None else progress,
+        )
+        targets = [Path(p) for p in (paths if paths else [self.settings.corpus_dir])]
+        report = index_paths(targets, self.store, self.embedder, options)
+        self._checked = True
+        return report
+
+    def ensure_index(self) -> IndexReport | None:
+        """Build the index from the corpus folder when it is missing or out of date with it.
+
+        Returns:
+            The report of the run, or ``None`` when the index was already current.
+
+        Raises:
+            IndexMismatchError: The index was built with another model or chunking.
+        """
+        manifest = self.store.read_manifest()
+        if manifest is not None:
+            manifest.check_compatible(self.embedder.name, self.embedder.dim, self.settings.chunk_max_chars,
+                                      CHUNKING_VERSION, self.store.where)
+        if self._corpus_is_current(manifest):
+            self._checked = True
+            return None
+        return self.index([self.settings.corpus_dir])
+
+    def _corpus_is_current(self, manifest: object) -> bool:
+        if manifest is None:
+            return not self.settings.corpus_dir.exists()
+        candidates, _ = find_files([self.settings.corpus_dir], self.settings.corpus_dir) \
+            if self.settings.corpus_dir.exists() else ([], [])
+        documents = manifest.documents  # type: ignore[attr-defined]
+        for candidate in candidates:
+            entry = documents.get(candidate.source)
+            if entry is None:
+                try:
+                    load_text(candidate.path, int(self.settings.max_file_mb * 1_000_000))
+                except (SkipFile, OSError):
+                    continue  # a file that cannot be indexed does not make the index stale
+                return False
+            try:
+                _, text = load_text(candidate.path, int(self.settings.max_file_mb * 1_000_000))
+            except (SkipFile, OSError):
+                continue
+            if content_hash(text) != entry.content_hash:
+                return False
+        return True
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents."""
+        manifest = self.store.read_manifest()
+        if manifest is None:
+            return []
+        return [DocumentInfo(source, e.title, e.chunks, e.content_hash) for source, e in sorted(manifest.documents.items())]
+
+    def remove(self, source: str) -> bool:
+        """Remove a document from the index by its source name; ``False`` if it was not indexed."""
+        return remove_source(source, self.store)
+
+    # -- asking ----------------------------------------------------------------------------------
+
+    def _ready(self) -> None:
+        if not self._checked:
+            with self._lock:
+                if not self._checked:
+                    if self.store.read_manifest() is None and not self.settings.corpus_dir.exists():
+                        raise IndexMissingError(
+                            f"No index at {self.store.where} and no corpus folder at {self.settings.corpus_dir}. "
+                            "Run `assistant index PATH...` with your documents."
+                        )
+                    self.ensure_index()
+
+    def check_question(self, question: str) -> str:
+        """The question, cleaned; or an error saying what is wrong with it.
+
+        Raises:
+            InvalidQuestionError: Empty, too long, or without any letter or digit.
+        """
+        if not isinstance(question, str):
+            raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
+        cleaned = " ".join(strip_invisible(question).split())
+        if not cleaned:
+            raise InvalidQuestionError("The question is empty; type a question in Arabic or English.")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise InvalidQuestionError(
+                f"The question is {len(cleaned):,} characters long; the limit is {limit:,} "
+                "(ASSISTANT_MAX_QUESTION_CHARS). Shorten it to the question itself."
+            )
+        if not has_words(cleaned):
+            raise InvalidQuestionError("The question has no letters or digits; ask it in words.")
+        return cleaned
+
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Hit]:
+        """Ranked passages for a question, best first, with fused scores."""
+        question = self.check_question(question)
+        self._ready()
+        return self.retriever.retrieve(question, top_k or self.settings.top_k)
+
+    def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None) -> Answer:
+        """Answer a question from the indexed documents, citing the passages with ``[n]``.
+
+        Args:
+            question: The question, in Arabic or English. The reply is in its language.
+            top_k: How many passages to retrieve.
+            search_query: What to search for when it differs from the question (a follow-up
+                resolved against its conversation).
+        """
+        question = self.check_question(question)
+        query = self.check_question(search_query) if search_query else question
+        self._ready()
+        language = detect_language(question)
+        vector = self.embedder.embed_queries([query])[0]
+        hits = self.retriever.retrieve_with_vector(query, vector, top_k or self.settings.top_k)
+        if not hits:
+            return refusal(language, load_extractive(), question)
+        return self.answerer.answer(query, language, vector, hits, display_question=question)
+
+    def chat(self) -> ChatSession:
+        """A new conversation whose follow-ups are resolved from its own history."""
+        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone))
+
+    def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None
+                 ) -> tuple[dict[str, Any], list[Record]]:
+        """Score the assistant on a question set (the shipped one by default).
+
+        Returns:
+            The summary metrics and the per-question records.
+        """
+        files = [Path(p) for p in question_files] if question_files else default_question_files()
+        questions = [q for path in files for q in load_questions(path)]
+        self._ready()
+        records = run_questions(questions, self.ask, self.chat,
+                                progress=self.settings.progress if progress is None else progress)
+        return summarize(records), records

@@ -1,0 +1,74 @@
+"""ChatSession: a conversation with history; follow-ups are resolved against earlier turns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .text import normalize_arabic, tokenize
+from .types import Answer
+
+_EN_REFERRING = re.compile(
+    r"\b(?:he|she|it|they|him|her|his|its|their|them|this|that|these|those|there|then|same|"
+    r"what about|how about|and)\b"
+)
+_AR_REFERRING = re.compile(
+    r"^\s*(?:و|ف)(?:ماذا|كم|من|متى|اين|هل|ما|لماذا|كيف)\b|\b(?:هو|هي|هم|ذلك|تلك|هذا|هذه|هؤلاء|عنه|عنها|عنهم|منه|منها|فيه|فيها|لها|له|بحسبها|بحسبه|"
+    r"حسبها|حسبه|قاله|قالته|نفسه|نفسها)\b"
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation."""
+
+    question: str
+    standalone: str
+    answer: Answer
+
+
+def needs_context(question: str) -> bool:
+    """True when a question leans on earlier turns (a pronoun, "and ...", or too few words)."""
+    folded = normalize_arabic(question)
+    if len(tokenize(question)) <= 1:
+        return True
+    return bool(_EN_REFERRING.search(folded) or _AR_REFERRING.search(folded))
+
+
+def condense(question: str, history: list[Turn]) -> str:
+    """A standalone search query for a follow-up: the previous question's words, then this one.
+
+    Without an LLM the follow-up is not rewritten; prefixing the previous standalone question
+    carries its entities (the SDF commander) into retrieval while the reply keeps this
+    question's language.
+    """
+    if not history or not needs_context(question):
+        return question
+    return f"{history[-1].standalone} {question}"
+
+
+@dataclass
+class ChatSession:
+    """A conversation. Each session has its own history; sessions never share it.
+
+    Args:
+        answer_fn: ``(question, search_query) -> Answer``; normally :meth:`Assistant.ask`.
+        max_turns: History kept for follow-ups.
+    """
+
+    answer_fn: Callable[[str, str], Answer]
+    max_turns: int = 20
+    history: list[Turn] = field(default_factory=list)
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question, resolving it against the conversation so far."""
+        standalone = condense(question, self.history)
+        answer = self.answer_fn(question, standalone)
+        self.history.append(Turn(question, standalone, answer))
+        del self.history[:-self.max_turns]
+        return answer
+
+    def reset(self) -> None:
+        """Forget the conversation."""
+        self.history.clear()

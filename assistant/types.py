@@ -1,0 +1,131 @@
+"""Small typed values that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded source file.
+
+    Attributes:
+        source: Where it came from (a path, relative to the corpus folder when inside it).
+        title: The first non-empty line, or the file name.
+        text: The decoded text. Every chunk and citation offset points into it.
+        content_hash: SHA-256 of ``text``; equal files index once.
+    """
+
+    source: str
+    title: str
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, with exact offsets: ``document.text[start:end] == text``."""
+
+    chunk_id: str
+    source: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better)."""
+
+    chunk_id: str
+    text: str
+    source: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    paragraph: int = 0
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer.
+
+    ``start``/``end`` locate the passage in its source text; ``quote_start``/``quote_end``
+    locate the sentence that supports the answer, also in source-text offsets.
+    """
+
+    number: int
+    chunk_id: str
+    text: str
+    source: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    paragraph: int = 0
+    quote: str = ""
+    quote_start: int = 0
+    quote_end: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape used by ``assistant ask --json`` and the web API."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply: its text with ``[n]`` markers, and the citations they refer to."""
+
+    text: str
+    grounded: bool
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    question: str = ""
+    mode: str = "extractive"
+    notes: list[str] = field(default_factory=list)
+    support: float = 0.0
+    retrieved: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape used by ``assistant ask --json`` and the web API."""
+        return {
+            "answer": self.text,
+            "grounded": self.grounded,
+            "language": self.language,
+            "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "notes": list(self.notes),
+            "support": self.support,
+            "retrieved": list(self.retrieved),
+        }
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did, per source."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for people."""
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.skipped)} skipped",
+        ]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        return ", ".join(parts) + f" ({self.chunks_added} chunks embedded in {self.seconds:.1f}s)"

