@@ -31,7 +31,7 @@ class AnswerSettings:
     lexical_weight: float = 0.15
     type_weight: float = 0.03
     rank_weight: float = 0.02
-    conflict_margin: float = 0.035
+    conflict_margin: float = 0.05
 
     def min_support(self, language: str) -> float:
         """The refusal threshold for questions in this language."""
@@ -107,7 +107,7 @@ def score_candidates(question: str, query_vector: np.ndarray, sentences: list[tu
         similarity = float(np.dot(query_vector, vector))
         overlap = word_overlap(tokens, span.text)
         score = (similarity + settings.lexical_weight * overlap
-                 + settings.type_weight * _has_kind(kind, span.text) - settings.rank_weight * rank)
+                 + settings.type_weight * _has_kind(kind, span.text) + settings.rank_weight * hit.score)
         scored.append(Candidate(rank, hit, span, similarity, overlap, score))
     scored.sort(key=lambda c: (-c.score, c.span.start))
     return scored
@@ -258,7 +258,7 @@ def find_conflict(kind: str, ranked: list[Candidate], margin: float,
         return []
     claims = [(best, best_value, speaker_of(best.span.text))]
     for other in ranked[1:6]:
-        if best.score - other.score > margin or other.overlap < best.overlap * 0.75:
+        if best.score - other.score > margin or other.overlap < best.overlap * 0.5:
             continue
         if other.span.start == best.span.start and other.hit.source == best.hit.source:
             continue
