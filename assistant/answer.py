@@ -15,10 +15,14 @@ from typing import Callable
 
 import numpy as np
 
-from .text import Span, normalize_arabic, numbers_in, split_sentences, tokenize, weekdays_in
+from .chunking import chunk_sentences, sentence_id
+from .retrieval import QueryVectors
+from .text import Span, normalize_arabic, numbers_in, tokenize, weekdays_in
 from .types import Answer, Citation, Hit
 
 EmbedFn = Callable[[list[str]], np.ndarray]
+#: ``(sentence ids, sentence texts) -> (e5 vectors, second-embedder vectors or None)``.
+SentenceVectorsFn = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray | None]]
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,16 @@ class AnswerSettings:
 
     min_support_ar: float = 0.0
     min_support_en: float = 0.0
-    passages: int = 4
-    lexical_weight: float = 0.15
-    type_weight: float = 0.03
+    passages: int = 5
+    second_weight: float = 0.25
+    lexical_weight: float = 0.1
+    type_weight: float = 0.1
     rank_weight: float = 0.02
-    conflict_margin: float = 0.05
+    conflict_margin: float = 0.1
+    conflict_window_margin: float = 0.04
+    #: A second quote is added when another sentence scores within this of the best one: the
+    #: reader sees both candidates instead of a coin toss between them.
+    second_quote_margin: float = 0.02
 
     def min_support(self, language: str) -> float:
         """The refusal threshold for questions in this language."""
@@ -41,6 +50,8 @@ class AnswerSettings:
 # -- question analysis (pure) -------------------------------------------------------------------
 
 _KINDS = (
+    ("date", re.compile(r"\bسنه\b|\bعام\b|\bتاريخ\b|\bشهر\b|\bwhat year\b|\bwhich year\b|\bwhat date\b|"
+                        r"\bon what date\b|\bwhich month\b|\bin what year\b")),
     ("number", re.compile(r"^\s*(?:و|ف)?كم\b|\bعدد\b|\bحصيل|\bhow (?:many|much)\b|\bnumber of\b|\bcount\b|\btoll\b")),
     ("day", re.compile(r"\bمتي\b|\bاي يوم\b|\bفي اي يوم\b|\bيوم\b|\bwhen\b|\bwhat day\b|\bwhich day\b|\bday\b")),
     ("who", re.compile(r"^\s*(?:و|ف)?من\s+(?:هو|هي|هم|الذي|التي|الذين|يقود|قاد)\b|^\s*(?:و|ف)?من\b(?!\s+(?:اين|اي))|"
@@ -58,7 +69,19 @@ def question_kind(question: str) -> str:
     return "other"
 
 
+_YEAR_OR_MONTH = re.compile(
+    r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\b(?:يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
+    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december)\b"
+)
+#: Kinds whose answer must be present for the reply to be grounded: a question asking for a year
+#: or a date is not answered by a passage that gives only weekdays.
+STRICT_KINDS = frozenset({"date"})
+
+
 def _has_kind(kind: str, text: str) -> bool:
+    if kind == "date":
+        return bool(_YEAR_OR_MONTH.search(normalize_arabic(text)))
     if kind == "number":
         return bool(numbers_in(text))
     if kind == "day":
@@ -80,12 +103,12 @@ class Candidate:
     score: float
 
 
-def candidate_sentences(hits: list[Hit], passages: int) -> list[tuple[int, Hit, Span]]:
-    """Sentences of the top passages, with offsets into the source text."""
+def candidate_sentences(hits: list[Hit], passages: int) -> list[tuple[int, Hit, Span, str]]:
+    """Sentences of the top passages, with offsets into the source text and their vector ids."""
     found = []
     for rank, hit in enumerate(hits[:passages]):
-        for span in split_sentences(hit.text):
-            found.append((rank, hit, Span(hit.start + span.start, hit.start + span.end, span.text)))
+        for index, span in enumerate(chunk_sentences(hit)):
+            found.append((rank, hit, span, sentence_id(hit.chunk_id, index)))
     return found
 
 
@@ -97,17 +120,27 @@ def word_overlap(question_tokens: list[str], text: str) -> float:
     return sum(1 for t in question_tokens if t in present) / len(question_tokens)
 
 
-def score_candidates(question: str, query_vector: np.ndarray, sentences: list[tuple[int, Hit, Span]],
-                     sentence_vectors: np.ndarray, settings: AnswerSettings) -> list[Candidate]:
-    """Score sentences against the question; best first. Pure."""
+def score_candidates(question: str, query: QueryVectors, sentences: list[tuple[int, Hit, Span, str]],
+                     primary: np.ndarray, second: np.ndarray | None, settings: AnswerSettings) -> list[Candidate]:
+    """Score sentences against the question; best first. Pure.
+
+    The score adds the sentence's e5 similarity, its USE similarity (a second cross-lingual
+    opinion), the share of the question's words it contains, whether it holds the kind of thing
+    asked for, and its passage's retrieval rank.
+    """
     tokens = tokenize(question)
     kind = question_kind(question)
+    hit_scores = [hit.score for _, hit, _, _ in sentences]
+    low, high = min(hit_scores), max(hit_scores)
     scored = []
-    for (rank, hit, span), vector in zip(sentences, sentence_vectors):
-        similarity = float(np.dot(query_vector, vector))
+    for row, (rank, hit, span, _) in enumerate(sentences):
+        similarity = float(np.dot(query.primary, primary[row]))
+        if second is not None and query.second is not None:
+            similarity += settings.second_weight * float(np.dot(query.second, second[row]))
         overlap = word_overlap(tokens, span.text)
+        prior = (hit.score - low) / (high - low) if high > low else 1.0
         score = (similarity + settings.lexical_weight * overlap
-                 + settings.type_weight * _has_kind(kind, span.text) + settings.rank_weight * hit.score)
+                 + settings.type_weight * _has_kind(kind, span.text) + settings.rank_weight * prior)
         scored.append(Candidate(rank, hit, span, similarity, overlap, score))
     scored.sort(key=lambda c: (-c.score, c.span.start))
     return scored
@@ -115,11 +148,13 @@ def score_candidates(question: str, query_vector: np.ndarray, sentences: list[tu
 
 # -- short answers and attribution ---------------------------------------------------------------
 
-def pin_short_answer(kind: str, quote: str, window_scores: Callable[[list[str]], list[float]] | None) -> str:
+def pin_short_answer(kind: str, quote: str, question_tokens: list[str] | None = None) -> str:
     """The number or day the quote gives, when the question asks for one and it can be pinned.
 
-    With several numbers in the quote, the one whose surrounding words best match the question wins
-    (``window_scores`` scores the text around each); without a scorer, only a lone number is pinned.
+    Only an unambiguous value leads the answer: the quote's only number (or day), or the only one
+    whose counted noun shares a word with the question ("84 من تنظيم الدولة" for "كم عنصراً من
+    تنظيم الدولة"). A wrong short answer misleads more than none, so anything else leaves the
+    quote to speak for itself.
     """
     if kind == "number":
         values = _number_mentions(quote)
@@ -130,17 +165,52 @@ def pin_short_answer(kind: str, quote: str, window_scores: Callable[[list[str]],
     distinct = list(OrderedDict.fromkeys(v for v, _ in values))
     if len(distinct) == 1:
         return distinct[0]
-    if not distinct or window_scores is None:
+    if not distinct or not question_tokens or kind != "number":
         return ""
-    scores = window_scores([w for _, w in values])
-    return values[int(np.argmax(scores))][0]
+    wanted = set(question_tokens)
+    matching = list(OrderedDict.fromkeys(v for v, window in _number_mentions(quote, before=0, after=2)
+                                         if wanted & set(tokenize(window))))
+    return matching[0] if len(matching) == 1 else ""
 
 
-_NUMBER_OR_WORD = re.compile(r"\d+(?:[.,]\d+)?|[\u0621-\u064a]+")
+@dataclass(frozen=True)
+class Claim:
+    """A number a sentence gives, the words around it, and how well they match the question."""
+
+    value: str
+    context: str
+    fit: float
 
 
-def _number_mentions(quote: str) -> list[tuple[str, str]]:
-    """Each number in the quote with the words around it (one before, three after)."""
+def number_claim(quote: str, question_tokens: list[str],
+                 window_scores: Callable[[list[str]], list[float]]) -> Claim | None:
+    """The number in the quote whose context best matches the question.
+
+    The fit adds the e5 similarity of the words around the number to the question and the share
+    of the question's words among them.
+    """
+    mentions = _number_mentions(quote, before=8, after=3)
+    if not mentions:
+        return None
+    scores = [s + 0.1 * word_overlap(question_tokens, w) for s, (_, w) in
+              zip(window_scores([w for _, w in mentions]), mentions)]
+    best = int(np.argmax(scores))
+    return Claim(mentions[best][0], mentions[best][1], float(scores[best]))
+
+
+def same_subject(a: Claim, b: Claim, min_shared: int = 2) -> bool:
+    """True when two numbers count the same thing: their contexts share content words
+    ("الفارين من السجن ... 80" and "الفارين من السجن بلغ 800"), not merely a verb ("مقتل 136" and
+    "مقتل 13", a total and a part)."""
+    shared = {t for t in set(tokenize(a.context)) & set(tokenize(b.context)) if not t.isdigit()}
+    return len(shared) >= min_shared
+
+
+_NUMBER_OR_WORD = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+")
+
+
+def _number_mentions(quote: str, before: int = 1, after: int = 3) -> list[tuple[str, str]]:
+    """Each number in the quote with the words around it."""
     folded = normalize_arabic(quote)
     words = _NUMBER_OR_WORD.findall(folded)
     mentions = []
@@ -148,13 +218,13 @@ def _number_mentions(quote: str) -> list[tuple[str, str]]:
         found = numbers_in(word)
         if found and not word.startswith(("عشرات", "مئات", "الاف")):
             # In Arabic the counted noun follows the number: "45 من الأسايش", "سبعة مدنيين".
-            mentions.append((found[0], " ".join(words[max(0, i - 1):i + 4])))
+            mentions.append((found[0], " ".join(words[max(0, i - before):i + after + 1])))
     return mentions
 
 
 _ATTRIBUTION = re.compile(
-    r"(?:قال|قالت|اكد|اكدت|اشار|اشارت|اعلن|اعلنت|ذكر|ذكرت|نشر|نشرت|اضاف|اضافت|بحسب|وفق|حسب|نقلت)"
-    r"\s+((?:[\u0621-\u064a\"«»]+\s*){1,3})"
+    r"(?:قال|قالت|اكد|اكدت|اشار|اشارت|اعلن|اعلنت|ذكر|ذكرت|اضاف|اضافت|بحسب|وفق|حسب|نقلت)"
+    r"\s+((?:[\u0621-\u064a\"«»]+\s*){1,2})"
 )
 _PRONOUNS = ("ان", "انه", "انها", "انهم", "فيه", "فيها", "الي", "لـ", "مصادر")
 
@@ -212,7 +282,8 @@ def refusal(language: str, templates: dict[str, dict[str, str]], question: str =
 
 
 def compose_answer(question: str, language: str, ranked: list[Candidate], kind: str, short: str,
-                   conflict: list[tuple[Candidate, str, str]], templates: dict[str, dict[str, str]]) -> Answer:
+                   conflict: list[tuple[Candidate, str, str]], templates: dict[str, dict[str, str]],
+                   extra: Candidate | None = None) -> Answer:
     """Write the answer text and its citations from chosen sentences. Pure.
 
     Args:
@@ -223,6 +294,7 @@ def compose_answer(question: str, language: str, ranked: list[Candidate], kind: 
         short: The pinned short answer, or ``""``.
         conflict: Two or more ``(sentence, value, speaker)`` claims that disagree, or empty.
         templates: :func:`assistant.prompts.load_extractive` output.
+        extra: A second sentence nearly as well supported as the best, quoted after it.
     """
     wording = templates.get(language, templates["en"])
     composer = _Composer(wording)
@@ -240,39 +312,45 @@ def compose_answer(question: str, language: str, ranked: list[Candidate], kind: 
             text = wording["with_short"].format(short=short, quote=best.span.text, n=n)
         else:
             text = wording["quote_only"].format(quote=best.span.text, n=n)
+        if extra is not None:
+            text += "\n" + wording["extra_quote"].format(quote=extra.span.text, n=composer.cite(extra))
     return Answer(text=text, grounded=True, language=language, citations=composer.citations, question=question)
 
 
-def find_conflict(kind: str, ranked: list[Candidate], margin: float,
-                  pin: Callable[[str], str]) -> list[tuple[Candidate, str, str]]:
-    """Sentences near the top that give different values for the asked number. Pure given ``pin``.
+def find_conflict(kind: str, ranked: list[Candidate], margin: float, window_margin: float,
+                  claim: Callable[[str], Claim | None]) -> list[tuple[Candidate, str, str]]:
+    """Sentences near the top that give different values for the same count. Pure given ``claim``.
 
-    Only numbers are compared: two sources giving 80 and 800 escaped prisoners is the case the
-    reader must see side by side.
+    A second sentence is a competing claim when it scores within ``margin`` of the best sentence,
+    its number fits the question within ``window_margin`` of the best one's, and both numbers
+    count the same thing (:func:`same_subject`): 80 escaped prisoners (SDF) against 800 (Amaq) is
+    the case the reader must see side by side, not 80 escaped against 25 burnt vehicles.
     """
     if kind != "number" or not ranked:
         return []
     best = ranked[0]
-    best_value = pin(best.span.text)
-    if not best_value:
+    first = claim(best.span.text)
+    if first is None:
         return []
-    claims = [(best, best_value, speaker_of(best.span.text))]
+    claims = [(best, first.value, speaker_of(best.span.text))]
     for other in ranked[1:6]:
-        if best.score - other.score > margin or other.overlap < best.overlap * 0.5:
+        if best.score - other.score > margin:
             continue
         if other.span.start == best.span.start and other.hit.source == best.hit.source:
             continue
-        value = pin(other.span.text)
-        if value and value not in {v for _, v, _ in claims}:
-            claims.append((other, value, speaker_of(other.span.text)))
+        found = claim(other.span.text)
+        if (found is not None and found.fit >= first.fit - window_margin and same_subject(first, found)
+                and found.value not in {v for _, v, _ in claims}):
+            claims.append((other, found.value, speaker_of(other.span.text)))
     return claims if len(claims) > 1 else []
 
 
 class ExtractiveAnswerer:
-    """Quotes the best-supported sentence; caches sentence vectors (passages repeat across questions)."""
+    """Quotes the best-supported sentence of the retrieved passages, or refuses."""
 
-    def __init__(self, embed_passages: EmbedFn, templates: dict[str, dict[str, str]],
-                 settings: AnswerSettings, cache_size: int = 20_000) -> None:
+    def __init__(self, sentence_vectors: SentenceVectorsFn, embed_passages: EmbedFn,
+                 templates: dict[str, dict[str, str]], settings: AnswerSettings, cache_size: int = 5_000) -> None:
+        self._sentence_vectors = sentence_vectors
         self._embed = embed_passages
         self._templates = templates
         self.settings = settings
@@ -280,7 +358,7 @@ class ExtractiveAnswerer:
         self._cache_size = cache_size
 
     def vectors(self, texts: list[str]) -> np.ndarray:
-        """Passage vectors for texts, from the cache where possible."""
+        """e5 passage vectors for short texts (number windows), cached."""
         missing = list(OrderedDict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             for text, vector in zip(missing, self._embed(missing)):
@@ -291,36 +369,39 @@ class ExtractiveAnswerer:
             self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
-    def rank(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
+    def rank(self, question: str, query: QueryVectors, hits: list[Hit]) -> list[Candidate]:
         """Candidate sentences of the hits, scored, best first."""
         sentences = candidate_sentences(hits, self.settings.passages)
         if not sentences:
             return []
-        vectors = self.vectors([span.text for _, _, span in sentences])
-        return score_candidates(question, query_vector, sentences, vectors, self.settings)
+        primary, second = self._sentence_vectors([s[3] for s in sentences], [s[2].text for s in sentences])
+        return score_candidates(question, query, sentences, primary, second, self.settings)
 
-    def answer(self, question: str, language: str, query_vector: np.ndarray, hits: list[Hit],
+    def answer(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
                display_question: str | None = None) -> Answer:
-        """The extractive answer, or the refusal when support is below ``min_support``.
+        """The extractive answer, or the refusal when support is below the language's threshold.
 
         ``question`` is what was searched for (a follow-up resolved against its conversation);
         ``display_question`` is what the user typed, recorded on the answer.
         """
         shown = display_question or question
-        ranked = self.rank(question, query_vector, hits)
+        ranked = self.rank(question, query, hits)
         retrieved = [hit.chunk_id for hit in hits]
         support = round(ranked[0].score, 4) if ranked else 0.0
-        if not ranked or ranked[0].score < self.settings.min_support(language):
-            return replace(refusal(language, self._templates, shown), support=support, retrieved=retrieved)
         kind = question_kind(question)
+        lacks_kind = kind in STRICT_KINDS and not any(_has_kind(kind, c.span.text) for c in ranked[:3])
+        if not ranked or ranked[0].score < self.settings.min_support(language) or lacks_kind:
+            return replace(refusal(language, self._templates, shown), support=support, retrieved=retrieved)
 
         def window_scores(windows: list[str]) -> list[float]:
-            return [float(np.dot(query_vector, v)) for v in self.vectors(windows)]
+            return [float(np.dot(query.primary, v)) for v in self.vectors(windows)]
 
-        def pin(quote: str) -> str:
-            return pin_short_answer(kind, quote, window_scores)
-
-        conflict = find_conflict(kind, ranked, self.settings.conflict_margin, pin)
-        short = "" if conflict else pin(ranked[0].span.text)
-        answer = compose_answer(shown, language, ranked, kind, short, conflict, self._templates)
+        tokens = tokenize(question)
+        conflict = find_conflict(kind, ranked, self.settings.conflict_margin, self.settings.conflict_window_margin,
+                                 lambda quote: number_claim(quote, tokens, window_scores))
+        short = "" if conflict else pin_short_answer(kind, ranked[0].span.text, tokens)
+        extra = None
+        if not conflict and len(ranked) > 1 and ranked[0].score - ranked[1].score <= self.settings.second_quote_margin:
+            extra = ranked[1]
+        answer = compose_answer(shown, language, ranked, kind, short, conflict, self._templates, extra)
         return replace(answer, support=support, retrieved=retrieved)

@@ -5,22 +5,29 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .answer import AnswerSettings, ExtractiveAnswerer, refusal
 from .chat import ChatSession
 from .chunking import CHUNKING_VERSION
 from .config import Settings
-from .embeddings import Embedder, load_embedder
+from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import IndexMissingError, InvalidQuestionError
 from .evaluate import Record, default_question_files, load_questions, run_questions, summarize
+from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source
 from .loaders import content_hash, find_files, load_text, SkipFile
 from .prompts import load_extractive
 from .retrieval import FusionWeights, Retriever
-from .store import ChromaStore
+from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .text import detect_language, has_words, strip_invisible
 from .types import Answer, Hit, IndexReport
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
 
 
 @dataclass(frozen=True)
@@ -39,16 +46,22 @@ class Assistant:
     Args:
         settings: Everything configurable; ``Settings.from_env()`` when omitted.
         embedder: An already-loaded embedder to share (tests, several assistants in one process).
+        llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 second_embedder: Embedder | None = None, llm: LLM | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
+        self._second = second_embedder
+        self._second_loaded = second_embedder is not None
         self._store: ChromaStore | None = None
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
+        self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
+        self._llm_answerer: LLMAnswerer | None = None
         self._lock = threading.RLock()
         self._checked = False
 
@@ -64,11 +77,20 @@ class Assistant:
             return self._embedder
 
     @property
+    def encoders(self) -> Encoders:
+        """The e5 embedder and the second (USE) one, when configured."""
+        with self._lock:
+            if not self._second_loaded:
+                self._second = load_second_embedder(self.settings.second_embedder)
+                self._second_loaded = True
+            return Encoders(self.embedder, self._second)
+
+    @property
     def store(self) -> ChromaStore:
         """The index store (opened on first use)."""
         with self._lock:
             if self._store is None:
-                self._store = ChromaStore(self.settings.index_dir, self.embedder, self.settings.chroma_url,
+                self._store = ChromaStore(self.settings.index_dir, self.settings.chroma_url,
                                           self.settings.collection)
             return self._store
 
@@ -78,7 +100,7 @@ class Assistant:
         with self._lock:
             if self._retriever is None:
                 weights = FusionWeights(lexical=self.settings.lexical_weight)
-                self._retriever = Retriever(self.store, self.embedder, weights)
+                self._retriever = Retriever(self.store, self.encoders, weights)
             return self._retriever
 
     @property
@@ -87,11 +109,25 @@ class Assistant:
         with self._lock:
             if self._answerer is None:
                 self._answerer = ExtractiveAnswerer(
-                    self.embedder.embed_passages, load_extractive(),
+                    self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
                     AnswerSettings(min_support_ar=self.settings.min_support_ar,
                                    min_support_en=self.settings.min_support_en),
                 )
             return self._answerer
+
+    def _sentence_vectors(self, ids: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Stored sentence vectors, embedding any that the index lacks."""
+        encoders = self.encoders
+        spaces = [(SENTENCES, encoders.primary)] + ([(SECOND_SENTENCES, encoders.second)] if encoders.second else [])
+        matrices = []
+        for space, encoder in spaces:
+            stored = self.store.vectors(space, ids)
+            missing = [k for k, i in enumerate(ids) if i not in stored]
+            if missing:
+                for k, vector in zip(missing, encoder.embed_passages([texts[k] for k in missing])):
+                    stored[ids[k]] = vector
+            matrices.append(np.stack([stored[i] for i in ids]))
+        return matrices[0], matrices[1] if len(matrices) > 1 else None
 
     # -- indexing --------------------------------------------------------------------------------
 
@@ -109,7 +145,7 @@ class Assistant:
             progress=self.settings.progress if progress is None else progress,
         )
         targets = [Path(p) for p in (paths if paths else [self.settings.corpus_dir])]
-        report = index_paths(targets, self.store, self.embedder, options)
+        report = index_paths(targets, self.store, self.encoders, options)
         self._checked = True
         return report
 
@@ -125,7 +161,7 @@ class Assistant:
         manifest = self.store.read_manifest()
         if manifest is not None:
             manifest.check_compatible(self.embedder.name, self.embedder.dim, self.settings.chunk_max_chars,
-                                      CHUNKING_VERSION, self.store.where)
+                                      CHUNKING_VERSION, self.store.where, self.encoders.second_name)
         if self._corpus_is_current(manifest):
             self._checked = True
             return None
@@ -207,25 +243,62 @@ class Assistant:
     def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None) -> Answer:
         """Answer a question from the indexed documents, citing the passages with ``[n]``.
 
+        With an LLM configured (``ASSISTANT_LLM``) the answer is the LLM's, each sentence verified
+        against the passage it cites; otherwise, and whenever the LLM fails, it quotes the documents.
+
         Args:
             question: The question, in Arabic or English. The reply is in its language.
             top_k: How many passages to retrieve.
             search_query: What to search for when it differs from the question (a follow-up
                 resolved against its conversation).
         """
+        answer: Answer | None = None
+        for event in self.ask_stream(question, top_k, search_query=search_query):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None  # ask_stream always ends with the answer
+        return answer
+
+    def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None
+                   ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, streaming: the LLM's draft text as it arrives, then the final :class:`Answer`.
+
+        The final answer is always the last item and replaces the draft: verification may have
+        dropped sentences, or the LLM failed and the extractive answer follows a one-line message.
+        Without an LLM, or when nothing relevant is found, the only item is the answer.
+        """
         question = self.check_question(question)
         query = self.check_question(search_query) if search_query else question
         self._ready()
         language = detect_language(question)
-        vector = self.embedder.embed_queries([query])[0]
-        hits = self.retriever.retrieve_with_vector(query, vector, top_k or self.settings.top_k)
+        vectors = self.retriever.embed(query)
+        hits = self.retriever.retrieve_with_vectors(query, vectors, top_k or self.settings.top_k)
         if not hits:
-            return refusal(language, load_extractive(), question)
-        return self.answerer.answer(query, language, vector, hits, display_question=question)
+            yield refusal(language, load_extractive(), question)
+            return
+        extractive = self.answerer.answer(query, language, vectors, hits, display_question=question)
+        with self._lock:
+            if self._llm_answerer is None and (self._llm is not None or self.settings.llm != "extractive"):
+                self._llm_answerer = LLMAnswerer.from_settings(
+                    self.settings, self.embedder.embed_passages,
+                    lambda ids, texts: self._sentence_vectors(ids, texts)[0], llm=self._llm)
+        if self._llm_answerer is None or not extractive.grounded:
+            # Nothing relevant was found: refuse without calling the LLM.
+            yield extractive
+            return
+        yield from self._llm_answerer.stream(query, language, hits, extractive)
 
     def chat(self) -> ChatSession:
         """A new conversation whose follow-ups are resolved from its own history."""
-        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone))
+        rewrite = None
+        if self._llm is not None or self.settings.llm != "extractive":
+            rewrite = self._condense_with_llm
+        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone), rewrite=rewrite)
+
+    def _condense_with_llm(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A follow-up made standalone by the LLM, in its language; ``""`` to use the rule-based rewrite."""
+        answerer = self._llm_answerer
+        return answerer.condense(question, history) if answerer is not None else ""
 
     def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None
                  ) -> tuple[dict[str, Any], list[Record]]:

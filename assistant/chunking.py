@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from .text import Span, normalize_arabic, split_clauses, split_paragraphs, split_sentences
-from .types import Chunk, Document
+from .types import Chunk, Document, Hit
 
 #: Lines that are page furniture, not content (normalised spelling).
 FURNITURE = frozenset({"ذات صله", "مواضيع ذات صله", "اقرا ايضا", "اقرا المزيد", "related", "read more",
@@ -51,6 +51,27 @@ def chunk_document(document: Document, max_chars: int = 1200) -> list[Chunk]:
                 )
             )
     return chunks
+
+
+def chunk_sentences(chunk: Chunk | Hit, min_chars: int = 25) -> list[Span]:
+    """The sentences of a chunk, in source offsets; fragments under ``min_chars`` join the one before.
+
+    Indexing embeds these and the answerer quotes them, so both must cut the same way.
+    """
+    spans = split_sentences(chunk.text)
+    merged: list[Span] = []
+    for span in spans:
+        if merged and span.end - span.start < min_chars:
+            last = merged[-1]
+            merged[-1] = Span(last.start, span.end, chunk.text[last.start:span.end])
+        else:
+            merged.append(span)
+    return [Span(chunk.start + s.start, chunk.start + s.end, s.text) for s in merged]
+
+
+def sentence_id(chunk_id: str, index: int) -> str:
+    """The id of a chunk's ``index``-th sentence vector."""
+    return f"{chunk_id}:{index}"
 
 
 def is_furniture(line: str) -> bool:

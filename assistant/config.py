@@ -32,20 +32,23 @@ class Settings:
     index_dir: Path = Path("index")
     model_cache: Path = field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
+    #: A second multilingual embedder fused with the first; empty turns it off.
+    second_embedder: str = "use-multilingual-v3"
     chroma_url: str = ""
     collection: str = "documents"
     top_k: int = 5
     chunk_max_chars: int = 1200
     max_question_chars: int = 2000
     max_file_mb: float = 50.0
-    #: Dense/lexical fusion: weight of the BM25 signal when the question shares its words with
-    #: the corpus; it fades to zero when it shares none (a question in another language).
-    lexical_weight: float = 0.3
+    #: Fusion: weight of the BM25 signal (beside e5 1.0, e5 sentences 1.0, USE 0.5, USE sentences
+    #: 0.75) when the question shares all its words with the corpus; it fades to zero when it
+    #: shares none (a question in another language).
+    lexical_weight: float = 1.5
     #: Grounding: the answer is refused when the best supporting sentence scores below this,
     #: per question language (cross-lingual similarities run lower than same-language ones).
     #: Calibrated on the shipped question set with ``assistant eval --calibrate``.
-    min_support_ar: float = 0.0
-    min_support_en: float = 0.0
+    min_support_ar: float = 0.949
+    min_support_en: float = 0.825
     answer_mode: str = "extractive"
     llm: str = "extractive"
     llm_base_url: str = ""
@@ -53,6 +56,12 @@ class Settings:
     llm_temperature: float = 0.1
     llm_max_tokens: int = 512
     llm_timeout: float = 60.0
+    #: LLM answers: sentences their cited passages do not support are dropped (``drop``) or kept
+    #: with a mark (``mark``). Similarity thresholds for a sentence and its passage in the same
+    #: language and across languages, calibrated with ``python tests/bench_verify.py --calibrate``.
+    verify: str = "drop"
+    verify_similarity_same: float = 0.86
+    verify_similarity_cross: float = 0.83
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = dataclasses.field(default="", repr=False)
@@ -65,6 +74,8 @@ class Settings:
                 object.__setattr__(self, name, Path(value).expanduser())
         if self.top_k < 1:
             raise ConfigError(f"top_k must be at least 1, got {self.top_k}; set ASSISTANT_TOP_K=5.")
+        if self.verify not in ("drop", "mark"):
+            raise ConfigError(f"verify must be 'drop' or 'mark', got {self.verify!r}; set ASSISTANT_VERIFY=drop.")
         if self.chunk_max_chars < 200:
             raise ConfigError(
                 f"chunk_max_chars must be at least 200, got {self.chunk_max_chars}; "

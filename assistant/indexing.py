@@ -6,10 +6,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunking import CHUNKING_VERSION, chunk_document
-from .embeddings import Embedder
+import numpy as np
+
+from .chunking import CHUNKING_VERSION, chunk_document, chunk_sentences, sentence_id
+from .embeddings import Encoders
 from .loaders import SkipFile, content_hash, find_files, load_text
-from .store import ChromaStore, Manifest, document_entry, new_manifest
+from .store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, ChromaStore, Manifest, document_entry, new_manifest
 from .types import Chunk, Document, IndexReport
 
 _GROUP_CHUNKS = 256  # embed several small documents in one batch; the embedder is the bottleneck
@@ -27,21 +29,22 @@ class IndexOptions:
     progress: bool = True
 
 
-def open_manifest(store: ChromaStore, embedder: Embedder, chunk_max_chars: int, rebuild: bool) -> Manifest:
-    """The store's manifest, checked against the settings in force (or a fresh one)."""
+def open_manifest(store: ChromaStore, encoders: Encoders, chunk_max_chars: int, rebuild: bool) -> Manifest:
+    """The store's manifest, checked against the settings in force; a fresh one for a new index.
+
+    A rebuild, or vectors without a manifest (a first run that was killed), start from empty.
+    """
     manifest = store.read_manifest()
+    primary = encoders.primary
     if manifest is not None and not rebuild:
-        manifest.check_compatible(embedder.name, embedder.dim, chunk_max_chars, CHUNKING_VERSION, store.where)
+        manifest.check_compatible(primary.name, primary.dim, chunk_max_chars, CHUNKING_VERSION, store.where,
+                                  encoders.second_name)
         return manifest
-    if manifest is not None:
-        for source in list(manifest.documents):
-            store.delete_source(source)
-    if rebuild or store.count():
-        store.delete_ids([chunk.chunk_id for chunk, _ in store.iter_chunks()])
-    return new_manifest(embedder.name, embedder.dim, chunk_max_chars, CHUNKING_VERSION)
+    store.clear()
+    return new_manifest(primary.name, primary.dim, chunk_max_chars, CHUNKING_VERSION, encoders.second_name)
 
 
-def index_paths(paths: list[Path], store: ChromaStore, embedder: Embedder, options: IndexOptions) -> IndexReport:
+def index_paths(paths: list[Path], store: ChromaStore, encoders: Encoders, options: IndexOptions) -> IndexReport:
     """Bring the index up to date with the given files and folders.
 
     Unchanged files are not re-embedded; a changed file's chunks replace its old ones; files
@@ -51,7 +54,7 @@ def index_paths(paths: list[Path], store: ChromaStore, embedder: Embedder, optio
     report = IndexReport()
     lock = store.write_lock()
     try:
-        manifest = open_manifest(store, embedder, options.chunk_max_chars, options.rebuild)
+        manifest = open_manifest(store, encoders, options.chunk_max_chars, options.rebuild)
         candidates, skipped = find_files(paths, options.corpus_dir)
         report.skipped.extend(skipped)
         by_hash = {entry.content_hash: source for source, entry in manifest.documents.items()}
@@ -81,7 +84,7 @@ def index_paths(paths: list[Path], store: ChromaStore, embedder: Embedder, optio
                 report.skipped.append((str(candidate.path), "no indexable text (only page furniture)"))
                 continue
             pending.append((document, chunks, known is not None))
-        _embed_and_store(pending, store, embedder, manifest, report, options.progress)
+        _embed_and_store(pending, store, encoders, manifest, report, options.progress)
         if options.prune:
             for source in sorted(manifest.documents):
                 if not _source_path(source, options.corpus_dir).exists():
@@ -111,7 +114,7 @@ def remove_source(source: str, store: ChromaStore) -> bool:
 
 
 def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: ChromaStore,
-                     embedder: Embedder, manifest: Manifest, report: IndexReport, progress: bool) -> None:
+                     encoders: Encoders, manifest: Manifest, report: IndexReport, progress: bool) -> None:
     from tqdm.auto import tqdm
 
     total = sum(len(chunks) for _, chunks, _ in pending)
@@ -123,12 +126,14 @@ def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: C
             group.append(item)
         size = sum(len(chunks) for _, chunks, _ in group)
         if group and (item is None or size >= _GROUP_CHUNKS):
-            vectors = embedder.embed_passages([c.text for _, chunks, _ in group for c in chunks])
-            row = 0
+            vectors = _embed_group(group, encoders)
+            row = sentence_row = 0
             for document, chunks, replacing in group:
                 store.delete_source(document.source)
-                store.add(chunks, vectors[row:row + len(chunks)], document.content_hash)
+                n_sentences = sum(len(chunk_sentences(c)) for c in chunks)
+                _store_document(store, document, chunks, vectors, row, sentence_row)
                 row += len(chunks)
+                sentence_row += n_sentences
                 manifest.documents[document.source] = document_entry(document.content_hash, document.title,
                                                                       len(chunks))
                 (report.updated if replacing else report.added).append(document.source)
@@ -139,6 +144,39 @@ def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: C
                 store.write_manifest(manifest)
                 last_write = time.monotonic()
     bar.close()
+
+
+def _embed_group(group: list[tuple[Document, list[Chunk], bool]], encoders: Encoders) -> dict[str, np.ndarray]:
+    """Vectors for every chunk and sentence of a group of documents, in every space."""
+    chunks = [c for _, document_chunks, _ in group for c in document_chunks]
+    chunk_texts = [c.text for c in chunks]
+    sentence_texts = [s.text for c in chunks for s in chunk_sentences(c)]
+    vectors = {
+        CHUNKS: encoders.primary.embed_passages(chunk_texts),
+        SENTENCES: encoders.primary.embed_passages(sentence_texts),
+    }
+    if encoders.second is not None:
+        vectors[SECOND_CHUNKS] = encoders.second.embed_passages(chunk_texts)
+        vectors[SECOND_SENTENCES] = encoders.second.embed_passages(sentence_texts)
+    return vectors
+
+
+def _store_document(store: ChromaStore, document: Document, chunks: list[Chunk], vectors: dict[str, np.ndarray],
+                    row: int, sentence_row: int) -> None:
+    """Write one document's chunks (with text) and its vectors in the other spaces."""
+    store.add(chunks, vectors[CHUNKS][row:row + len(chunks)], document.content_hash)
+    sentence_ids, owners = [], []
+    for chunk in chunks:
+        for index, _ in enumerate(chunk_sentences(chunk)):
+            sentence_ids.append(sentence_id(chunk.chunk_id, index))
+            owners.append(chunk.chunk_id)
+    end = sentence_row + len(sentence_ids)
+    store.add_vectors(SENTENCES, sentence_ids, vectors[SENTENCES][sentence_row:end], owners, document.source)
+    if SECOND_CHUNKS in vectors:
+        store.add_vectors(SECOND_CHUNKS, [c.chunk_id for c in chunks], vectors[SECOND_CHUNKS][row:row + len(chunks)],
+                          [c.chunk_id for c in chunks], document.source)
+        store.add_vectors(SECOND_SENTENCES, sentence_ids, vectors[SECOND_SENTENCES][sentence_row:end], owners,
+                          document.source)
 
 
 def _source_path(source: str, corpus_dir: Path) -> Path:

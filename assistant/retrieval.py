@@ -7,68 +7,89 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embeddings import Embedder
-from .store import ChromaStore
+from .embeddings import Encoders
+from .store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, ChromaStore
 from .text import tokenize
 from .types import Chunk, Hit
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How dense and lexical evidence combine (see :func:`fuse`)."""
+    """Weights of each signal in :func:`fuse`, tuned on XQuAD-ar with held-out halves.
 
-    lexical: float = 0.3
+    With these, hit@1 on the 240 XQuAD-ar paragraphs is 0.934 for Arabic questions and 0.851 for
+    English ones, against 0.866 / 0.753 for e5 alone; naive RRF of e5 and BM25 gives 0.878 / 0.229.
+    """
+
+    dense: float = 1.0
+    dense_sentences: float = 1.0
+    second: float = 0.5
+    second_sentences: float = 0.75
+    lexical: float = 1.5
     candidates: int = 50
+
+
+@dataclass(frozen=True)
+class QueryVectors:
+    """A question embedded by each encoder."""
+
+    primary: np.ndarray
+    second: np.ndarray | None = None
 
 
 def lexical_coverage(query_tokens: list[str], vocabulary: set[str] | dict[str, int]) -> float:
     """The share of the question's search tokens that occur anywhere in the corpus.
 
     An English question about an Arabic corpus shares almost none (names and digits at most), so
-    BM25 has nothing to say about it and must not outvote the multilingual dense signal.
+    BM25 has nothing to say about it and must not outvote the multilingual dense signals.
     """
     if not query_tokens:
         return 0.0
     return sum(1 for t in query_tokens if t in vocabulary) / len(query_tokens)
 
 
-def fuse(dense: dict[str, float], lexical: dict[str, float], coverage: float,
-         weights: FusionWeights) -> list[tuple[str, float]]:
-    """Combine dense cosine similarities and BM25 scores into one ranking. Pure.
+def fuse(signals: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:
+    """Combine several rankings into one by a weighted sum of z-scores. Pure.
 
-    Both signals are min-max normalised over the candidates; BM25's weight is scaled by
-    ``coverage`` so that it fades out for questions whose words the corpus does not contain
-    (naive reciprocal-rank fusion lets BM25 noise outvote dense retrieval across languages).
+    Each signal is z-scored over its own candidates; an id a signal did not return gets that
+    signal's lowest score. A flat signal (all scores equal, e.g. BM25 with no matching word)
+    contributes nothing. Rank-based fusion (RRF) lets a signal that knows nothing, such as BM25
+    on a question in another language, outvote the ones that do; z-scores keep its say small.
 
     Args:
-        dense: Chunk id -> cosine similarity, for the dense candidates.
-        lexical: Chunk id -> BM25 score, for the lexical candidates.
-        coverage: :func:`lexical_coverage` of the question, 0..1.
-        weights: Fusion weights.
+        signals: Signal name -> ``{chunk id: raw score}``.
+        weights: Signal name -> weight (a missing or zero weight drops the signal).
 
     Returns:
         ``(chunk_id, score)`` pairs, best first; ties broken by chunk id for stability.
     """
-    ids = set(dense) | set(lexical)
-    if not ids:
-        return []
-    d_norm = _minmax(dense, ids)
-    l_norm = _minmax(lexical, ids)
-    w = weights.lexical * coverage
-    scored = [(i, (1.0 - w) * d_norm[i] + w * l_norm[i]) for i in ids]
-    scored.sort(key=lambda pair: (-pair[1], pair[0]))
-    return scored
+    candidates: set[str] = set()
+    terms = []
+    for name, scores in signals.items():
+        weight = weights.get(name, 0.0)
+        if not scores or weight <= 0:
+            continue
+        candidates.update(scores)
+        values = np.fromiter(scores.values(), dtype=float)
+        spread = values.std()
+        if spread < 1e-9:
+            continue
+        terms.append((weight, scores, float(values.mean()), float(spread), float(values.min())))
+    fused = [
+        (i, sum(w * (scores.get(i, floor) - mean) / spread for w, scores, mean, spread, floor in terms))
+        for i in candidates
+    ]
+    fused.sort(key=lambda pair: (-pair[1], pair[0]))
+    return fused
 
 
-def _minmax(scores: dict[str, float], ids: set[str]) -> dict[str, float]:
-    if not scores:
-        return {i: 0.0 for i in ids}
-    floor = min(scores.values())
-    top = max(scores.values())
-    span = top - floor
-    if span <= 0:
-        return {i: (1.0 if i in scores else 0.0) for i in ids}
-    return {i: (scores[i] - floor) / span if i in scores else 0.0 for i in ids}
+def max_by_chunk(found: list[tuple[str, str, float]]) -> dict[str, float]:
+    """Sentence-level similarities pooled to their chunks by maximum."""
+    pooled: dict[str, float] = {}
+    for _, chunk_id, similarity in found:
+        if similarity > pooled.get(chunk_id, -np.inf):
+            pooled[chunk_id] = similarity
+    return pooled
 
 
 class LexicalIndex:
@@ -96,11 +117,14 @@ class LexicalIndex:
 
 
 class Retriever:
-    """Dense + lexical retrieval over one store. Thread-safe; the BM25 side follows index updates."""
+    """Dense (e5 and USE, chunks and sentences) + lexical retrieval over one store, fused.
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, weights: FusionWeights) -> None:
+    Thread-safe; the BM25 side follows index updates.
+    """
+
+    def __init__(self, store: ChromaStore, encoders: Encoders, weights: FusionWeights) -> None:
         self._store = store
-        self._embedder = embedder
+        self._encoders = encoders
         self.weights = weights
         self._lexical: LexicalIndex | None = None
         self._generation = -1
@@ -108,39 +132,50 @@ class Retriever:
 
     def lexical_index(self) -> LexicalIndex:
         """The BM25 index, rebuilt when the store's manifest has changed since it was built."""
-        manifest = self._store.read_manifest()
-        generation = manifest.generation if manifest else 0
+        generation = self._store.generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
                 self._lexical = LexicalIndex([chunk for chunk, _ in self._store.iter_chunks()])
                 self._generation = generation
             return self._lexical
 
+    def embed(self, question: str) -> QueryVectors:
+        """The question's vectors, one per encoder."""
+        primary = self._encoders.primary.embed_queries([question])[0]
+        second = self._encoders.second.embed_queries([question])[0] if self._encoders.second else None
+        return QueryVectors(primary, second)
+
     def retrieve(self, question: str, top_k: int) -> list[Hit]:
         """The ``top_k`` best chunks for a question, best first."""
-        vector = self._embedder.embed_queries([question])[0]
-        return self.retrieve_with_vector(question, vector, top_k)
+        return self.retrieve_with_vectors(question, self.embed(question), top_k)
 
-    def retrieve_with_vector(self, question: str, vector: np.ndarray, top_k: int) -> list[Hit]:
-        """As :meth:`retrieve`, with the question's vector already computed."""
-        n = max(self.weights.candidates, top_k)
-        dense_found = self._store.query(vector, n)
-        dense = {s.chunk.chunk_id: s.similarity for s in dense_found}
+    def signals(self, question: str, vectors: QueryVectors, n: int) -> tuple[dict[str, dict[str, float]], float]:
+        """Every signal's candidates ``{name: {chunk id: score}}``, and the question's lexical coverage."""
+        store = self._store
+        signals = {
+            "dense": {chunk_id: sim for _, chunk_id, sim in store.query_space(CHUNKS, vectors.primary, n)},
+            "dense_sentences": max_by_chunk(store.query_space(SENTENCES, vectors.primary, 3 * n)),
+        }
+        if vectors.second is not None:
+            signals["second"] = {c: sim for _, c, sim in store.query_space(SECOND_CHUNKS, vectors.second, n)}
+            signals["second_sentences"] = max_by_chunk(store.query_space(SECOND_SENTENCES, vectors.second, 3 * n))
         lexical_index = self.lexical_index()
         tokens = tokenize(question)
-        lexical = lexical_index.scores(tokens, n)
-        coverage = lexical_coverage(tokens, lexical_index.vocabulary)
-        ranked = fuse(dense, lexical, coverage, self.weights)[:top_k]
-        chunks = {s.chunk.chunk_id: s.chunk for s in dense_found}
-        missing = [i for i, _ in ranked if i not in chunks]
-        if missing:
-            chunks.update({c.chunk_id: c for c in self._store.get(missing)})
-        hits = []
-        for chunk_id, score in ranked:
-            chunk = chunks.get(chunk_id)
-            if chunk is None:
-                continue
-            hits.append(Hit(chunk_id=chunk_id, text=chunk.text, source=chunk.source, start=chunk.start,
-                            end=chunk.end, score=round(score, 6), title=chunk.title, paragraph=chunk.paragraph,
-                            dense=round(dense.get(chunk_id, 0.0), 6), lexical=round(lexical.get(chunk_id, 0.0), 6)))
-        return hits
+        signals["lexical"] = lexical_index.scores(tokens, n)
+        return signals, lexical_coverage(tokens, lexical_index.vocabulary)
+
+    def retrieve_with_vectors(self, question: str, vectors: QueryVectors, top_k: int) -> list[Hit]:
+        """As :meth:`retrieve`, with the question's vectors already computed."""
+        signals, coverage = self.signals(question, vectors, max(self.weights.candidates, top_k))
+        w = self.weights
+        weights = {"dense": w.dense, "dense_sentences": w.dense_sentences, "second": w.second,
+                   "second_sentences": w.second_sentences, "lexical": w.lexical * coverage}
+        ranked = fuse(signals, weights)[:top_k]
+        chunks = {c.chunk_id: c for c in self._store.get([i for i, _ in ranked])}
+        dense, lexical = signals["dense"], signals["lexical"]
+        return [
+            Hit(chunk_id=i, text=chunks[i].text, source=chunks[i].source, start=chunks[i].start, end=chunks[i].end,
+                score=round(score, 6), title=chunks[i].title, paragraph=chunks[i].paragraph,
+                dense=round(dense.get(i, 0.0), 6), lexical=round(lexical.get(i, 0.0), 6))
+            for i, score in ranked if i in chunks
+        ]

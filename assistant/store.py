@@ -16,12 +16,16 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .embeddings import Embedder
 from .errors import IndexLockedError, IndexMismatchError, IndexMissingError
 from .types import Chunk
 
 MANIFEST_VERSION = 1
 _BATCH = 1000
+
+#: Vector spaces: e5 over chunks (the main collection, holding text and offsets), e5 over
+#: sentences, and the second embedder (multilingual USE) over chunks and over sentences.
+CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES = "chunks", "sentences", "use", "use_sentences"
+SPACES = (CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Manifest:
     chunk_max_chars: int
     chunking_version: int
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    second_model: str = ""
     version: int = MANIFEST_VERSION
     generation: int = 0
 
@@ -60,7 +65,7 @@ class Manifest:
         return cls(**data)
 
     def check_compatible(self, embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                         where: str) -> None:
+                         where: str, second_model: str = "") -> None:
         """Raise when the index was built with other settings than the ones in force.
 
         Raises:
@@ -71,6 +76,8 @@ class Manifest:
             problems.append(f"embedding model {self.embed_model!r}, not {embed_model!r}")
         if self.dim != dim:
             problems.append(f"dimension {self.dim}, not {dim}")
+        if self.second_model != second_model:
+            problems.append(f"second embedder {self.second_model or 'none'!r}, not {second_model or 'none'!r}")
         if self.chunk_max_chars != chunk_max_chars or self.chunking_version != chunking_version:
             problems.append(f"chunks of {self.chunk_max_chars} chars (v{self.chunking_version}), "
                             f"not {chunk_max_chars} (v{chunking_version})")
@@ -93,15 +100,13 @@ class StoredChunk:
 class ChromaStore:
     """Chunks and their vectors in Chroma, embedded (``PersistentClient``) or remote (``HttpClient``)."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str = "",
-                 collection: str = "documents") -> None:
+    def __init__(self, index_dir: Path, chroma_url: str = "", collection: str = "documents") -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         self.index_dir = Path(index_dir)
         self.chroma_url = chroma_url
-        self._embedder = embedder
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if chroma_url:
             from urllib.parse import urlparse
@@ -113,12 +118,17 @@ class ChromaStore:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(self.index_dir / "chroma"),
                                                      settings=chroma_settings)
-        self._collection = self._client.get_or_create_collection(
-            name=collection,
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
-        self._manifest_collection_name = collection
+        # One collection per vector space: chunks and sentences, for each embedder. Chunks keep
+        # their text and offsets; the other spaces point back to a chunk by id.
+        self._spaces = {
+            space: self._client.get_or_create_collection(
+                name=collection if space == CHUNKS else f"{collection}__{space}",
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+            for space in SPACES
+        }
+        self._collection = self._spaces[CHUNKS]
 
     @property
     def where(self) -> str:
@@ -145,6 +155,16 @@ class ChromaStore:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(manifest.to_json(), encoding="utf-8")
         os.replace(tmp, path)
+
+    def generation(self) -> float:
+        """Changes whenever the manifest is written, cheaply (a file's mtime, or the server's copy)."""
+        if self.chroma_url:
+            manifest = self.read_manifest()
+            return float(manifest.generation) if manifest else 0.0
+        try:
+            return (self.index_dir / "manifest.json").stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0.0
 
     def require_manifest(self) -> Manifest:
         """The manifest, or an error naming the command that builds the index."""
@@ -188,14 +208,38 @@ class ChromaStore:
                 metadatas=[_metadata(c, content_hash) for c in batch],
             )
 
+    def add_vectors(self, space: str, ids: list[str], vectors: np.ndarray, chunk_ids: list[str],
+                    source: str) -> None:
+        """Add vectors to a secondary space; each points back to its chunk."""
+        collection = self._spaces[space]
+        for lo in range(0, len(ids), _BATCH):
+            collection.upsert(
+                ids=ids[lo:lo + _BATCH], embeddings=vectors[lo:lo + _BATCH],
+                metadatas=[{"chunk_id": c, "source": source} for c in chunk_ids[lo:lo + _BATCH]],
+            )
+
     def delete_source(self, source: str) -> None:
-        """Remove every chunk of one source."""
-        self._collection.delete(where={"source": source})
+        """Remove every chunk (in every space) of one source."""
+        for collection in self._spaces.values():
+            collection.delete(where={"source": source})
 
     def delete_ids(self, ids: list[str]) -> None:
-        """Remove chunks by id."""
+        """Remove chunks by id, with their sentence and second-embedder vectors."""
         for lo in range(0, len(ids), _BATCH):
-            self._collection.delete(ids=ids[lo:lo + _BATCH])
+            batch = ids[lo:lo + _BATCH]
+            self._collection.delete(ids=batch)
+            for space, collection in self._spaces.items():
+                if space != CHUNKS:
+                    collection.delete(where={"chunk_id": {"$in": batch}})
+
+    def clear(self) -> None:
+        """Remove everything from every space."""
+        for collection in self._spaces.values():
+            while True:
+                ids = collection.get(limit=5000, include=[])["ids"]
+                if not ids:
+                    break
+                collection.delete(ids=ids)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -225,6 +269,27 @@ class ChromaStore:
             for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
 
+    def query_space(self, space: str, vector: np.ndarray, n_results: int) -> list[tuple[str, str, float]]:
+        """Nearest vectors of a space: ``(id, chunk id, cosine similarity)``, best first."""
+        collection = self._spaces[space]
+        total = collection.count()
+        if total == 0:
+            return []
+        include = ["distances"] if space == CHUNKS else ["distances", "metadatas"]
+        got = collection.query(query_embeddings=[vector], n_results=min(n_results, total), include=include)
+        metas = got["metadatas"][0] if space != CHUNKS else [None] * len(got["ids"][0])
+        return [
+            (i, i if m is None else str(m["chunk_id"]), 1.0 - float(d))
+            for i, m, d in zip(got["ids"][0], metas, got["distances"][0])
+        ]
+
+    def vectors(self, space: str, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of a space by id (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self._spaces[space].get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def get(self, ids: list[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
         if not ids:
@@ -234,10 +299,11 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
 
-def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int) -> Manifest:
+def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
+                 second_model: str = "") -> Manifest:
     """An empty manifest for a fresh index."""
     return Manifest(embed_model=embed_model, dim=dim, chunk_max_chars=chunk_max_chars,
-                    chunking_version=chunking_version)
+                    chunking_version=chunking_version, second_model=second_model)
 
 
 def document_entry(content_hash: str, title: str, chunks: int) -> DocumentEntry:

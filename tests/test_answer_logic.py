@@ -6,6 +6,8 @@ import re
 
 from assistant.answer import (
     Candidate,
+    Claim,
+    same_subject,
     compose_answer,
     find_conflict,
     pin_short_answer,
@@ -14,7 +16,7 @@ from assistant.answer import (
     speaker_of,
 )
 from assistant.prompts import load_extractive, placeholders
-from assistant.text import Span
+from assistant.text import Span, tokenize
 from assistant.types import Hit
 
 TEMPLATES = load_extractive()
@@ -35,13 +37,15 @@ def test_question_kinds():
     assert question_kind("What did the leaflets contain?") == "other"
 
 
-def test_lone_number_is_pinned_and_several_need_a_scorer():
-    assert pin_short_answer("number", "بلغ 800 عنصر", None) == "800"
-    assert pin_short_answer("number", "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين", None) == ""
-    pick_civilians = lambda windows: [1.0 if "مدنيين" in w else 0.0 for w in windows]  # noqa: E731
-    assert pin_short_answer("number", "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين", pick_civilians) == "7"
-    assert pin_short_answer("day", "عادت الاشتباكات فجر الاثنين", None) == "Monday"
-    assert pin_short_answer("other", "بلغ 800 عنصر", None) == ""
+def test_only_an_unambiguous_number_leads_the_answer():
+    quote = "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين"
+    assert pin_short_answer("number", "بلغ 800 عنصر") == "800"
+    assert pin_short_answer("number", quote) == ""
+    assert pin_short_answer("number", quote, tokenize("كم عدد المدنيين الذين قتلوا؟")) == "7"
+    assert pin_short_answer("number", quote, tokenize("كم قتيلا من الحراس؟")) == "45"
+    assert pin_short_answer("number", quote, tokenize("How many civilians were killed?")) == ""
+    assert pin_short_answer("day", "عادت الاشتباكات فجر الاثنين") == "Monday"
+    assert pin_short_answer("other", "بلغ 800 عنصر") == ""
 
 
 def test_speaker_attribution():
@@ -53,7 +57,8 @@ def test_speaker_attribution():
 def test_every_marker_maps_to_exactly_one_citation():
     ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 100, 0.9),
               _candidate("يقدر عددهم بحدود 80 سجيناً.", 10, 0.89)]
-    conflict = find_conflict("number", ranked, margin=0.05, pin=lambda q: pin_short_answer("number", q, None))
+    conflict = find_conflict("number", ranked, 0.05, 0.02,
+                             lambda q: Claim(pin_short_answer("number", q), "عدد الفارين من السجن", 0.5))
     answer = compose_answer("How many escaped?", "en", ranked, "number", "", conflict, TEMPLATES)
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(markers) == [c.number for c in answer.citations] == [1, 2]
@@ -63,12 +68,14 @@ def test_every_marker_maps_to_exactly_one_citation():
     assert answer.citations[0].quote_start == 100
 
 
-def test_no_conflict_when_values_agree_or_scores_are_far_apart():
-    pin = lambda q: pin_short_answer("number", q, None)  # noqa: E731
+def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_other_things():
+    claim = lambda q: Claim(pin_short_answer("number", q), "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)  # noqa: E731
     same = [_candidate("بلغ 80 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.9)]
-    assert find_conflict("number", same, 0.05, pin) == []
+    assert find_conflict("number", same, 0.05, 0.02, claim) == []
     far = [_candidate("بلغ 800 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.5)]
-    assert find_conflict("number", far, 0.05, pin) == []
+    assert find_conflict("number", far, 0.05, 0.02, claim) == []
+    vehicles = [_candidate("بلغ 800 عنصر.", 0, 0.9), _candidate("إحراق نحو 25 آلية.", 50, 0.9)]
+    assert find_conflict("number", vehicles, 0.05, 0.02, claim) == []
 
 
 def test_single_answer_leads_with_the_short_answer_in_the_question_language():
@@ -86,3 +93,12 @@ def test_refusal_is_in_the_question_language():
 def test_templates_placeholders_are_checked():
     assert placeholders("{short} — «{quote}» [{n}]") == {"short", "quote", "n"}
     assert set(TEMPLATES) == {"ar", "en"}
+
+
+def test_same_subject_needs_shared_content_words():
+    escaped_80 = Claim("80", "اكثر الفارين من السجن الذين يقدر عددهم بحدود 80 سجينا", 0.8)
+    escaped_800 = Claim("800", "واكدت اعماق ان عدد الفارين من السجن بلغ 800 عنصر", 0.8)
+    killed_13 = Claim("13", "عمليات عسكريه دقيقه واكد المركز مقتل 13 من عناصر", 0.8)
+    killed_136 = Claim("136", "منذ بدايتها وحتي اللحظه الي مقتل 136 شخصا", 0.8)
+    assert same_subject(escaped_80, escaped_800)
+    assert not same_subject(killed_13, killed_136)

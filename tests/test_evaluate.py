@@ -62,7 +62,7 @@ def test_calibration_separates_when_it_can():
     records = [_record(str(i), "ar", True, True, True, support=s) for i, s in enumerate([0.8, 0.9, 0.95])]
     records += [_record(f"u{i}", "ar", False, True, False, support=s) for i, s in enumerate([0.5, 0.6])]
     threshold, effect = calibrate_threshold(records)
-    assert 0.6 < threshold <= 0.8
+    assert 0.6 < threshold <= 0.8  # refuses both unanswerable, no answerable
     assert effect == {"refusal_accuracy": 1.0, "false_refusal_rate": 0.0}
 
 
