@@ -18,7 +18,7 @@ from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import IndexMissingError, InvalidQuestionError
 from .evaluate import Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
-from .indexing import IndexOptions, index_paths, remove_source
+from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import content_hash, find_files, load_text, SkipFile
 from .prompts import load_extractive
 from .retrieval import FusionWeights, Retriever
@@ -162,6 +162,9 @@ class Assistant:
         if manifest is not None:
             manifest.check_compatible(self.embedder.name, self.embedder.dim, self.settings.chunk_max_chars,
                                       CHUNKING_VERSION, self.store.where, self.encoders.second_name)
+            # An indexing run killed midway leaves a dirty mark: repair first, then re-index what it dropped.
+            if repair_index(self.store, self.settings.corpus_dir, int(self.settings.max_file_mb * 1_000_000)):
+                manifest = self.store.read_manifest()
         if self._corpus_is_current(manifest):
             self._checked = True
             return None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .text import normalize_arabic, tokenize
+from .text import detect_language, normalize_arabic, tokenize
 from .types import Answer
 
 _EN_REFERRING = re.compile(
@@ -55,19 +55,31 @@ class ChatSession:
     Args:
         answer_fn: ``(question, search_query) -> Answer``; normally :meth:`Assistant.ask`.
         max_turns: History kept for follow-ups.
+        rewrite: ``(follow-up, [(question, answer text), ...]) -> standalone question`` in the
+            follow-up's language, or ``""`` when it cannot; an LLM condenser when one is configured.
+            The rule-based :func:`condense` is used when it is absent or returns ``""``.
     """
 
     answer_fn: Callable[[str, str], Answer]
     max_turns: int = 20
     history: list[Turn] = field(default_factory=list)
+    rewrite: Callable[[str, list[tuple[str, str]]], str] | None = None
 
     def ask(self, question: str) -> Answer:
         """Answer a question, resolving it against the conversation so far."""
-        standalone = condense(question, self.history)
+        standalone = self.standalone(question)
         answer = self.answer_fn(question, standalone)
         self.history.append(Turn(question, standalone, answer))
         del self.history[:-self.max_turns]
         return answer
+
+    def standalone(self, question: str) -> str:
+        """The search query for a question: rewritten by ``rewrite`` when it can, else by :func:`condense`."""
+        if self.rewrite is not None and self.history:
+            rewritten = self.rewrite(question, [(t.question, t.answer.text) for t in self.history])
+            if rewritten and detect_language(rewritten) == detect_language(question):
+                return rewritten
+        return condense(question, self.history)
 
     def reset(self) -> None:
         """Forget the conversation."""

@@ -73,23 +73,38 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import calibrate_threshold, write_report
+    from .benchmarks import run_eval
 
-    settings = _settings(args)
-    if args.calibrate:
-        settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
-    bot = Assistant(settings)
-    summary, records = bot.evaluate(args.questions or None)
-    if args.calibrate:
-        for lang in ("ar", "en"):
-            threshold, effect = calibrate_threshold([r for r in records if r.lang == lang])
-            summary[f"calibrated_min_support_{lang}"] = threshold
-            summary[f"calibrated_effect_{lang}"] = effect
-    records_path, summary_path = write_report(records, summary, Path(args.out))
-    width = max(len(k) for k in summary)
-    for key, value in summary.items():
-        print(f"{key:<{width}}  {value}")
-    print(f"\nrecords: {records_path}\nsummary: {summary_path}")
+    outcome = run_eval(
+        _settings(args), Path(args.out), question_files=args.questions, squad=args.squad,
+        questions_from=args.questions_from or (), limit=args.limit, compare=args.compare, calibrate=args.calibrate,
+    )
+    summary = outcome.summary
+    print(f"\n{summary['setup']['set']}")
+    print(outcome.table)
+    extra = {k: v for k, v in summary.items() if k.startswith("calibrated_")}
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    for name, path in outcome.files.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .benchmarks import run_bench
+
+    try:
+        sizes = [int(s.replace("k", "000").replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        print(f"error: --sizes {args.sizes!r} is not a list of numbers; use e.g. 1000,10000,100000.", file=sys.stderr)
+        return 2
+    results = run_bench(_settings(args), Path(args.out), xquad_dir=args.xquad_dir, sizes=sizes,
+                        questions=args.questions, cache_dir=args.cache_dir, throughput=not args.no_throughput,
+                        log=lambda message: print(message, file=sys.stderr))
+    print((Path(args.out) / "bench.md").read_text(encoding="utf-8"))
+    print(f"results: {Path(args.out) / 'bench.json'}")
+    if results.get("plot"):
+        print(f"plot: {results['plot']}")
     return 0
 
 
@@ -141,12 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("eval", parents=[common], help="score answers on a question set")
+    p = sub.add_parser("eval", parents=[common], help="score answers and retrieval on a question set")
     p.add_argument("questions", nargs="*", type=Path, help="JSONL question files (default: the shipped set)")
-    p.add_argument("--out", default="eval-out", help="folder for records.jsonl and summary.json")
+    p.add_argument("--squad", type=Path, metavar="FILE",
+                   help="SQuAD-format JSON: its paragraphs become a fresh temporary index (e.g. xquad.ar.json)")
+    p.add_argument("--questions-from", type=Path, action="append", metavar="FILE",
+                   help="ask the questions of this parallel SQuAD file instead (repeatable; e.g. xquad.en.json)")
+    p.add_argument("--compare", action="store_true",
+                   help="also run dense-only, BM25-only and vanilla llama-index on the same questions")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions of each file")
+    p.add_argument("--out", default="eval-out",
+                   help="folder for records*.jsonl, summary.json, summary.md and hit-at-k.png")
     p.add_argument("--calibrate", action="store_true", help="also fit the refusal threshold (min_support)")
     p.add_argument("--top-k", type=int)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="index throughput, ask latency and memory at 1k-100k chunks")
+    p.add_argument("--xquad-dir", type=Path, default=None, help="folder with xquad.ar.json and xquad.en.json")
+    p.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks, comma-separated")
+    p.add_argument("--questions", type=int, default=40, help="timed questions per size")
+    p.add_argument("--cache-dir", type=Path, help="where real passage vectors are kept between runs")
+    p.add_argument("--no-throughput", action="store_true", help="skip the index throughput measurement")
+    p.add_argument("--out", default="bench-out", help="folder for bench.json, bench.md and latency-vs-size.png")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("prepare", parents=[common], help="prepare the embedding model (offline conversion)")
     p.set_defaults(func=cmd_prepare)

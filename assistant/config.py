@@ -57,11 +57,13 @@ class Settings:
     llm_max_tokens: int = 512
     llm_timeout: float = 60.0
     #: LLM answers: sentences their cited passages do not support are dropped (``drop``) or kept
-    #: with a mark (``mark``). Similarity thresholds for a sentence and its passage in the same
-    #: language and across languages, calibrated with ``python tests/bench_verify.py --calibrate``.
+    #: with a mark (``mark``). Similarity thresholds for a sentence and the best piece of its
+    #: passage in the same language and across languages, and how far the cited passage may fall
+    #: below the best one; calibrated with ``python tests/bench_verify.py --calibrate``.
     verify: str = "drop"
-    verify_similarity_same: float = 0.86
-    verify_similarity_cross: float = 0.83
+    verify_similarity_same: float = 0.85
+    verify_similarity_cross: float = 0.81
+    verify_max_gap: float = 0.01
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = dataclasses.field(default="", repr=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ class Candidate:
 def find_files(paths: list[Path], corpus_dir: Path) -> tuple[list[Candidate], list[tuple[str, str]]]:
     """Expand files and folders into indexable files.
 
-    Folders are walked recursively; symbolic links that lead outside the folder being walked are
-    not followed. Unsupported types and missing paths are returned as skipped, with the reason.
+    Folders are walked recursively, hidden files and folders left out; symbolic links that lead
+    outside the folder being walked (or nowhere) are not followed. Paths are normalised, so a
+    ``corpus/a/../b.txt`` is known as ``b.txt``. Unsupported types and missing paths are returned
+    as skipped, with the reason.
 
     Returns:
         The candidates, sorted by source name, and the skipped ``(path, reason)`` pairs.
@@ -49,10 +52,20 @@ def find_files(paths: list[Path], corpus_dir: Path) -> tuple[list[Candidate], li
         if path.is_dir():
             root = path.resolve()
             for file in sorted(path.rglob("*")):
-                if file.is_dir() or file.name.startswith("."):
-                    continue
-                if file.is_symlink() and not _inside(file.resolve(), root):
-                    skipped.append((str(file), "symbolic link leading outside the folder; not followed"))
+                if any(part.startswith(".") for part in file.relative_to(path).parts):
+                    continue  # hidden files and folders (.git, editor swap files)
+                if file.is_symlink():
+                    try:
+                        target = file.resolve(strict=True)
+                    except (OSError, RuntimeError):  # dangling, or a loop
+                        skipped.append((str(file), "broken or looping symbolic link; not followed"))
+                        continue
+                    if not _inside(target, root):
+                        skipped.append((str(file), "symbolic link leading outside the folder; not followed"))
+                        continue
+                    if target.is_dir():
+                        continue  # its files are reached through the folder it points to
+                elif file.is_dir():
                     continue
                 _add(file, corpus_dir, found, skipped)
         else:
@@ -204,11 +217,33 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 
 def _read_pdf(path: Path) -> str:
-    from llama_index.readers.file import PDFReader
+    from pypdf import PdfReader
 
+    # pypdf logs "EOF marker not found" and the like for damaged files; the SkipFile says it once.
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)
     try:
-        pages = PDFReader(return_full_document=False).load_data(file=path)
-    except Exception as error:  # pypdf raises many types for broken, truncated or encrypted files
-        raise SkipFile(f"unreadable PDF ({type(error).__name__}: {error}); "
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise SkipFile("encrypted PDF (it needs a password); save an unprotected copy or export it as text")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except SkipFile:
+        raise
+    except Exception as error:  # pypdf raises many types for broken or truncated files
+        raise SkipFile(f"damaged or truncated PDF ({type(error).__name__}: {error}); "
                        "re-save it or export it as text") from None
-    return "\n\n".join(page.text for page in pages)
+    finally:
+        pypdf_log.setLevel(level)
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise SkipFile("PDF without a text layer (a scan?); run OCR on it or export it as text")
+    return text
+
+
+def _opens_without_password(reader: object) -> bool:
+    """Owner-password-only PDFs open with the empty user password."""
+    try:
+        return bool(reader.decrypt(""))  # type: ignore[attr-defined]
+    except Exception:  # AES without the cryptography package, or a broken encryption dictionary
+        return False

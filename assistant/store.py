@@ -3,16 +3,31 @@
 Chroma's own clients are used directly rather than llama-index's Chroma adapter: the adapter
 reports similarity as exp(-distance), hides the ids we derive from content, and has no notion of
 "all chunks of this source", which replacing a changed file needs.
+
+Two deployments, one behaviour:
+
+* embedded (``PersistentClient`` under ``index/chroma``): the manifest is ``index/manifest.json``
+  and writers are serialised by the file lock ``index/.write.lock``;
+* server (``ASSISTANT_CHROMA_URL``, ``HttpClient``): the manifest lives in the main collection's
+  metadata, so every app process sharing the server sees the same index. A file lock would only
+  guard one machine, so writers take a lease instead: a record in the ``<collection>__meta``
+  collection, added only if absent (Chroma ignores an ``add`` of an existing id, which makes it a
+  compare-and-set) and checked by reading it back. A crashed writer's lease expires after
+  ``LEASE_SECONDS``; a live writer renews it as it goes. The same collection's metadata carries the
+  manifest generation, so readers notice new documents without downloading the manifest.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +36,9 @@ from .types import Chunk
 
 MANIFEST_VERSION = 1
 _BATCH = 1000
+#: How long a server-mode write lease lasts without renewal (a crashed writer blocks no longer).
+LEASE_SECONDS = 120.0
+_LEASE_ID = "write-lock"
 
 #: Vector spaces: e5 over chunks (the main collection, holding text and offsets), e5 over
 #: sentences, and the second embedder (multilingual USE) over chunks and over sentences.
@@ -36,6 +54,8 @@ class DocumentEntry:
     title: str
     chunks: int
     indexed_at: float = 0.0
+    #: Sentence vectors per space (-1: unknown, an index written before this was recorded).
+    sentences: int = -1
 
 
 @dataclass
@@ -50,6 +70,8 @@ class Manifest:
     second_model: str = ""
     version: int = MANIFEST_VERSION
     generation: int = 0
+    #: Set while a writer is changing the collections; still set at open means it was killed.
+    dirty: bool = False
 
     def to_json(self) -> str:
         """Serialise, documents sorted by source."""
@@ -118,11 +140,19 @@ class ChromaStore:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(self.index_dir / "chroma"),
                                                      settings=chroma_settings)
+        self._collection_name = collection
+        self._open_spaces()
+        # Server mode only: the write lease and the manifest generation (see the module docstring).
+        self._meta = self._client.get_or_create_collection(name=f"{collection}__meta", embedding_function=None) \
+            if chroma_url else None
+
+    def _open_spaces(self) -> None:
         # One collection per vector space: chunks and sentences, for each embedder. Chunks keep
         # their text and offsets; the other spaces point back to a chunk by id.
+        name = self._collection_name
         self._spaces = {
             space: self._client.get_or_create_collection(
-                name=collection if space == CHUNKS else f"{collection}__{space}",
+                name=name if space == CHUNKS else f"{name}__{space}",
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
@@ -140,7 +170,8 @@ class ChromaStore:
     def read_manifest(self) -> Manifest | None:
         """The manifest, or ``None`` for an index that was never written."""
         if self.chroma_url:
-            raw = (self._collection.metadata or {}).get("manifest")
+            # Fetched afresh: another process may have written it since this one opened the store.
+            raw = (self._client.get_collection(self._collection_name).metadata or {}).get("manifest")
             return Manifest.from_json(raw) if raw else None
         path = self.index_dir / "manifest.json"
         return Manifest.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -149,7 +180,9 @@ class ChromaStore:
         """Persist the manifest atomically (a reader sees the old one or the new one)."""
         manifest.generation += 1
         if self.chroma_url:
+            assert self._meta is not None
             self._collection.modify(metadata={"manifest": manifest.to_json()})
+            self._meta.modify(metadata={"generation": manifest.generation})
             return
         path = self.index_dir / "manifest.json"
         tmp = path.with_suffix(".json.tmp")
@@ -159,8 +192,8 @@ class ChromaStore:
     def generation(self) -> float:
         """Changes whenever the manifest is written, cheaply (a file's mtime, or the server's copy)."""
         if self.chroma_url:
-            manifest = self.read_manifest()
-            return float(manifest.generation) if manifest else 0.0
+            meta = self._client.get_collection(f"{self._collection_name}__meta").metadata or {}
+            return float(meta.get("generation", 0))
         try:
             return (self.index_dir / "manifest.json").stat().st_mtime_ns
         except FileNotFoundError:
@@ -177,25 +210,19 @@ class ChromaStore:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def write_lock(self, timeout: float = 0.0) -> Any:
+    def write_lock(self, timeout: float = 0.0) -> WriteLock:
         """A lock held while writing; a second writer gets a clear error instead of corrupting.
+
+        Embedded: the file lock ``index/.write.lock``. Server: a lease in the server (see the module
+        docstring), so writers on different machines exclude each other too.
 
         Raises:
             IndexLockedError: Another process holds the lock.
         """
-        from filelock import FileLock, Timeout
-
-        lock_dir = self.index_dir if not self.chroma_url else Path(os.environ.get("TMPDIR", "/tmp"))
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(lock_dir / ".write.lock"), timeout=timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise IndexLockedError(
-                f"Another process is writing to the index at {self.where}. Wait for it to finish, "
-                "then run the command again."
-            ) from None
-        return lock
+        if self.chroma_url:
+            assert self._meta is not None
+            return _Lease.acquire(self._meta, self.where, timeout)
+        return _FileWriteLock.acquire(self.index_dir / ".write.lock", self.where, timeout)
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, content_hash: str) -> None:
         """Add chunks with their vectors (ids already present are overwritten)."""
@@ -232,8 +259,18 @@ class ChromaStore:
                 if space != CHUNKS:
                     collection.delete(where={"chunk_id": {"$in": batch}})
 
-    def clear(self) -> None:
-        """Remove everything from every space."""
+    def clear(self, recreate: bool = False) -> None:
+        """Remove everything from every space.
+
+        Args:
+            recreate: Drop and recreate the collections, forgetting their vector dimensions (needed
+                when the embedding model changes). Other processes must then reopen the index.
+        """
+        if recreate:
+            for collection in self._spaces.values():
+                self._client.delete_collection(collection.name)
+            self._open_spaces()
+            return
         for collection in self._spaces.values():
             while True:
                 ids = collection.get(limit=5000, include=[])["ids"]
@@ -241,18 +278,61 @@ class ChromaStore:
                     break
                 collection.delete(ids=ids)
 
+    def copy_to(self, target: ChromaStore) -> int:
+        """Copy every vector, chunk and the manifest into another store, without re-embedding.
+
+        Moves an embedded index to a Chroma server (or back). The target's collections are
+        recreated (it may have held another model's vectors) and written under its write lock.
+
+        Returns:
+            How many chunks were copied.
+        """
+        manifest = self.require_manifest()
+        lock = target.write_lock()
+        try:
+            target.clear(recreate=True)
+            for space in SPACES:
+                include = ["embeddings", "metadatas"] + (["documents"] if space == CHUNKS else [])
+                for ids, got in self._pages(space, include=include, page=_BATCH):
+                    target._spaces[space].upsert(ids=ids, embeddings=got["embeddings"], metadatas=got["metadatas"],
+                                                 documents=got["documents"] if space == CHUNKS else None)
+            target.write_manifest(manifest)
+        finally:
+            lock.release()
+        return target.count()
+
+    def delete_vectors(self, space: str, ids: list[str]) -> None:
+        """Remove vectors of one space by id."""
+        for lo in range(0, len(ids), _BATCH):
+            self._spaces[space].delete(ids=ids[lo:lo + _BATCH])
+
     # -- reading --------------------------------------------------------------------------------
 
-    def count(self) -> int:
-        """How many chunks the collection holds."""
-        return self._collection.count()
+    def count(self, space: str = CHUNKS) -> int:
+        """How many chunks (or vectors of another space) the collection holds."""
+        return self._spaces[space].count()
+
+    def ids(self, space: str) -> list[str]:
+        """Every id of a space, sorted (for comparing two indexes)."""
+        return sorted(i for ids, _ in self._pages(space, include=[]) for i in ids)
+
+    def owners(self, space: str) -> Iterator[tuple[str, str, str]]:
+        """Every vector of a secondary space as ``(id, chunk id, source)``."""
+        for ids, got in self._pages(space, include=["metadatas"]):
+            for vector_id, meta in zip(ids, got["metadatas"], strict=True):
+                yield vector_id, str(meta.get("chunk_id", "")), str(meta.get("source", ""))
+
+    def _pages(self, space: str, include: list[str], page: int = 5000) -> Iterator[tuple[list[str], Any]]:
+        # Paged by offset: a reconcile runs under the write lock, so nothing shifts underneath.
+        collection = self._spaces[space]
+        for offset in range(0, collection.count(), page):
+            got = collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            yield got["ids"], got
 
     def iter_chunks(self) -> Iterator[tuple[Chunk, str]]:
         """Every stored chunk with the content hash of its document."""
-        total = self.count()
-        for offset in range(0, total, 5000):
-            got = self._collection.get(include=["documents", "metadatas"], limit=5000, offset=offset)
-            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+        for ids, got in self._pages(CHUNKS, include=["documents", "metadatas"]):
+            for chunk_id, text, meta in zip(ids, got["documents"], got["metadatas"], strict=True):
                 yield _chunk(chunk_id, text, meta), str(meta.get("content_hash", ""))
 
     def query(self, vector: np.ndarray, n_results: int) -> list[StoredChunk]:
@@ -264,10 +344,8 @@ class ChromaStore:
             query_embeddings=[vector], n_results=min(n_results, total),
             include=["documents", "metadatas", "distances"],
         )
-        return [
-            StoredChunk(_chunk(i, t, m), 1.0 - float(d))
-            for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
-        ]
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True)
+        return [StoredChunk(_chunk(i, t, m), 1.0 - float(d)) for i, t, m, d in rows]
 
     def query_space(self, space: str, vector: np.ndarray, n_results: int) -> list[tuple[str, str, float]]:
         """Nearest vectors of a space: ``(id, chunk id, cosine similarity)``, best first."""
@@ -280,7 +358,7 @@ class ChromaStore:
         metas = got["metadatas"][0] if space != CHUNKS else [None] * len(got["ids"][0])
         return [
             (i, i if m is None else str(m["chunk_id"]), 1.0 - float(d))
-            for i, m, d in zip(got["ids"][0], metas, got["distances"][0])
+            for i, m, d in zip(got["ids"][0], metas, got["distances"][0], strict=True)
         ]
 
     def vectors(self, space: str, ids: list[str]) -> dict[str, np.ndarray]:
@@ -288,14 +366,14 @@ class ChromaStore:
         if not ids:
             return {}
         got = self._spaces[space].get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
 
     def get(self, ids: list[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
         if not ids:
             return []
         got = self._collection.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {i: _chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        by_id = {i: _chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
         return [by_id[i] for i in ids if i in by_id]
 
 
@@ -306,9 +384,99 @@ def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_vers
                     chunking_version=chunking_version, second_model=second_model)
 
 
-def document_entry(content_hash: str, title: str, chunks: int) -> DocumentEntry:
+def document_entry(content_hash: str, title: str, chunks: int, sentences: int = -1) -> DocumentEntry:
     """A manifest entry stamped with the current time."""
-    return DocumentEntry(content_hash=content_hash, title=title, chunks=chunks, indexed_at=time.time())
+    return DocumentEntry(content_hash=content_hash, title=title, chunks=chunks, indexed_at=time.time(),
+                         sentences=sentences)
+
+
+class WriteLock:
+    """What :meth:`ChromaStore.write_lock` returns: release it when done, renew it while working."""
+
+    def release(self) -> None:
+        """Let the next writer in."""
+
+    def renew(self) -> None:
+        """Tell other writers this one is still alive (a no-op for the file lock).
+
+        Raises:
+            IndexLockedError: The lease expired and another writer took it.
+        """
+
+
+class _FileWriteLock(WriteLock):
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    @classmethod
+    def acquire(cls, path: Path, where: str, timeout: float) -> _FileWriteLock:
+        from filelock import FileLock, Timeout
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path), timeout=timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"Another process is writing to the index at {where} (it holds {path}). Wait for it to "
+                "finish, then run the command again."
+            ) from None
+        return cls(lock)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class _Lease(WriteLock):
+    """A writer's lease in the server: one record, added only if absent, expiring unless renewed."""
+
+    def __init__(self, collection: Any, owner: str) -> None:
+        self._collection = collection
+        self.owner = owner
+
+    @classmethod
+    def acquire(cls, collection: Any, where: str, timeout: float) -> _Lease:
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + timeout
+        for _ in range(1000):  # bounded: each pass either wins, clears a dead lease, or waits
+            now = time.time()
+            collection.add(ids=[_LEASE_ID], embeddings=[[1.0]],
+                           metadatas=[{"owner": owner, "expires": now + LEASE_SECONDS}])
+            holder = _lease_holder(collection)
+            if holder is None:
+                continue  # released between our add and our read; try again
+            if holder["owner"] == owner:
+                return cls(collection, owner)
+            if float(holder["expires"]) < now:
+                # A writer that died without releasing: remove its lease, and only its lease.
+                collection.delete(ids=[_LEASE_ID], where={"owner": holder["owner"]})
+                continue
+            if time.monotonic() >= deadline:
+                left = float(holder["expires"]) - now
+                raise IndexLockedError(
+                    f"Another process ({holder['owner']}) is writing to the index at {where}. Wait for it "
+                    f"to finish, then run the command again (its lease expires in {left:.0f}s if it died)."
+                )
+            time.sleep(0.2)
+        raise IndexLockedError(f"Could not take the write lease on {where}; run the command again.")
+
+    def renew(self) -> None:
+        holder = _lease_holder(self._collection)
+        if holder is None or holder["owner"] != self.owner:
+            raise IndexLockedError(
+                "This writer's lease on the index expired and another process took it; its changes "
+                "so far are repaired at the next start. Run the command again."
+            )
+        self._collection.update(ids=[_LEASE_ID], metadatas=[{"owner": self.owner,
+                                                             "expires": time.time() + LEASE_SECONDS}])
+
+    def release(self) -> None:
+        self._collection.delete(ids=[_LEASE_ID], where={"owner": self.owner})
+
+
+def _lease_holder(collection: Any) -> dict[str, Any] | None:
+    got = collection.get(ids=[_LEASE_ID], include=["metadatas"])
+    return dict(got["metadatas"][0]) if got["ids"] else None
 
 
 def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:

@@ -115,6 +115,8 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: Documents an interrupted earlier run left incomplete: removed, and re-added by this run when given.
+    repaired: list[str] = field(default_factory=list)
     chunks_added: int = 0
     seconds: float = 0.0
 
@@ -128,4 +130,6 @@ class IndexReport:
         ]
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
+        if self.repaired:
+            parts.append(f"{len(self.repaired)} repaired after an interrupted run")
         return ", ".join(parts) + f" ({self.chunks_added} chunks embedded in {self.seconds:.1f}s)"

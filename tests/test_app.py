@@ -1,0 +1,226 @@
+"""The web UI: HTML rendering (pure), then the app launched in-process and driven by gradio_client."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import Answer, Assistant, AssistantError, Citation, Settings
+from assistant.render import passage_parts, render_answer, render_question, render_sources, stream_cuts
+
+AR_QUESTION = "من هو القائد العام لقسد؟"
+EN_QUESTION = "How many people have been killed in total since the fighting began?"
+CONVERSATION = ("ما اسم الوكالة التابعة لتنظيم الدولة؟", "وكم عدد الفارين من السجن بحسبها؟")
+XSS_DOC = (
+    "# Zebra festival notes\n\nThree hundred musicians play at the zebra festival in Qarawa "
+    '<script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2"> and tickets are sold at '
+    "[buy here](javascript:window.__xss=3) or ${alert(4)} {{constructor}} every spring.\n"
+)
+LIGHTHOUSE_DOC = "The lighthouse of Port Amsel was built in 1847 by Margit Olsen.\n"
+
+
+def _citation(number: int, text: str, quote: str, start: int = 100) -> Citation:
+    offset = text.index(quote)
+    return Citation(number, f"c{number}", text, "docs/a.txt", start, start + len(text), 0.9, "Title", 3, quote,
+                    start + offset, start + offset + len(quote))
+
+
+# -- rendering (no server) ---------------------------------------------------------------------------
+
+
+def test_answer_links_only_real_markers_outside_quotes_and_escapes_everything() -> None:
+    passage = "Intro. The toll [1] was <b>7</b>. Outro."
+    answer = Answer("7 — the document says: «The toll [1] was <b>7</b>.» [1] [9]", True, "en",
+                    [_citation(1, passage, "The toll [1] was <b>7</b>.")])
+    html = render_answer(answer, turn=2)
+    assert html.count('class="cite"') == 1 and 'href="#src-2-1"' in html
+    assert "[9]" in html and "<b>" not in html and "&lt;b&gt;7&lt;/b&gt;" in html
+    assert '<p dir="auto">' in html and 'dir="ltr" lang="en"' in html
+
+
+def test_answer_direction_follows_its_language_when_a_line_has_no_letters_of_its_own() -> None:
+    quote = "مقتل سبعة مدنيين"
+    answer = Answer(f"7 — «{quote}» [1]", True, "ar", [_citation(1, quote, quote)])
+    html = render_answer(answer, turn=1)
+    assert 'class="answer grounded done" dir="rtl"' in html
+    assert "<p>" in html  # no dir="auto": the line inherits rtl instead of guessing from "7 —"
+
+
+def test_refusal_and_streaming_states_are_marked() -> None:
+    refusal = Answer("I could not find an answer.", False, "en")
+    assert 'class="answer refusal done"' in render_answer(refusal, 1) and 'class="badge"' in render_answer(refusal, 1)
+    partial = render_answer(refusal, 1, upto=5)
+    assert " done" not in partial and "could" not in partial
+
+
+def test_stream_cuts_grow_on_word_boundaries_and_end_at_the_whole_text() -> None:
+    text = "«وأدت الاشتباكات بين تنظيم الدولة وقسد» [1]"
+    cuts = list(stream_cuts(text, 8))
+    assert cuts == sorted(cuts) and cuts[-1] == len(text)
+    assert all(cut == len(text) or text[cut].isspace() for cut in cuts)
+
+
+def test_passage_marks_the_quote_by_source_offsets_and_sources_are_escaped() -> None:
+    passage = 'قبل. <img src=x onerror="alert(1)"> الجملة الداعمة. بعد.'
+    citation = _citation(1, passage, "الجملة الداعمة.", start=5000)
+    before, sentence, after = passage_parts(citation)
+    assert sentence == "الجملة الداعمة." and before + sentence + after == passage
+    html = render_sources([(AR_QUESTION, Answer("«x» [1]", True, "ar", [citation]))])
+    assert '<mark>الجملة الداعمة.</mark>' in html and 'id="src-1-1"' in html
+    assert "<img" not in html and "&lt;img" in html and '<p class="passage" dir="auto">' in html
+    assert render_question("<script>x</script>").count("<script>") == 0
+
+
+# -- the app, launched in-process --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui_bot(tmp_path_factory: pytest.TempPathFactory, settings_base, embedder, article_corpus) -> Assistant:
+    """An assistant of its own: these tests upload into its index."""
+    settings = settings_base.replace(index_dir=tmp_path_factory.mktemp("ui-index"), corpus_dir=article_corpus)
+    bot = Assistant(settings, embedder=embedder)
+    bot.ensure_index()
+    return bot
+
+
+@pytest.fixture(scope="module")
+def server(ui_bot: Assistant) -> Iterator[str]:
+    from app import create_demo
+
+    demo = create_demo(ui_bot)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
+    yield url
+    demo.close()
+
+
+@pytest.fixture
+def client(server: str):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def _texts(chatbot: list[dict]) -> list[str]:
+    return ["".join(part.get("text", "") for part in message["content"]) for message in chatbot]
+
+
+def _chat(client, question: str) -> tuple[list[str], str]:
+    chatbot, sources, _ = client.predict(question, 5, "extractive", api_name="/chat")
+    return _texts(chatbot), sources
+
+
+@pytest.mark.parametrize(("question", "language"), [(AR_QUESTION, "ar"), (EN_QUESTION, "en")])
+def test_ask_endpoint_returns_the_cli_json(client, ui_bot: Assistant, question: str, language: str) -> None:
+    result = client.predict(question, 5, api_name="/ask")
+    assert result == json.loads(json.dumps(ui_bot.ask(question, 5).to_dict()))
+    assert {"answer", "grounded", "language", "citations", "mode", "notes"} <= result.keys()
+    assert result["language"] == language and result["citations"]
+
+
+def test_ask_endpoint_reports_errors_as_messages(client) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", 5, api_name="/ask")
+
+
+@pytest.mark.parametrize(("question", "direction"), [(AR_QUESTION, "rtl"), (EN_QUESTION, "ltr")])
+def test_chat_renders_the_answer_with_linked_sources(client, question: str, direction: str) -> None:
+    messages, sources = _chat(client, question)
+    assert len(messages) == 2 and f'dir="{direction}"' in messages[1] and "done" in messages[1]
+    targets = re.findall(r'href="#(src-1-\d+)"', messages[1])
+    assert targets and all(f'id="{target}"' in sources for target in targets)
+    assert "<mark>" in sources
+
+
+def test_follow_up_uses_this_sessions_history_only(client, server: str, ui_bot: Assistant) -> None:
+    from gradio_client import Client
+
+    expected = ui_bot.chat()
+    for question in CONVERSATION:
+        answer = expected.ask(question)
+        messages, _ = _chat(client, question)
+    assert len(messages) == 4
+    assert render_answer(answer, 2) == messages[3]  # the follow-up went through a ChatSession with history
+
+    other, _ = _chat(Client(server, verbose=False), CONVERSATION[1])
+    assert len(other) == 2 and CONVERSATION[0] not in "".join(other)
+
+    chatbot, sources = client.predict(api_name="/new_chat")
+    assert chatbot == [] and "src-" not in sources
+    assert len(_chat(client, CONVERSATION[1])[0]) == 2
+
+
+def _upload(client, path: Path) -> tuple[str, str]:
+    from gradio_client import handle_file
+
+    notices, documents, _, _ = client.predict([handle_file(str(path))], api_name="/upload")
+    return notices, documents
+
+
+def test_upload_then_answer_from_it_then_remove(client, ui_bot: Assistant, tmp_path: Path) -> None:
+    path = tmp_path / "lighthouse <b>.txt"
+    path.write_text(LIGHTHOUSE_DOC, encoding="utf-8")
+    notices, documents = _upload(client, path)
+    assert "indexed" in notices and "Port Amsel" in documents
+    stored = list((ui_bot.settings.index_dir / "uploads").glob("*.txt"))
+    assert [p.name for p in stored if re.fullmatch(r"[0-9a-f]{64}\.txt", p.name)], stored
+
+    result = client.predict("Who built the lighthouse of Port Amsel?", 5, api_name="/ask")
+    source = result["citations"][0]["source"]
+    assert Path(source).parent.name == "uploads" and "Margit Olsen" in result["answer"]
+
+    notices, documents, _ = client.predict(source, api_name="/remove")
+    assert "Removed" in notices and "Port Amsel" not in documents and not Path(source).exists()
+
+
+def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_path: Path) -> None:
+    path = tmp_path / "report.docx"
+    path.write_bytes(b"PK\x03\x04 not really a docx")
+    notices, _ = _upload(client, path)
+    assert "refused" in notices and ".txt, .md" in notices and ".pdf" in notices
+
+
+def test_upload_refuses_files_over_the_limit(tmp_path: Path) -> None:
+    from app import store_upload
+
+    path = tmp_path / "big.txt"
+    path.write_text("x" * 2_000, encoding="utf-8")
+    with pytest.raises(AssistantError, match="over the 0.001 MB upload limit"):
+        store_upload(path, tmp_path / "uploads", max_mb=0.001)
+    assert not (tmp_path / "uploads").exists()
+
+
+def test_document_text_is_escaped_everywhere(client, tmp_path: Path) -> None:
+    path = tmp_path / "zebra.md"
+    path.write_text(XSS_DOC, encoding="utf-8")
+    _upload(client, path)
+    messages, sources = _chat(client, "How many musicians play at the zebra festival in Qarawa?")
+    page = "".join(messages) + sources
+    assert "zebra" in sources.lower()
+    assert "<script" not in page and "<img" not in page
+    assert not re.search(r"""href=["']?javascript""", page, re.IGNORECASE)
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in sources
+    assert "&lt;img src=x onerror=&quot;window.__xss = 2&quot;&gt;" in sources
+    assert "[buy here](javascript:window.__xss=3)" in sources
+
+
+def test_parse_auth_and_default_host() -> None:
+    from app import parse_args, parse_auth
+
+    assert parse_auth("") is None and parse_auth("ann:s3:cret") == ("ann", "s3:cret")
+    with pytest.raises(AssistantError, match="user:password"):
+        parse_auth("ann")
+    args = parse_args([], Settings())
+    assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)

@@ -1,0 +1,68 @@
+"""The benchmark's corpus building and vector replay (no timing: the benchmark reports figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from assistant.benchmarks import CachedEmbedder, VectorCache, bench_table, passage_pool, write_corpus
+
+
+class CountingEmbedder:
+    """A fake embedder: a fixed vector per text, counting what it was asked to embed."""
+
+    name = "fake"
+    dim = 4
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        self.calls.append(list(texts))
+        rows = [np.array([len(t), 1.0, 0.0, 0.0], dtype=np.float32) for t in texts]
+        return np.stack([r / np.linalg.norm(r) for r in rows])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
+
+def test_passage_pool_is_distinct_single_line_real_text():
+    paragraphs = ["First sentence here. Second one follows, with a clause. Third.", "Line one\nline two."]
+    pool = passage_pool(paragraphs, max_chars=1000)
+    assert len(pool) == len(set(pool))
+    assert all("\n" not in p and 20 <= len(p) <= 1000 for p in pool)
+    assert "First sentence here. Second one follows, with a clause." in pool  # a run of two sentences
+    assert pool == passage_pool(paragraphs, max_chars=1000)  # seeded order
+
+
+def test_write_corpus_repeats_the_pool_in_new_files(tmp_path: Path):
+    pool = [f"passage number {i}" for i in range(7)]
+    copies = write_corpus(tmp_path, pool, 16, per_file=3)
+    assert copies == 3
+    lines = [line for f in sorted(tmp_path.iterdir()) for line in f.read_text().splitlines()]
+    assert len(lines) == 16 and set(lines) == set(pool)
+    contents = [f.read_text() for f in tmp_path.iterdir()]
+    assert len(contents) == len(set(contents))  # no two files alike: none is skipped as a duplicate
+
+
+def test_cached_embedder_embeds_once_and_perturbs_repeats(tmp_path: Path):
+    real = CountingEmbedder()
+    cache = VectorCache(tmp_path, "fake")
+    replay = CachedEmbedder("fake", lambda: real, cache, perturb=0.1)
+    first = replay.embed_passages(["a text", "another", "a text"])
+    assert real.calls == [["a text", "another"]]  # each new text embedded once, by the real model
+    assert np.allclose(first[1], real.embed_passages(["another"])[0])
+    cosine = float(first[0] @ first[2])
+    assert 0.99 < cosine < 0.9999 and abs(np.linalg.norm(first[2]) - 1) < 1e-5  # a near-duplicate
+    cache.save()
+    again = CachedEmbedder("fake", lambda: CountingEmbedder(), VectorCache(tmp_path, "fake"))
+    assert again.dim == 4 and np.allclose(again.embed_passages(["another"])[0], first[1])
+
+
+def test_bench_table_has_a_row_per_size():
+    row = {"chunks": 1000, "vectors": "real", "ask_ms_p50": 120.0, "ask_ms_p95": 250.0, "cold_start_s": 9.5,
+           "load_models_s": 6.0, "build_bm25_s": 0.2, "first_ask_s": 1.1, "serve_peak_rss_mb": 1400.0,
+           "build_seconds": 60.0, "build_peak_rss_mb": 1600.0}
+    table = bench_table([row, {**row, "chunks": 100_000}])
+    assert "| 1,000 | real | 120 | 250 | 9.5 | 6.0, 0.2, 1.1 |" in table and "| 100,000 |" in table
