@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -296,7 +296,8 @@ class Assistant:
         rewrite = None
         if self._llm is not None or self.settings.llm != "extractive":
             rewrite = self._condense_with_llm
-        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone), rewrite=rewrite)
+        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone), rewrite=rewrite,
+                           stream_fn=lambda question, standalone: self.ask_stream(question, search_query=standalone))
 
     def _condense_with_llm(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up made standalone by the LLM, in its language; ``""`` to use the rule-based rewrite."""

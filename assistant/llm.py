@@ -133,7 +133,14 @@ def build_llm(settings: Settings) -> LLM | None:
     if not spec.enabled:
         return None
     builders = {"ollama": _build_ollama, "openai": _build_openai, "llamacpp": _build_llamacpp}
-    return builders[spec.backend](settings, spec)
+    try:
+        return builders[spec.backend](settings, spec)
+    except ConfigError:
+        raise
+    except Exception as error:  # a backend rejecting its arguments, or llama.cpp failing to load the file
+        detail = scrub(str(error), settings.llm_api_key)[:200]
+        raise ConfigError(f"Could not set up ASSISTANT_LLM={spec}: {type(error).__name__}: {detail}. "
+                          "Check the model name, ASSISTANT_LLM_BASE_URL, or the GGUF file.") from None
 
 
 def _build_ollama(settings: Settings, spec: LLMSpec) -> LLM:

@@ -1,20 +1,25 @@
 """Sentence-level verification of an LLM answer against the numbered sources it was given. Pure.
 
-Every sentence of the answer is checked against the passages it cites:
+Every sentence of the answer (``. ! ? ؟ ؛`` and newlines end one) is checked against the passages it
+cites. It is supported only when all of these hold:
 
-- the multilingual embedding similarity of the sentence to the best sentence of a cited passage
-  must reach a calibrated threshold (one for same-language pairs, one for cross-language pairs);
-- every number (digits in any script, Arabic and English number words), weekday, month and proper
-  noun of the sentence must appear in the cited passages. Proper nouns are capitalised Latin words
-  and, in Arabic, words in quotes. A Latin name matches an Arabic passage through its consonant
-  skeleton (Mazloum ~ مظلوم) or a small glossary of names whose English form shares no letters
-  with the Arabic one (SDF ~ قسد);
-- a sentence whose cited sentence is negated ("failed to", "لم") must be negated too, and the
-  other way round.
+- similarity: the multilingual embedding of the sentence is close enough to the best-matching piece
+  of a cited passage (its sentences, ``،`` clauses and 12-word windows: a short claim matches a
+  clause of a long news sentence far better than the sentence), with one calibrated threshold for
+  same-language pairs and one for cross-language pairs;
+- the citation is the right one: no other source matches the sentence clearly better (``max_gap``);
+- facts: every number (digits in any script, Arabic and English number words, "dozens"), weekday,
+  month and proper noun of the sentence appears in the cited passages. Proper nouns are capitalised
+  Latin words and, in Arabic, words in quotes; a Latin name matches an Arabic passage through its
+  consonant skeleton (Mazloum ~ مظلوم) or a small glossary (SDF ~ قسد);
+- in a same-language pair, at least half of its content words are in the cited passages;
+- polarity: negated exactly when the matching piece is ("failed to", "لم"), and no success claimed
+  where the source reports failure;
+- binding: each number counts what the passage says it counts (84 fighters, not 84 civilians).
 
-``[n]`` with no such source is removed. A sentence without a marker gets the best passage when
-its support is strong (similarity above the threshold plus a margin, and all its facts present);
-otherwise it is unsupported. Unsupported sentences are dropped, or marked with ``mode="mark"``.
+``[n]`` with no such source is removed. A sentence without a marker gets the most similar passage
+when it passes every check with a stricter threshold (citation repair); otherwise it is unsupported.
+Unsupported sentences are dropped, or kept with a mark (``mode="mark"``).
 
 Only the embedding function is passed in, so everything here runs on plain data.
 """
@@ -57,7 +62,7 @@ class VerifySettings:
     """Thresholds of verification, calibrated on the shipped question set (``tests/bench_verify.py``).
 
     Attributes:
-        min_similarity_same: Least cosine similarity between a sentence and the best sentence of its
+        min_similarity_same: Least cosine similarity between a sentence and the best piece of its
             cited passage, when both are in the same language.
         min_similarity_cross: The same for an English sentence and an Arabic passage (or the reverse);
             cross-language similarities run lower.
@@ -529,7 +534,8 @@ def support_units(text: str, sentences: Sequence[Span] = ()) -> list[Span]:
     for sentence in spans:
         clauses = split_clauses(text, sentence.start, sentence.end)
         if len(clauses) > 1:
-            for unit in clauses + [Span(a.start, b.end, text[a.start:b.end]) for a, b in zip(clauses, clauses[1:], strict=False)]:
+            pairs = [Span(a.start, b.end, text[a.start:b.end]) for a, b in zip(clauses, clauses[1:], strict=False)]
+            for unit in clauses + pairs:
                 units.setdefault((unit.start, unit.end), unit)
         words = list(_WORD.finditer(text, sentence.start, sentence.end))
         if len(words) > WINDOW_WORDS:

@@ -31,13 +31,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+from fake_servers import ScriptedLLM  # noqa: E402
+from scripted_answers import ADVERSARIAL, CORRECT, FABRICATED  # noqa: E402
+
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.generate import LLMAnswerer, VectorCache, sources_from_hits  # noqa: E402
 from assistant.text import detect_language  # noqa: E402
 from assistant.types import Answer, Hit  # noqa: E402
 from assistant.verify import Verdict, VerifySettings, split_claims, verify_claims  # noqa: E402
-from fake_servers import ScriptedLLM  # noqa: E402
-from scripted_answers import ADVERSARIAL, CORRECT, FABRICATED  # noqa: E402
 
 QUESTIONS = ROOT / "assistant" / "data" / "questions.jsonl"
 ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"
@@ -282,7 +283,8 @@ def run_correct(bot: Assistant, answerer: LLMAnswerer) -> tuple[int, int, list[f
         answer = resolve(template, hits, question["evidence"])
         if answer is None:
             continue
-        extractive = Answer(text="(extractive)", grounded=True, language=question["lang"], question=question["question"])
+        extractive = Answer(text="(extractive)", grounded=True, language=question["lang"],
+                            question=question["question"])
         started = time.perf_counter()
         final = answerer.finish(answer, question["lang"], hits, extractive)
         timings.append((time.perf_counter() - started) * 1000)

@@ -155,7 +155,8 @@ ADVERSARIAL: list[tuple[str, str, str]] = [
     ("ar-26", "قال قائد قسد إن قواته فشلت في صد الهجوم {E}.", "H"),
     ("en-18", "The leaflets contained phone numbers and promised a reward {E}. The reward was 10,000 dollars {E}.",
      "SH"),
-    ("en-23", "Ghweiran is in the southern part of Hasakah {E}. It is the largest neighbourhood of the city {E}.", "SH"),
+    ("en-23", "Ghweiran is in the southern part of Hasakah {E}. It is the largest neighbourhood of the city {E}.",
+     "SH"),
     ("en-12", "The IS video shows 4 SDF members appealing to their leader for their release {E}. The members were "
               "later executed by IS {E}.", "SH"),
     ("en-29", "Coalition aircraft struck tall buildings inside the prison {E}. The strikes killed dozens of civilians "
