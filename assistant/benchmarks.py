@@ -235,6 +235,10 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     if calibrate:
         for lang in sorted({r.lang for r in runs["ours"]}):
             threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang])
+            if not effect:
+                summary[f"calibrated_min_support_{lang}"] = (
+                    "not fitted: calibration needs answerable and unanswerable questions in this language")
+                continue
             summary[f"calibrated_min_support_{lang}"] = threshold
             summary[f"calibrated_effect_{lang}"] = effect
     if compare:
