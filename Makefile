@@ -61,6 +61,10 @@ index: model
 eval: index
 	$(BIN)/assistant eval --out eval-out
 
+# Throughput, latency at 1k/10k/100k chunks, peak memory and cold start (see README).
+bench: model
+	$(BIN)/assistant bench --out bench-out
+
 lint: install-test
 	$(BIN)/ruff check assistant tests app.py
 
