@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from assistant.render import (
     display_name,
     render_answer,
     render_documents,
+    render_draft,
     render_error,
     render_notices,
     render_question,
@@ -38,8 +39,6 @@ from assistant.render import (
 UPLOAD_MAX_MB = 20.0
 #: File types the loaders read; anything else is refused before it is stored.
 ACCEPTED_TYPES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-#: Answer modes offered in the settings; "llm" joins when the API can answer with one.
-ANSWER_MODES = ("extractive",)
 #: Question ids from ``assistant/data/questions.jsonl`` shown as examples.
 EXAMPLE_IDS = ("ar-14", "ar-04", "ar-22", "en-01", "en-15", "en-33")
 #: Conversation turns kept per browser session (shown, and used for follow-ups).
@@ -66,6 +65,7 @@ CSS = """
 a.cite { unicode-bidi: isolate; font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
   background: var(--color-accent-soft); color: var(--color-accent); font-style: normal; }
 a.cite:hover, a.cite:focus { background: var(--color-accent); color: white; }
+.answer.draft { color: var(--body-text-color-subdued); }
 .pending .dots { display: inline-block; animation: blink 1s infinite; }
 @keyframes blink { 50% { opacity: .3; } }
 .pending.stopped .dots { animation: none; } .pending.stopped::after { content: " ⏹"; }
@@ -186,33 +186,53 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
     settings = assistant.settings
     uploads_dir = settings.index_dir / "uploads"
 
-    def answerer(top_k: int) -> Callable[[str, str], Answer]:
-        return lambda q, standalone: assistant.ask(q, top_k, search_query=standalone)
+    modes = assistant.answer_modes  # the default first: "llm" when an LLM is configured
 
-    def conversation() -> ChatSession:
-        return ChatSession(answerer(settings.top_k), max_turns=MAX_TURNS)
+    def conversation(top_k: int = settings.top_k, mode: str = modes[0], earlier: ChatSession | None = None
+                     ) -> ChatSession:
+        """A conversation answering with ``top_k`` passages in ``mode``, continuing ``earlier``'s history."""
+        chat = assistant.chat(mode=mode, top_k=top_k, max_turns=MAX_TURNS)
+        if earlier is not None:
+            chat.history = earlier.history
+        return chat
 
     def respond(question: str, chat: ChatSession | None, top_k: int, mode: str
                 ) -> Iterator[tuple[Any, Any, Any, ChatSession]]:
-        """Answer the next question of this browser session's conversation, streaming the reply."""
+        """Answer the next question of this browser session's conversation, streaming the reply.
+
+        With an LLM the draft streams in as it is written, then the verified answer replaces it;
+        an extractive answer is revealed a few words at a time.
+        """
         chat = chat or conversation()
         if not question or not question.strip():
             yield gr.skip(), gr.skip(), gr.skip(), chat
             return
-        if mode not in ANSWER_MODES:
-            raise gr.Error(f"Unknown answer mode {mode!r}; choose one of {', '.join(ANSWER_MODES)}.")
         asked = [*_messages(chat), {"role": "user", "content": render_question(question)}]
         yield [*asked, {"role": "assistant", "content": PENDING}], gr.skip(), "", chat
-        chat.answer_fn = answerer(int(top_k))  # the slider applies from this question on
+        answer: Answer | None = None
+        drafted = shown = 0
+        draft: list[str] = []
         try:
-            answer = chat.ask(question)
+            chat = conversation(int(top_k), mode, chat)  # the slider and the mode apply from this question on
+            for event in chat.ask_stream(question):
+                if isinstance(event, Answer):
+                    answer = event
+                    continue
+                draft.append(event)
+                drafted += len(event)
+                if drafted - shown >= STREAM_STEP:
+                    shown = drafted
+                    yield [*asked, {"role": "assistant", "content": render_draft("".join(draft))}], \
+                        gr.skip(), gr.skip(), chat
         except AssistantError as error:
             yield [*asked, {"role": "assistant", "content": render_error(str(error))}], gr.skip(), gr.skip(), chat
             return
+        assert answer is not None  # ask_stream always ends with the answer
         turn = len(chat.history)
         sources = render_sources(_turns(chat))  # streamed as diffs: repeating it costs nothing
-        for cut in stream_cuts(answer.text, STREAM_STEP):
-            if cut > STREAM_STEP:
+        # A streamed draft is replaced at once by the verified answer; otherwise reveal it gradually.
+        for cut in [len(answer.text)] if draft else stream_cuts(answer.text, STREAM_STEP):
+            if cut > STREAM_STEP and not draft:
                 time.sleep(STREAM_PAUSE)
             reply = render_answer(answer, turn, upto=cut)
             yield [*asked, {"role": "assistant", "content": reply}], sources, gr.skip(), chat
@@ -303,8 +323,9 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
                                           js_on_load=JS, label="Sources")
                 with gr.Accordion("Settings · الإعدادات", open=False):
                     top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to search (top-k)")
-                    mode = gr.Dropdown(list(ANSWER_MODES), value=ANSWER_MODES[0], label="Answer mode",
-                                       info="Extractive quotes the documents; an LLM mode joins when configured.")
+                    mode = gr.Dropdown(list(modes), value=modes[0], label="Answer mode", elem_id="answer-mode",
+                                       info="llm: your LLM's answer, each sentence verified against its passage "
+                                            "(ASSISTANT_LLM); extractive: quotes the documents.")
             with gr.Tab("Documents · المستندات") as documents_tab:
                 files = gr.File(file_count="multiple", elem_id="upload",
                                 label=f"Add documents ({' '.join(ACCEPTED_TYPES)}; up to {upload_max_mb:g} MB each)")

@@ -15,11 +15,11 @@ from .chat import ChatSession
 from .chunking import CHUNKING_VERSION
 from .config import Settings
 from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
-from .errors import IndexMissingError, InvalidQuestionError
+from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .evaluate import Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
-from .loaders import content_hash, find_files, load_text, SkipFile
+from .loaders import SkipFile, content_hash, find_files, load_text
 from .prompts import load_extractive
 from .retrieval import FusionWeights, Retriever
 from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
@@ -28,6 +28,10 @@ from .types import Answer, Hit, IndexReport
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
+
+
+#: Answer modes: through the configured LLM, each sentence verified; or quoting the documents.
+ANSWER_MODES = ("llm", "extractive")
 
 
 @dataclass(frozen=True)
@@ -115,16 +119,20 @@ class Assistant:
                 )
             return self._answerer
 
-    def _sentence_vectors(self, ids: list[str], texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Stored sentence vectors, embedding any that the index lacks."""
+    def _sentence_vectors(self, ids: list[str], texts: list[str], *, second: bool = True
+                          ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Stored sentence vectors of both encoders (the second's only when ``second``), embedding any
+        that the index lacks."""
         encoders = self.encoders
-        spaces = [(SENTENCES, encoders.primary)] + ([(SECOND_SENTENCES, encoders.second)] if encoders.second else [])
+        spaces = [(SENTENCES, encoders.primary)]
+        if second and encoders.second:
+            spaces.append((SECOND_SENTENCES, encoders.second))
         matrices = []
         for space, encoder in spaces:
             stored = self.store.vectors(space, ids)
             missing = [k for k, i in enumerate(ids) if i not in stored]
             if missing:
-                for k, vector in zip(missing, encoder.embed_passages([texts[k] for k in missing])):
+                for k, vector in zip(missing, encoder.embed_passages([texts[k] for k in missing]), strict=True):
                     stored[ids[k]] = vector
             matrices.append(np.stack([stored[i] for i in ids]))
         return matrices[0], matrices[1] if len(matrices) > 1 else None
@@ -197,7 +205,8 @@ class Assistant:
         manifest = self.store.read_manifest()
         if manifest is None:
             return []
-        return [DocumentInfo(source, e.title, e.chunks, e.content_hash) for source, e in sorted(manifest.documents.items())]
+        return [DocumentInfo(source, e.title, e.chunks, e.content_hash)
+                for source, e in sorted(manifest.documents.items())]
 
     def remove(self, source: str) -> bool:
         """Remove a document from the index by its source name; ``False`` if it was not indexed."""
@@ -243,7 +252,32 @@ class Assistant:
         self._ready()
         return self.retriever.retrieve(question, top_k or self.settings.top_k)
 
-    def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None) -> Answer:
+    @property
+    def llm_configured(self) -> bool:
+        """True when answers can go through an LLM (``ASSISTANT_LLM``, or one passed in)."""
+        return self._llm is not None or self.settings.llm.strip() not in ("", "extractive")
+
+    @property
+    def answer_modes(self) -> tuple[str, ...]:
+        """The answer modes :meth:`ask` accepts, the default first: ``("llm", "extractive")`` with an
+        LLM configured, ``("extractive",)`` without."""
+        return ANSWER_MODES if self.llm_configured else ANSWER_MODES[1:]
+
+    def check_mode(self, mode: str | None) -> str:
+        """The answer mode to use: ``mode``, or the default one when ``None``.
+
+        Raises:
+            ConfigError: ``mode`` is unknown, or ``"llm"`` without an LLM configured.
+        """
+        if mode is None:
+            return self.answer_modes[0]
+        if mode not in self.answer_modes:
+            hint = "" if self.llm_configured or mode != "llm" else " (set ASSISTANT_LLM to use an LLM)"
+            raise ConfigError(f"Unknown answer mode {mode!r}{hint}; choose one of: {', '.join(self.answer_modes)}.")
+        return mode
+
+    def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
+            mode: str | None = None) -> Answer:
         """Answer a question from the indexed documents, citing the passages with ``[n]``.
 
         With an LLM configured (``ASSISTANT_LLM``) the answer is the LLM's, each sentence verified
@@ -254,22 +288,29 @@ class Assistant:
             top_k: How many passages to retrieve.
             search_query: What to search for when it differs from the question (a follow-up
                 resolved against its conversation).
+            mode: ``"llm"`` or ``"extractive"`` (one of :attr:`answer_modes`); the first of them
+                when omitted.
+
+        Raises:
+            InvalidQuestionError: The question is empty, too long or has no words.
+            ConfigError: An unknown mode, or the LLM backend cannot be set up.
         """
         answer: Answer | None = None
-        for event in self.ask_stream(question, top_k, search_query=search_query):
+        for event in self.ask_stream(question, top_k, search_query=search_query, mode=mode):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None  # ask_stream always ends with the answer
         return answer
 
-    def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None
-                   ) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
+                   mode: str | None = None) -> Iterator[str | Answer]:
         """Like :meth:`ask`, streaming: the LLM's draft text as it arrives, then the final :class:`Answer`.
 
         The final answer is always the last item and replaces the draft: verification may have
         dropped sentences, or the LLM failed and the extractive answer follows a one-line message.
-        Without an LLM, or when nothing relevant is found, the only item is the answer.
+        In extractive mode, or when nothing relevant is found, the only item is the answer.
         """
+        use_llm = self.check_mode(mode) == "llm"
         question = self.check_question(question)
         query = self.check_question(search_query) if search_query else question
         self._ready()
@@ -280,24 +321,39 @@ class Assistant:
             yield refusal(language, load_extractive(), question)
             return
         extractive = self.answerer.answer(query, language, vectors, hits, display_question=question)
-        with self._lock:
-            if self._llm_answerer is None and (self._llm is not None or self.settings.llm != "extractive"):
-                self._llm_answerer = LLMAnswerer.from_settings(
-                    self.settings, self.embedder.embed_passages,
-                    lambda ids, texts: self._sentence_vectors(ids, texts)[0], llm=self._llm)
-        if self._llm_answerer is None or not extractive.grounded:
+        llm_answerer = self._llm_answerer_for_use() if use_llm else None
+        if llm_answerer is None or not extractive.grounded:
             # Nothing relevant was found: refuse without calling the LLM.
             yield extractive
             return
-        yield from self._llm_answerer.stream(query, language, hits, extractive)
+        yield from llm_answerer.stream(query, language, hits, extractive)
 
-    def chat(self) -> ChatSession:
-        """A new conversation whose follow-ups are resolved from its own history."""
-        rewrite = None
-        if self._llm is not None or self.settings.llm != "extractive":
-            rewrite = self._condense_with_llm
-        return ChatSession(lambda question, standalone: self.ask(question, search_query=standalone), rewrite=rewrite,
-                           stream_fn=lambda question, standalone: self.ask_stream(question, search_query=standalone))
+    def _llm_answerer_for_use(self) -> LLMAnswerer | None:
+        with self._lock:
+            if self._llm_answerer is None and self.llm_configured:
+                self._llm_answerer = LLMAnswerer.from_settings(
+                    self.settings, self.embedder.embed_passages,
+                    lambda ids, texts: self._sentence_vectors(ids, texts, second=False)[0], llm=self._llm)
+            return self._llm_answerer
+
+    def chat(self, *, mode: str | None = None, top_k: int | None = None, max_turns: int = 20) -> ChatSession:
+        """A new conversation whose follow-ups are resolved from its own history.
+
+        Args:
+            mode: The answer mode of its questions (see :meth:`ask`).
+            top_k: How many passages each question retrieves.
+            max_turns: Turns kept for follow-ups.
+
+        Raises:
+            ConfigError: An unknown mode.
+        """
+        mode = self.check_mode(mode)
+        rewrite = self._condense_with_llm if mode == "llm" else None
+        return ChatSession(
+            lambda question, standalone: self.ask(question, top_k, search_query=standalone, mode=mode),
+            max_turns=max_turns, rewrite=rewrite,
+            stream_fn=lambda question, standalone: self.ask_stream(question, top_k, search_query=standalone,
+                                                                   mode=mode))
 
     def _condense_with_llm(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up made standalone by the LLM, in its language; ``""`` to use the rule-based rewrite."""

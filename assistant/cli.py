@@ -6,10 +6,12 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TextIO
 
-from . import Assistant, AssistantError, InvalidQuestionError, Settings
+from . import Answer, Assistant, AssistantError, InvalidQuestionError, Settings
+from .render import replaced_draft_heading
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -24,19 +26,55 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
-def _print_answer(answer: Any, as_json: bool) -> None:
+def _print_answer(answer: Answer, as_json: bool, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     if as_json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
         return
-    print(answer.text)
+    print(answer.text, file=out)
+    _print_citations(answer, out)
+
+
+def _print_citations(answer: Answer, out: TextIO) -> None:
     if answer.citations:
-        print()
+        print(file=out)
         for c in answer.citations:
-            print(f"[{c.number}] {c.source} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]")
+            print(f"[{c.number}] {c.source} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]",
+                  file=out)
+
+
+def print_stream(events: Iterable[str | Answer], out: TextIO | None = None) -> Answer:
+    """Print an answer as :meth:`Assistant.ask_stream` yields it, and return it.
+
+    The LLM's draft is written piece by piece as it arrives. When the final answer differs from
+    it (verification dropped or renumbered something, or the LLM failed and the extractive answer
+    follows), the final answer is printed after a heading saying it replaces the draft. The
+    citations always belong to the final answer.
+    """
+    out = out or sys.stdout
+    draft: list[str] = []
+    answer: Answer | None = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+            continue
+        draft.append(event)
+        out.write(event)
+        out.flush()
+    assert answer is not None  # ask_stream always ends with the answer
+    if not draft:
+        _print_answer(answer, False, out)
+        return answer
+    print(file=out)
+    if "".join(draft).strip() != answer.text:
+        print(f"\n{replaced_draft_heading(answer)}\n{answer.text}", file=out)
+    _print_citations(answer, out)
+    out.flush()
+    return answer
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    bot = Assistant(_settings(args))
+    bot = args.make_assistant(_settings(args))
     report = bot.index(args.paths or None, prune=args.prune, rebuild=args.rebuild)
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -45,13 +83,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    bot = Assistant(_settings(args))
-    _print_answer(bot.ask(args.question, top_k=args.top_k), args.json)
+    bot = args.make_assistant(_settings(args))
+    if args.json:
+        _print_answer(bot.ask(args.question, top_k=args.top_k), True)
+    else:
+        print_stream(bot.ask_stream(args.question, top_k=args.top_k))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    bot = Assistant(_settings(args))
+    bot = args.make_assistant(_settings(args))
     session = bot.chat()
     print("Ask in Arabic or English. Empty line or Ctrl-D to quit; /new starts a new conversation.")
     while True:
@@ -66,7 +107,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             session.reset()
             continue
         try:
-            _print_answer(session.ask(question), args.json)
+            if args.json:
+                _print_answer(session.ask(question), True)
+            else:
+                print_stream(session.ask_stream(question))
         except InvalidQuestionError as error:
             print(error, file=sys.stderr)
         print()
@@ -109,14 +153,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    bot = Assistant(_settings(args))
+    bot = args.make_assistant(_settings(args))
     embedder = bot.embedder
     print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions)")
     return 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    bot = Assistant(_settings(args))
+    bot = args.make_assistant(_settings(args))
     if args.remove:
         if not bot.remove(args.remove):
             print(f"{args.remove!r} is not in the index; `assistant docs` lists what is.", file=sys.stderr)
@@ -189,12 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 for bad input, 1 for anything unexpected)."""
+def main(argv: list[str] | None = None, make_assistant: Callable[[Settings], Assistant] = Assistant) -> int:
+    """Run the command line; returns the exit code (2 for bad input, 1 for anything unexpected).
+
+    Args:
+        argv: The arguments; ``sys.argv[1:]`` when omitted.
+        make_assistant: Builds the assistant from the settings (tests pass one sharing a loaded
+            embedder, or answering with a scripted LLM).
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.make_assistant = make_assistant
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

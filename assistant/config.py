@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -49,7 +50,6 @@ class Settings:
     #: Calibrated on the shipped question set with ``assistant eval --calibrate``.
     min_support_ar: float = 0.949
     min_support_en: float = 0.825
-    answer_mode: str = "extractive"
     llm: str = "extractive"
     llm_base_url: str = ""
     llm_api_key: str = dataclasses.field(default="", repr=False)

@@ -85,16 +85,22 @@ def _fold(text: str) -> str:
 # -- sources and citations --------------------------------------------------------------------------
 
 def sources_from_hits(hits: Sequence[Hit], sentence_vectors: SentenceVectorsFn | None = None) -> list[Source]:
-    """Number the hits [1..k], with the sentences the index embedded (and their vectors when known)."""
+    """Number the hits [1..k], with the sentences the index embedded (and their vectors when known).
+
+    The vectors of every hit's sentences are asked for in one call (one lookup in the index).
+    """
+    spans = [chunk_sentences(hit) for hit in hits]
+    vectors: np.ndarray | None = None
+    if sentence_vectors is not None and any(spans):
+        ids = [sentence_id(hit.chunk_id, i) for hit, own in zip(hits, spans, strict=True) for i in range(len(own))]
+        vectors = np.asarray(sentence_vectors(ids, [s.text for own in spans for s in own]))
     sources = []
-    for n, hit in enumerate(hits, start=1):
-        spans = chunk_sentences(hit)
-        relative = tuple(Span(s.start - hit.start, s.end - hit.start, s.text) for s in spans)
-        vectors = None
-        if sentence_vectors is not None and spans:
-            ids = [sentence_id(hit.chunk_id, i) for i in range(len(spans))]
-            vectors = np.asarray(sentence_vectors(ids, [s.text for s in spans]))
-        sources.append(Source(n, hit.text, hit.start, relative, vectors))
+    row = 0
+    for n, (hit, own) in enumerate(zip(hits, spans, strict=True), start=1):
+        relative = tuple(Span(s.start - hit.start, s.end - hit.start, s.text) for s in own)
+        rows = vectors[row:row + len(own)] if vectors is not None and own else None
+        row += len(own)
+        sources.append(Source(n, hit.text, hit.start, relative, rows))
     return sources
 
 

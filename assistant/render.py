@@ -1,4 +1,5 @@
-"""HTML for the web UI: answers, questions, the sources panel and the document list (pure).
+"""HTML for the web UI: answers, questions, the sources panel and the document list (pure);
+and the few words the command line prints around a streamed answer.
 
 Every piece of document or answer text goes through :func:`html.escape` here and nowhere
 else builds markup from it, so what a reader sees is literally what the index holds.
@@ -31,9 +32,11 @@ _HASH_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 _LABELS = {
     "en": {"sources": "Sources", "paragraph": "paragraph", "none": "No passage supports an answer.",
-           "refusal": "Not found in the documents"},
+           "refusal": "Not found in the documents", "verified": "Verified answer (replaces the draft above):",
+           "discarded": "Draft discarded:"},
     "ar": {"sources": "المصادر", "paragraph": "الفقرة", "none": "لا توجد فقرة تدعم إجابة.",
-           "refusal": "لا إجابة في المستندات"},
+           "refusal": "لا إجابة في المستندات", "verified": "الإجابة بعد التحقق (تحلّ محلّ المسودة أعلاه):",
+           "discarded": "أُهملت المسودة:"},
 }
 
 EMPTY_SOURCES = (
@@ -148,6 +151,19 @@ def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
     badge = "" if answer.grounded else f'<span class="badge">{_labels(answer.language)["refusal"]}</span>'
     return (f'<div class="answer {state}{done}" dir="{direction}" lang="{escape(answer.language)}">'
             f'{badge}{"".join(blocks)}</div>')
+
+
+def render_draft(text: str) -> str:
+    """An LLM's draft as it streams in, before verification: plain escaped text, marked as pending."""
+    lines = "".join(f'<p dir="auto">{escape(line)}</p>' for line in text.split("\n") if line.strip())
+    return f'<div class="answer draft pending" aria-busy="true">{lines}<span class="dots">…</span></div>'
+
+
+def replaced_draft_heading(answer: Answer) -> str:
+    """The line printed between a streamed draft and the final answer that replaces it, in the
+    answer's language: "Verified answer …" for a verified LLM answer, "Draft discarded:" when the
+    extractive answer follows instead."""
+    return _labels(answer.language)["verified" if answer.mode == "llm" else "discarded"]
 
 
 def render_question(question: str) -> str:

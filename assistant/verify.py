@@ -7,12 +7,15 @@ cites. It is supported only when all of these hold:
   of a cited passage (its sentences, ``،`` clauses and 12-word windows: a short claim matches a
   clause of a long news sentence far better than the sentence), with one calibrated threshold for
   same-language pairs and one for cross-language pairs;
-- the citation is the right one: no other source matches the sentence clearly better (``max_gap``);
+- the citation is the right one: no other source that could itself support the sentence (one
+  holding its facts and words) matches it clearly better (``max_gap``);
 - facts: every number (digits in any script, Arabic and English number words, "dozens"), weekday,
   month and proper noun of the sentence appears in the cited passages. Proper nouns are capitalised
   Latin words and, in Arabic, words in quotes; a Latin name matches an Arabic passage through its
   consonant skeleton (Mazloum ~ مظلوم) or a small glossary (SDF ~ قسد);
-- in a same-language pair, at least half of its content words are in the cited passages;
+- in a same-language pair, at least half of its content words are in the cited passages, and all
+  the words after the copula of an Arabic identity sentence ("… هو أحمد خليل"); across languages,
+  every event it claims from a small lexicon (executed, surrendered, wounded …) is named there;
 - polarity: negated exactly when the matching piece is ("failed to", "لم"), and no success claimed
   where the source reports failure;
 - binding: each number counts what the passage says it counts (84 fighters, not 84 civilians).
@@ -29,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -481,6 +485,44 @@ def missing_facts(claim: ClaimFacts, passages: Sequence[PassageFacts],
     return missing
 
 
+_AR_COPULA = re.compile(r"(?:^|\s)(?:هو|هي|هم|هما)\s+(.+)$")
+
+
+def identity_complement(claim: str) -> str:
+    """What follows the copula of an Arabic identity sentence ("القائد العام هو أحمد خليل" ->
+    "أحمد خليل"), ``""`` when there is none: the answer itself, every word of which its passage
+    must have. Names written without «quotes» are caught here."""
+    match = _AR_COPULA.search(MARKER.sub(" ", claim).strip(" .،؛؟!"))
+    return match.group(1) if match else ""
+
+
+# -- events (across languages) ---------------------------------------------------------------------
+
+#: Events an English sentence may claim, with the normalised Arabic stems a passage reporting them
+#: uses. Across languages there are no shared words to count, so an added event ("they were later
+#: executed") would pass on similarity alone; it must be named in the cited passage.
+EVENTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    name: (re.compile(pattern), stems) for name, pattern, stems in (
+        ("executed", r"\bexecut\w*", ("اعدم", "اعدام", "تصفي")),
+        ("surrendered", r"\bsurrender\w*", ("استسلم", "استسلام", "سلموا انفسهم", "تسليم")),
+        ("wounded", r"\b(?:wound\w*|injur\w*)", ("جرح", "جريح", "اصاب", "اصيب", "مصاب")),
+        ("kidnapped", r"\b(?:kidnap\w*|abduct\w*)", ("خطف", "اختطاف")),
+        ("ransom", r"\bransom\w*", ("فديه",)),
+        ("shot down", r"\b(?:shot|shoot\w*) down\b|\bdowned\b", ("اسقط", "اسقاط")),
+        ("arrested", r"\barrest\w*", ("اعتقل", "اعتقال", "القبض", "توقيف", "اوقف")),
+        ("born", r"\bborn\b", ("مواليد", "ولد", "مولود")),
+        ("destroyed", r"\bdestroy\w*", ("دمر", "تدمير", "حرق", "احرق")),
+    )
+}
+
+
+def missing_events(claim: str, passages_folded: Sequence[str]) -> list[str]:
+    """The events of :data:`EVENTS` an English sentence claims that none of the (normalised) passages names."""
+    lowered = claim.lower()
+    return [f"event «{name}»" for name, (pattern, stems) in EVENTS.items()
+            if pattern.search(lowered) and not any(stem in folded for folded in passages_folded for stem in stems)]
+
+
 # -- negation -----------------------------------------------------------------------------------
 
 _EN_NEGATION = re.compile(
@@ -590,27 +632,48 @@ class _Passage:
     tokens: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """Everything about a passage that depends on its text alone."""
+
+    facts: PassageFacts
+    sentences: tuple[Span, ...]
+    units: tuple[Span, ...]
+    numbers: tuple[tuple[frozenset[str], str], ...]
+    tokens: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def _analyse(text: str, sentences: tuple[Span, ...]) -> _Analysis:
+    """The facts, pieces and counted numbers of a passage; remembered, as passages come back
+    question after question."""
+    spans = tuple(sentences) or tuple(split_sentences(text)) or (Span(0, len(text), text),)
+    return _Analysis(PassageFacts.of(text), spans, tuple(support_units(text, spans)), tuple(number_phrases(text)),
+                     frozenset(content_cores(text)))
+
+
 def _prepare(sources: Sequence[Source], embed: EmbedFn) -> dict[int, _Passage]:
     """Units and vectors of every source, embedding in one call what is not known yet."""
     plans = []
     wanted: list[str] = []
     for source in sources:
-        sentences = list(source.sentences) or split_sentences(source.text) or [Span(0, len(source.text), source.text)]
-        known = source.vectors is not None and len(source.vectors) == len(sentences)
-        units = support_units(source.text, sentences)
-        numbers = number_phrases(source.text)
-        plans.append((source, sentences, units, numbers, known))
-        wanted += [u.text for u in units[len(sentences) if known else 0:]] + [phrase for _, phrase in numbers]
-    matrix = embed(list(dict.fromkeys(wanted))) if wanted else np.zeros((0, 1), np.float32)
-    row_of = {text: row for row, text in enumerate(dict.fromkeys(wanted))}
+        analysis = _analyse(source.text, tuple(source.sentences))
+        known = source.vectors is not None and len(source.vectors) == len(analysis.sentences)
+        skip = len(analysis.sentences) if known else 0
+        plans.append((source, analysis, known))
+        wanted += [u.text for u in analysis.units[skip:]] + [phrase for _, phrase in analysis.numbers]
+    unique = list(dict.fromkeys(wanted))
+    matrix = embed(unique) if unique else np.zeros((0, 1), np.float32)
+    row_of = {text: row for row, text in enumerate(unique)}
     prepared = {}
-    for source, sentences, units, numbers, known in plans:
-        rows = [matrix[row_of[u.text]] for u in units[len(sentences) if known else 0:]]
+    for source, analysis, known in plans:
+        skip = len(analysis.sentences) if known else 0
+        rows = [matrix[row_of[u.text]] for u in analysis.units[skip:]]
         vectors = np.vstack([source.vectors] + ([np.stack(rows)] if rows else [])) if known else np.stack(rows)
+        numbers = list(analysis.numbers)
         number_vectors = np.stack([matrix[row_of[phrase]] for _, phrase in numbers]) if numbers else np.zeros((0, 1))
-        prepared[source.number] = _Passage(source, PassageFacts.of(source.text), sentences, units,
-                                           vectors.astype(np.float32), numbers, number_vectors,
-                                           frozenset(content_cores(source.text)))
+        prepared[source.number] = _Passage(source, analysis.facts, list(analysis.sentences), list(analysis.units),
+                                           vectors.astype(np.float32), numbers, number_vectors, analysis.tokens)
     return prepared
 
 
@@ -710,15 +773,36 @@ def _unsupported_reason(claim: Claim, cited: list[int], number: int, matches: di
     if similarity < needed:
         return f"similarity {similarity:.3f} to source [{number}] is below {needed:.3f}"
     if similarity < best_anywhere - settings.max_gap:
-        return f"another source supports it better than [{number}] ({best_anywhere:.3f} vs {similarity:.3f})"
-    cited = [passages[n] for n in cited]
+        # Only a source that could itself support the sentence makes the citation wrong: one that
+        # is closer in wording but lacks its facts or words is not a better source.
+        rivals = [n for n in passages if n not in cited and matches[n].similarity > similarity + settings.max_gap]
+        for rival in sorted(rivals, key=lambda n: -matches[n].similarity):
+            if not _content_reason(claim, language, [rival], rival, matches, passages, settings, embed):
+                return (f"another source supports it better than [{number}] "
+                        f"([{rival}]: {matches[rival].similarity:.3f} vs {similarity:.3f})")
+    return _content_reason(claim, language, cited, number, matches, passages, settings, embed)
+
+
+def _content_reason(claim: Claim, language: str, cited_numbers: list[int], number: int, matches: dict[int, _Match],
+                    passages: dict[int, _Passage], settings: VerifySettings, embed: EmbedFn) -> str:
+    """The checks beyond similarity: facts, words (or events, across languages), negation, outcome, binding."""
+    passage = passages[number]
+    cited = [passages[n] for n in cited_numbers]
     missing = missing_facts(ClaimFacts.of(claim.text), [p.facts for p in cited], [p.facts for p in passages.values()])
     if missing:
         return f"{', '.join(missing)} not in the cited source{'s' if len(cited) > 1 else ''}"
     if language == passage.facts.language:
-        coverage = content_coverage(claim.text, frozenset().union(*(p.tokens for p in cited)))
+        tokens = frozenset().union(*(p.tokens for p in cited))
+        coverage = content_coverage(claim.text, tokens)
         if coverage < settings.min_coverage:
             return f"only {coverage:.0%} of its words are in the cited source"
+        complement = identity_complement(claim.text)
+        if complement and content_coverage(complement, tokens) < 1.0:
+            return f"«{complement}» not in the cited source{'s' if len(cited) > 1 else ''}"
+    else:
+        absent = missing_events(claim.text, [p.facts.folded for p in cited])
+        if absent:
+            return f"{', '.join(absent)} not in the cited source{'s' if len(cited) > 1 else ''}"
     if is_negated(claim.text) != is_negated(matches[number].unit.text):
         return f"negation differs from source [{number}]: «{matches[number].unit.text}»"
     if _contradicts_outcome(claim.text, matches[number].unit, passage):

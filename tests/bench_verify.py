@@ -90,7 +90,8 @@ def resolve(answer: str, hits: list[Hit], evidence: list[str]) -> str | None:
 def llm_answerer(bot: Assistant, verify: VerifySettings | None = None) -> LLMAnswerer:
     """The LLM answerer the assistant would build, around a scripted LLM, with these thresholds."""
     answerer = LLMAnswerer.from_settings(bot.settings, bot.embedder.embed_passages,
-                                         lambda ids, texts: bot._sentence_vectors(ids, texts)[0], llm=ScriptedLLM())
+                                         lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0],
+                                         llm=ScriptedLLM())
     assert answerer is not None
     if verify is not None:
         answerer.verify = verify
@@ -117,7 +118,7 @@ LOOSE = VerifySettings(min_similarity_same=-1.0, min_similarity_cross=-1.0, max_
 
 def _pairs(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit], supported: bool,
            label: str) -> list[Pair]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts)[0])
+    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0])
     loose = replace(LOOSE, min_coverage=answerer.verify.min_coverage)
     pairs = []
     for verdict in verify_claims(split_claims(answer), sources, answerer.vectors, loose):
@@ -235,7 +236,9 @@ def run_adversarial(bot: Assistant, answerer: LLMAnswerer, verbose: bool = False
         question = questions[qid]
         hits = retrieve(bot, question["question"])
         answer = resolve(template, hits, question["evidence"])
-        if answer is None:
+        # A sentence labelled supported is supported by the passages the LLM saw: without the
+        # evidence among them (an uncited answer has no {E} to check it), the label would be wrong.
+        if answer is None or ("S" in labels and not any(question["evidence"][0] in hit.text for hit in hits)):
             outcome.skipped += 1
             print(f"  {qid}: evidence not retrieved, skipped")
             continue
@@ -268,7 +271,7 @@ def run_adversarial(bot: Assistant, answerer: LLMAnswerer, verbose: bool = False
 
 
 def _verdicts(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit]) -> list[Verdict]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts)[0])
+    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0])
     return verify_claims(split_claims(answer), sources, answerer.vectors, answerer.verify)
 
 

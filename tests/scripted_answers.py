@@ -171,4 +171,20 @@ ADVERSARIAL: list[tuple[str, str, str]] = [
               "{E}.", "SS"),
     ("en-13", "The latest clashes took place over the past 24 hours [7]. An SDF military source said IS fighters "
               "still had ammunition {E}.", "SS"),
+    ("en-20", "IS prisoners took over al-Sinaa prison on Thursday evening {E}. Dozens of guards were wounded in the "
+              "takeover {E}.", "SH"),
+    ("en-31", "The prisoners held the guards and staff as hostages {E}. They demanded a ransom for their release {E}.",
+     "SH"),
+    ("en-10", "IS claimed to have burned about 25 vehicles {E}. It also destroyed 3 coalition tanks {E}.", "SH"),
+    ("ar-17", "ألقت مروحيات التحالف المنشورات فوق مدينة الحسكة يوم الأحد {E}. ووعدت المنشورات بمكافأة قدرها 5000 "
+              "دولار {E}.", "SH"),
+    ("en-07", "The SDF media centre said the number of IS dead rose to 53 {E}.", "H"),
+    ("ar-12", "ظهر في التسجيل المصور 4 من عناصر قسد يناشدون زعيمهم إطلاق سراحهم {E}. وقد أعدمهم التنظيم لاحقاً {E}.",
+     "SH"),
+    ("en-25", "The SDF and the coalition combed the Ghweiran and Zuhur neighbourhoods {E}. They arrested 40 suspects "
+              "{E}.", "SH"),
+    ("en-02", "The Observatory's toll includes 84 Islamic State fighters {W}.", "H"),
+    ("en-24", "The besieged IS fighters are holed up in the northern section of al-Sinaa prison {E}. They surrendered "
+              "on Monday {E}.", "SH"),
+    ("en-19", "IS published the footage of its fighters storming the prison on Saturday {E}.", "S"),
 ]

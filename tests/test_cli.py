@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -61,3 +62,81 @@ def test_empty_question_exits_2_with_one_line_and_no_traceback(tmp_path):
 def test_unknown_document_removal_exits_2(cli_env, capsys):
     assert main(["docs", "--remove", "nope.txt"]) == 2
     assert "not in the index" in capsys.readouterr().err
+
+
+# -- streaming an LLM answer (a scripted LLM through the real CLI path) --------------------------------
+
+COMMANDER_QUESTION = "Who is the commander-in-chief of the SDF?"
+
+
+class Recorder(io.StringIO):
+    """A stdout that keeps every write apart, to see that the draft arrives piece by piece."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+@pytest.fixture
+def scripted_cli(cli_env, bot, monkeypatch):
+    """Runs the CLI with an assistant over ``bot``'s index answering through a scripted LLM."""
+    from fake_servers import ScriptedLLM
+
+    from assistant import Assistant
+
+    llm = ScriptedLLM()
+    out = Recorder()
+
+    def run(*argv: str) -> int:
+        monkeypatch.setattr(sys, "stdout", out)  # here: pytest sets its own capture between setup and call
+        return main(list(argv), make_assistant=lambda settings: Assistant(
+            settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm))
+
+    vectors = bot.retriever.embed(COMMANDER_QUESTION)
+    hits = bot.retriever.retrieve_with_vectors(COMMANDER_QUESTION, vectors, bot.settings.top_k)
+    n = next(n for n, hit in enumerate(hits, start=1) if "مظلوم عبدي" in hit.text)
+    yield run, llm, out, n
+    llm.clear()
+
+
+def test_ask_streams_the_draft_then_prints_the_verified_answer(scripted_cli) -> None:
+    run, llm, out, n = scripted_cli
+    draft = f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}]."
+    llm.enqueue(draft)
+    assert run("ask", COMMANDER_QUESTION) == 0
+    printed = out.getvalue()
+    heading = "Verified answer (replaces the draft above):"
+    # The draft went out in the LLM's pieces, each written as it arrived, before the final answer.
+    pieces = out.writes[:out.writes.index(next(w for w in out.writes if heading in w))]
+    assert len([w for w in pieces if w.strip()]) >= len(draft) // 7 and "".join(pieces).startswith(draft)
+    _, final = printed.split(heading)
+    assert final.lstrip().startswith("The SDF's commander-in-chief is Mazloum Abdi [1].\n")
+    assert "1967" not in final and "[1] " in final and "ghweiran-prison.txt" in final
+
+
+def test_unchanged_draft_is_not_printed_twice(scripted_cli) -> None:
+    run, llm, out, n = scripted_cli
+    if n != 1:
+        pytest.skip("the evidence is not the first passage: the final answer renumbers it")
+    llm.enqueue("The SDF's commander-in-chief is Mazloum Abdi [1].")
+    assert run("ask", COMMANDER_QUESTION) == 0
+    printed = out.getvalue()
+    assert printed.count("Mazloum Abdi") == 1 and "Verified answer" not in printed and "ghweiran-prison.txt" in printed
+
+
+def test_chat_streams_and_a_failing_llm_gives_one_line_then_the_extractive_answer(scripted_cli, monkeypatch) -> None:
+    run, llm, out, n = scripted_cli
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{COMMANDER_QUESTION}\nمن هو القائد العام لقسد؟\n\n"))
+    # The first turn is the LLM's; in the second both the condense call and the answer fail.
+    llm.enqueue(f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}].",
+                ConnectionError("refused"), ConnectionError("refused"))
+    assert run("chat") == 0
+    printed = out.getvalue()
+    assert "1967 [" in printed.split("Verified answer")[0] and "Mazloum Abdi [1]." in printed.split("Verified")[1]
+    assert llm.pending == 0
+    assert "تعذّر الاتصال بالنموذج اللغوي" in printed and "Traceback" not in printed
+    assert "مظلوم عبدي" in printed  # the extractive answer follows the message

@@ -74,6 +74,19 @@ def test_key_is_not_in_any_repr() -> None:
     assert KEY not in str(failure) and "***" in str(failure)
 
 
+def test_answer_modes_follow_the_llm_setting(tmp_path: Path) -> None:
+    from assistant import Assistant
+
+    extractive = Assistant(Settings(index_dir=tmp_path))
+    assert extractive.answer_modes == ("extractive",) and extractive.check_mode(None) == "extractive"
+    with pytest.raises(ConfigError, match="set ASSISTANT_LLM to use an LLM"):
+        extractive.check_mode("llm")
+    with_llm = Assistant(Settings(index_dir=tmp_path, llm="ollama:qwen2.5:7b"))
+    assert with_llm.answer_modes == ("llm", "extractive") and with_llm.check_mode(None) == "llm"
+    with pytest.raises(ConfigError, match="choose one of: llm, extractive"):
+        with_llm.chat(mode="gpt")
+
+
 # -- real backends over HTTP ------------------------------------------------------------------------
 
 def _llm(kind: str, url: str, timeout: float = 5.0):

@@ -14,9 +14,11 @@ from assistant.verify import (
     PassageFacts,
     Source,
     VerifySettings,
+    identity_complement,
     is_negated,
     latin_skeleton,
     marker_numbers,
+    missing_events,
     number_phrases,
     numbers_of,
     render,
@@ -106,7 +108,7 @@ SOURCES = [Source(1, "The prison is in the Ghweiran district of Hasakah. It was 
            Source(2, "Seven civilians and 84 fighters were killed in the clashes, the Observatory said.")]
 
 
-def _verify(answer: str) -> list:
+def _verify(answer: str, sources: list[Source] = SOURCES) -> list:
     # The toy embedding gives every text its own vocabulary, so embed all texts in one call.
     cache: dict[str, np.ndarray] = {}
 
@@ -116,13 +118,13 @@ def _verify(answer: str) -> list:
     from assistant.verify import number_phrases as phrases
     from assistant.verify import support_units
 
-    everything = [u.text for s in SOURCES for u in support_units(s.text)]
-    everything += [p for s in SOURCES for _, p in phrases(s.text)]
+    everything = [u.text for s in sources for u in support_units(s.text)]
+    everything += [p for s in sources for _, p in phrases(s.text)]
     claims = split_claims(answer)
     everything += [c.text for c in claims] + [p for c in claims for _, p in phrases(c.text)]
     for text, vector in zip(everything, _toy_embed(everything), strict=True):
         cache[text] = vector
-    return verify_claims(claims, SOURCES, embed, TOY)
+    return verify_claims(claims, sources, embed, TOY)
 
 
 def test_supported_sentence_is_kept_and_its_quote_located() -> None:
@@ -145,6 +147,33 @@ def test_marker_of_a_missing_source_is_removed_and_the_sentence_repaired() -> No
 def test_unknown_name_is_dropped() -> None:
     [verdict] = _verify("The prison in Hasakah was attacked by Khalil on Thursday [1].")
     assert not verdict.supported and "name Khalil" in verdict.reason
+
+
+def test_unquoted_arabic_name_after_the_copula_must_be_in_the_passage() -> None:
+    assert identity_complement("القائد العام لقسد هو أحمد خليل [1].") == "أحمد خليل"
+    assert identity_complement("قُتل سبعة مدنيين [1].") == ""
+    invented, true = _verify("القائد العام لقوات سوريا الديمقراطية هو أحمد خليل [1]. "
+                             "القائد العام لقوات سوريا الديمقراطية هو مظلوم عبدي [1].", [Source(1, COMMANDER)])
+    assert not invented.supported and "«أحمد خليل» not in the cited source" in invented.reason
+    assert true.supported
+
+
+def test_an_event_across_languages_must_be_named_in_the_passage() -> None:
+    passage = normalize_arabic("ظهر في التسجيل 4 من عناصر قسد يناشدون زعيمهم إطلاق سراحهم")
+    assert missing_events("The members were later executed by IS.", [passage]) == ["event «executed»"]
+    assert missing_events("They were executed.", [normalize_arabic("تم إعدامهم")]) == []
+    assert missing_events("Four SDF members appealed for their release.", [passage]) == []
+
+
+def test_a_closer_source_without_the_facts_does_not_make_the_citation_wrong() -> None:
+    sources = [Source(1, "Civilians were killed in the clashes."),
+               Source(2, "Seven civilians died, the Observatory said later that week in a statement.")]
+    [verdict] = _verify("Seven civilians were killed in the clashes [2].", sources)
+    assert verdict.supported and verdict.citations == (2,) and verdict.gap > TOY.max_gap
+    # A closer source that does hold the facts still wins: the citation is wrong.
+    sources[0] = Source(1, "Seven civilians were killed in the clashes.")
+    [verdict] = _verify("Seven civilians were killed in the clashes [2].", sources)
+    assert not verdict.supported and verdict.reason.startswith("another source supports it better")
 
 
 def test_render_renumbers_citations_in_order_of_use() -> None:
