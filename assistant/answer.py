@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 
@@ -193,7 +193,7 @@ def number_claim(quote: str, question_tokens: list[str],
     if not mentions:
         return None
     scores = [s + 0.1 * word_overlap(question_tokens, w) for s, (_, w) in
-              zip(window_scores([w for _, w in mentions]), mentions)]
+              zip(window_scores([w for _, w in mentions]), mentions, strict=True)]
     best = int(np.argmax(scores))
     return Claim(mentions[best][0], mentions[best][1], float(scores[best]))
 
@@ -361,7 +361,7 @@ class ExtractiveAnswerer:
         """e5 passage vectors for short texts (number windows), cached."""
         missing = list(OrderedDict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            for text, vector in zip(missing, self._embed(missing)):
+            for text, vector in zip(missing, self._embed(missing), strict=True):
                 self._cache[text] = vector
         for text in texts:
             self._cache.move_to_end(text)

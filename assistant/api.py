@@ -16,7 +16,7 @@ from .chunking import CHUNKING_VERSION
 from .config import Settings
 from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
-from .evaluate import Record, default_question_files, load_questions, run_questions, summarize
+from .evaluate import DEPTH, Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
@@ -362,7 +362,10 @@ class Assistant:
 
     def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None
                  ) -> tuple[dict[str, Any], list[Record]]:
-        """Score the assistant on a question set (the shipped one by default).
+        """Score the assistant on a question set (the shipped one by default), as ``assistant eval`` does.
+
+        Each question retrieves ten passages (so hit@k, MRR@10 and nDCG@10 are scored against the
+        index's gold chunks); the answer reads only the first few, so it is the one a user gets.
 
         Returns:
             The summary metrics and the per-question records.
@@ -370,6 +373,8 @@ class Assistant:
         files = [Path(p) for p in question_files] if question_files else default_question_files()
         questions = [q for path in files for q in load_questions(path)]
         self._ready()
-        records = run_questions(questions, self.ask, self.chat,
-                                progress=self.settings.progress if progress is None else progress)
+        depth = max(self.settings.top_k, DEPTH)
+        corpus = [chunk for chunk, _ in self.store.iter_chunks()]
+        records = run_questions(questions, lambda q: self.ask(q, depth), lambda: self.chat(top_k=depth),
+                                progress=self.settings.progress if progress is None else progress, corpus=corpus)
         return summarize(records), records

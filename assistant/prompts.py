@@ -48,7 +48,8 @@ def load_extractive(prompts_dir: Path = PROMPTS_DIR) -> dict[str, dict[str, str]
             raise ConfigError(f"{path} has no [{language}] table; add one with {sorted(EXTRACTIVE_FIELDS)}.")
         for name, fields in EXTRACTIVE_FIELDS.items():
             if name not in templates:
-                raise ConfigError(f"{path} [{language}] lacks {name!r}; it needs {sorted(fields) or 'no'} placeholders.")
+                raise ConfigError(
+                    f"{path} [{language}] lacks {name!r}; it needs {sorted(fields) or 'no'} placeholders.")
             found = placeholders(templates[name])
             if found != fields:
                 raise ConfigError(

@@ -7,12 +7,12 @@ import re
 from assistant.answer import (
     Candidate,
     Claim,
-    same_subject,
     compose_answer,
     find_conflict,
     pin_short_answer,
     question_kind,
     refusal,
+    same_subject,
     speaker_of,
 )
 from assistant.prompts import load_extractive, placeholders
@@ -69,7 +69,9 @@ def test_every_marker_maps_to_exactly_one_citation():
 
 
 def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_other_things():
-    claim = lambda q: Claim(pin_short_answer("number", q), "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)  # noqa: E731
+    def claim(q: str) -> Claim:
+        return Claim(pin_short_answer("number", q), "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)
+
     same = [_candidate("بلغ 80 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.9)]
     assert find_conflict("number", same, 0.05, 0.02, claim) == []
     far = [_candidate("بلغ 800 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.5)]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ARTICLE
 
 from assistant import Assistant, IndexMismatchError, InvalidQuestionError, Settings
 from assistant.evaluate import contains_answer
-
-from conftest import ARTICLE
 
 
 def _source_text(bot: Assistant, source: str) -> str:
@@ -128,3 +128,21 @@ def test_other_embedding_model_is_refused_with_the_fix(bot: Assistant, settings_
     other = Assistant(bot.settings, embedder=OtherModel())  # type: ignore[arg-type]
     with pytest.raises(IndexMismatchError, match="assistant index --rebuild"):
         other.ask("كم عدد القتلى؟")
+
+
+def test_evaluate_scores_answers_and_retrieval_like_the_cli(bot, tmp_path: Path) -> None:
+    questions = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "q1", "lang": "ar", "question": "كم عدد الفارين من السجن بحسب أعماق؟", "answers": ["800"],
+         "evidence": ["عدد الفارين من السجن بلغ 800 عنصر"], "answerable": True},
+        {"id": "q2", "lang": "en", "question": "Who is the commander in chief of the SDF?",
+         "answers": ["مظلوم عبدي"], "evidence": ["القائد العام لقوات سوريا الديمقراطية"], "answerable": True},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    summary, records = bot.evaluate([questions], progress=False)
+    assert [r.id for r in records] == ["q1", "q2"]
+    # Retrieval is scored against the index's gold chunks, ten deep, as `assistant eval` does.
+    assert summary["retrieval_questions"] == 2
+    assert all(len(r.retrieved) == 10 for r in records)
+    assert summary["hit@5"] == 1.0
+    assert summary["accuracy"] is not None

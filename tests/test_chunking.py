@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from conftest import ARTICLE
+
 from assistant.chunking import chunk_document, is_furniture
 from assistant.loaders import content_hash
 from assistant.types import Document
-
-from conftest import ARTICLE
 
 
 def _doc(text: str, source: str = "doc.txt") -> Document:
