@@ -167,10 +167,27 @@ def pin_short_answer(kind: str, quote: str, question_tokens: list[str] | None = 
         return distinct[0]
     if not distinct or not question_tokens or kind != "number":
         return ""
-    wanted = set(question_tokens)
+    wanted = {fold_suffix(t) for t in question_tokens}
     matching = list(OrderedDict.fromkeys(v for v, window in _number_mentions(quote, before=0, after=2)
-                                         if wanted & set(tokenize(window))))
+                                         if wanted & {fold_suffix(t) for t in tokenize(window)}))
     return matching[0] if len(matching) == 1 else ""
+
+
+_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
+
+
+def fold_suffix(token: str) -> str:
+    """An Arabic token without one plural, dual, feminine or accusative ending, when ≥ 3 letters remain,
+    so a counted noun matches the question's wording ("مدنيون" ~ "سبعة مدنيين", "عنصراً" ~ "عنصر").
+
+    Written here because PyStemmer's Snowball Arabic stemmer over-stems for this use ("آلية" -> "ال",
+    "سجيناً" -> "سجي"): counted nouns that differ would match. The search tokens keep the light prefix
+    stemming the lexical index is built with.
+    """
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
 
 
 @dataclass(frozen=True)
@@ -399,7 +416,10 @@ class ExtractiveAnswerer:
         tokens = tokenize(question)
         conflict = find_conflict(kind, ranked, self.settings.conflict_margin, self.settings.conflict_window_margin,
                                  lambda quote: number_claim(quote, tokens, window_scores))
-        short = "" if conflict else pin_short_answer(kind, ranked[0].span.text, tokens)
+        # A follow-up's own words name what it counts ("وكم منهم مدنيون؟"); its standalone rewrite
+        # also carries the previous question's ("كم شخصاً قتل ..."), which would pin the total.
+        short = "" if conflict else (pin_short_answer(kind, ranked[0].span.text, tokenize(shown))
+                                     or pin_short_answer(kind, ranked[0].span.text, tokens))
         extra = None
         if not conflict and len(ranked) > 1 and ranked[0].score - ranked[1].score <= self.settings.second_quote_margin:
             extra = ranked[1]

@@ -9,6 +9,7 @@ from assistant.answer import (
     Claim,
     compose_answer,
     find_conflict,
+    fold_suffix,
     pin_short_answer,
     question_kind,
     refusal,
@@ -104,3 +105,16 @@ def test_same_subject_needs_shared_content_words():
     killed_136 = Claim("136", "منذ بدايتها وحتي اللحظه الي مقتل 136 شخصا", 0.8)
     assert same_subject(escaped_80, escaped_800)
     assert not same_subject(killed_13, killed_136)
+
+
+TOLL = ("وأدت الاشتباكات بين تنظيم الدولة وقسد، منذ بدايتها وحتى اللحظة إلى مقتل 136 شخصاً على الأقل، هم 84 من "
+        "تنظيم الدولة و45 من الأسايش وحراس السجن وقوات مكافحة الإرهاب وقسد وسبعة مدنيين، بحسب المرصد السوري.")
+
+
+def test_the_counted_noun_matches_across_plural_and_accusative_endings():
+    assert pin_short_answer("number", TOLL, tokenize("وكم منهم مدنيون؟")) == "7"
+    assert pin_short_answer("number", TOLL, tokenize("كم عنصراً من تنظيم الدولة قتل؟")) == "84"
+    assert pin_short_answer("number", TOLL, tokenize("كم شخصاً قتل في الاشتباكات؟")) == "136"
+    assert pin_short_answer("number", TOLL, tokenize("كم عدد القتلى؟")) == ""  # ambiguous: no short answer
+    assert fold_suffix("مدنيين") == fold_suffix("مدنيون") == "مدني"
+    assert fold_suffix("قسد") == "قسد"  # too short to lose a letter

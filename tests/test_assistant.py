@@ -80,6 +80,15 @@ def test_follow_up_is_resolved_from_history(bot: Assistant):
     assert other.history == []
 
 
+def test_a_follow_up_pins_the_number_its_own_words_ask_for(bot: Assistant):
+    chat = bot.chat()
+    first = chat.ask("كم شخصاً قتل في الاشتباكات بحسب المرصد السوري؟")
+    assert first.text.startswith("136"), first.text
+    follow = chat.ask("وكم منهم مدنيون؟")  # the standalone rewrite still mentions "شخصاً قتل"
+    assert follow.text.startswith("7 "), follow.text
+    assert "سبعة مدنيين" in follow.citations[0].text
+
+
 def test_bad_questions_are_rejected_with_a_reason(bot: Assistant):
     with pytest.raises(InvalidQuestionError, match="empty"):
         bot.ask("   \n ")
