@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -21,6 +22,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, AssistantError, ChatSession, Settings
+from assistant.evaluate import write_records
 from assistant.render import (
     EMPTY_SOURCES,
     PENDING,
@@ -29,6 +31,7 @@ from assistant.render import (
     render_documents,
     render_draft,
     render_error,
+    render_eval_summary,
     render_notices,
     render_question,
     render_sources,
@@ -70,6 +73,10 @@ a.cite:hover, a.cite:focus { background: var(--color-accent); color: white; }
 @keyframes blink { 50% { opacity: .3; } }
 .pending.stopped .dots { animation: none; } .pending.stopped::after { content: " ⏹"; }
 #question textarea { unicode-bidi: plaintext; text-align: start; }
+.eval table { border-collapse: collapse; margin: .4em 0 1em; }
+.eval td, .eval th { padding: .2em .6em; border-bottom: 1px solid var(--border-color-primary); text-align: start; }
+.eval td.n { text-align: end; font-variant-numeric: tabular-nums; }
+.eval tr.miss td:nth-child(3) { color: #b91c1c; }
 .sources { max-height: 70vh; overflow-y: auto; padding: .2em; }
 .sources.empty p { color: var(--body-text-color-subdued); margin: .3em 0; }
 .sources details.turn { margin-bottom: .6em; }
@@ -294,6 +301,21 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
         table, dropdown = documents_view()
         return render_notices(notices), table, dropdown
 
+    def run_evaluation(
+        question_file: str | None, mode: str, progress: gr.Progress = gr.Progress(track_tqdm=True)  # noqa: B008
+    ) -> tuple[str, str | None]:
+        """Score the assistant on the shipped question set, or an uploaded one, as ``assistant eval`` does."""
+        try:
+            paths = [Path(question_file)] if question_file else None
+            if paths and paths[0].suffix.lower() not in (".jsonl", ".json"):
+                raise UploadRefused(f"{paths[0].name}: a question set is a .jsonl file, one question per line "
+                                    '({"id", "lang", "question", "answers", "evidence", "answerable"}).')
+            summary, records = assistant.evaluate(paths, progress=True, mode=mode)
+        except AssistantError as error:
+            return render_error(str(error)), None
+        out = Path(tempfile.mkdtemp(prefix="assistant-eval-")) / "records.jsonl"
+        return render_eval_summary(summary, records), str(write_records(records, out))
+
     examples = load_examples()
     with gr.Blocks(title="Document QA · أسئلة المستندات", analytics_enabled=False) as demo:
         gr.HTML('<h2>Ask the documents · اسأل المستندات</h2>'
@@ -335,6 +357,18 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
                     to_remove = gr.Dropdown([], label="Document", scale=3, elem_id="remove-choice")
                     remove = gr.Button("Remove from index", variant="stop", scale=1, elem_id="remove")
 
+            with gr.Tab("Evaluate · التقييم"):
+                gr.Markdown("Score the answers against a fixed question set: the shipped one about the article, "
+                            "or your own JSONL (`{\"id\", \"lang\", \"question\", \"answers\", \"evidence\", "
+                            "\"answerable\"}` per line). Uses the answer mode chosen in the chat settings.")
+                with gr.Row():
+                    question_set = gr.File(label="Question set (.jsonl, optional)", file_types=[".jsonl"],
+                                           elem_id="question-set", scale=3)
+                    evaluate = gr.Button("Run evaluation · تشغيل التقييم", variant="primary", scale=1,
+                                         elem_id="run-eval")
+                report = gr.HTML("", label="Evaluation", elem_id="eval-report")
+                records_file = gr.File(label="Per-question records (JSONL)", interactive=False, elem_id="eval-records")
+
         chat_event = gr.on([question.submit, send.click], respond, [question, chat_state, top_k, mode],
                            [chatbot, sources, question, chat_state], api_name="chat", show_progress="hidden")
         stop.click(None, cancels=[chat_event], api_visibility="private",
@@ -345,6 +379,8 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
         remove.click(remove_document, [to_remove], [notices, documents, to_remove], api_name="remove",
                      concurrency_id="index", concurrency_limit=1)
         documents_tab.select(documents_view, None, [documents, to_remove], api_name="documents")
+        evaluate.click(run_evaluation, [question_set, mode], [report, records_file], api_name="evaluate",
+                       concurrency_id="evaluate", concurrency_limit=1)
         gr.api(ask, api_name="ask")
     demo.queue(default_concurrency_limit=8)
     return demo

@@ -360,21 +360,32 @@ class Assistant:
         answerer = self._llm_answerer
         return answerer.condense(question, history) if answerer is not None else ""
 
-    def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None
-                 ) -> tuple[dict[str, Any], list[Record]]:
+    def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None,
+                 *, mode: str | None = None) -> tuple[dict[str, Any], list[Record]]:
         """Score the assistant on a question set (the shipped one by default), as ``assistant eval`` does.
 
         Each question retrieves ten passages (so hit@k, MRR@10 and nDCG@10 are scored against the
         index's gold chunks); the answer reads only the first few, so it is the one a user gets.
 
+        Args:
+            question_files: JSONL question sets; the shipped one when empty.
+            progress: Show a progress bar (default: the settings').
+            mode: The answer mode to score (see :meth:`ask`).
+
         Returns:
             The summary metrics and the per-question records.
+
+        Raises:
+            ConfigError: A question file is unreadable or not in the question-set schema, or an
+                unknown mode.
         """
+        mode = self.check_mode(mode)
         files = [Path(p) for p in question_files] if question_files else default_question_files()
         questions = [q for path in files for q in load_questions(path)]
         self._ready()
         depth = max(self.settings.top_k, DEPTH)
         corpus = [chunk for chunk, _ in self.store.iter_chunks()]
-        records = run_questions(questions, lambda q: self.ask(q, depth), lambda: self.chat(top_k=depth),
+        records = run_questions(questions, lambda q: self.ask(q, depth, mode=mode),
+                                lambda: self.chat(top_k=depth, mode=mode),
                                 progress=self.settings.progress if progress is None else progress, corpus=corpus)
         return summarize(records), records

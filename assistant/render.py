@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .types import Answer, Citation
 
 if TYPE_CHECKING:
     from .api import DocumentInfo
+    from .evaluate import Record
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _QUOTE = re.compile(r"«[^»]*(?:»|$)")
@@ -273,3 +274,52 @@ def render_notices(notices: Sequence[tuple[str, str]]) -> str:
     items = "".join(f'<li class="{"ok" if kind == "ok" else "refused"}" dir="auto">{escape(message)}</li>'
                     for kind, message in notices)
     return f'<ul class="notices">{items}</ul>' if items else ""
+
+
+#: The figures an evaluation shows, in order: ``(summary key, label)``.
+EVAL_FIGURES = (
+    ("accuracy_ar", "Answer accuracy, Arabic questions"),
+    ("accuracy_en", "Answer accuracy, English questions"),
+    ("citation_evidence_rate", "Citation evidence rate"),
+    ("refusal_accuracy", "Refusal accuracy (unanswerable questions)"),
+    ("false_refusal_rate", "False refusals (answerable questions)"),
+    ("hit@1", "Retrieval hit@1"),
+    ("hit@5", "Retrieval hit@5"),
+    ("mrr@10", "Retrieval MRR@10"),
+    ("latency_ms_p50", "Latency p50 (ms)"),
+    ("latency_ms_p95", "Latency p95 (ms)"),
+)
+
+
+def _verdict(record: Record) -> tuple[bool, str]:
+    if not record.answerable:
+        return (not record.grounded, "refused" if not record.grounded else "answered (should refuse)")
+    if not record.grounded:
+        return False, "refused (should answer)"
+    if not record.correct:
+        return False, "wrong answer"
+    if not record.evidence_cited:
+        return False, "right answer, evidence not cited"
+    return True, "right, evidence cited"
+
+
+def render_eval_summary(summary: Mapping[str, Any], records: Sequence[Record], excerpt: int = 160) -> str:
+    """An evaluation as HTML: the headline figures, then every question, misses first. Escaped."""
+    figures = "".join(
+        f'<tr><td>{escape(label)}</td><td class="n">{summary[key]:g}</td></tr>'
+        for key, label in EVAL_FIGURES if isinstance(summary.get(key), (int, float))
+    )
+    rows = []
+    for record in sorted(records, key=lambda r: _verdict(r)[0]):
+        ok, verdict = _verdict(record)
+        answer = record.answer if len(record.answer) <= excerpt else record.answer[:excerpt].rstrip() + "…"
+        rows.append(
+            f'<tr class="{"hit" if ok else "miss"}"><td>{escape(record.id)}</td>'
+            f'<td dir="auto">{escape(record.question)}</td><td>{"✓" if ok else "✗"} {escape(verdict)}</td>'
+            f'<td dir="auto">{escape(answer)}</td><td class="n">{record.latency_ms:.0f}</td></tr>'
+        )
+    head = (f'<p>{summary.get("questions", len(records))} questions: {summary.get("answerable", 0)} answerable, '
+            f'{summary.get("unanswerable", 0)} unanswerable.</p>')
+    return (f'<div class="eval">{head}<table class="eval-summary"><tbody>{figures}</tbody></table>'
+            f'<table class="eval-records"><thead><tr><th>id</th><th>Question</th><th>Verdict</th><th>Answer</th>'
+            f'<th>ms</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')

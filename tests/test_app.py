@@ -286,3 +286,50 @@ def test_extractive_mode_does_not_call_the_llm_and_failures_fall_back(llm_app) -
     reply = _texts(chatbot)[-1]
     assert len(chatbot) == 4 and "تعذّر الاتصال بالنموذج اللغوي" in reply and "مظلوم عبدي" in reply
     assert "Traceback" not in reply and llm.pending == 0
+
+
+# -- evaluation tab ----------------------------------------------------------------------------------
+
+def _record(qid: str, answerable: bool, grounded: bool, correct: bool, answer: str):
+    from assistant.evaluate import Record
+
+    return Record(qid, "ar", f"سؤال {qid} <i>?</i>", answer, grounded, answerable, correct, correct, [], [], 12.0)
+
+
+def test_evaluation_report_shows_figures_and_puts_misses_first_escaped() -> None:
+    from assistant.render import render_eval_summary
+
+    records = [_record("q-ok", True, True, True, "«ok» [1]"), _record("q-bad", True, True, False, "<b>x</b>"),
+               _record("q-un", False, True, False, "«y» [1]")]
+    html = render_eval_summary({"questions": 3, "answerable": 2, "unanswerable": 1, "accuracy_ar": 0.5,
+                                "refusal_accuracy": 0.0, "hit@1": None}, records)
+    assert "Answer accuracy, Arabic questions</td><td class=\"n\">0.5" in html and "hit@1" not in html
+    assert html.index("q-bad") < html.index("q-ok") and html.index("q-un") < html.index("q-ok")
+    assert "answered (should refuse)" in html and "wrong answer" in html
+    assert "<b>" not in html and "<i>" not in html and "&lt;i&gt;" in html
+
+
+def test_evaluate_tab_scores_an_uploaded_question_set_and_offers_the_records(client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    rows = [{"id": "t-1", "lang": "ar", "question": "كم عدد الفارين من السجن بحسب أعماق؟", "answers": ["800"],
+             "evidence": ["بلغ 800 عنصر"], "answerable": True},
+            {"id": "t-2", "lang": "en", "question": "Who is the director of the prison?", "answers": [],
+             "evidence": [], "answerable": False}]
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    html, records = client.predict(handle_file(str(questions)), "extractive", api_name="/evaluate")
+    assert "Answer accuracy, Arabic questions" in html and "t-1" in html and "t-2" in html
+    assert "Retrieval hit@5" in html  # retrieval is scored against the index's gold chunks
+    lines = Path(records).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["t-1", "t-2"]
+
+
+def test_evaluate_tab_names_the_bad_line_of_a_broken_question_set(client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "x", "lang": "ar"\n', encoding="utf-8")
+    html, records = client.predict(handle_file(str(broken)), "extractive", api_name="/evaluate")
+    assert 'role="alert"' in html and "line 1" in html and "Traceback" not in html
+    assert records is None
