@@ -98,7 +98,7 @@ def squad_assistant(squad: SquadSet, folder: Path, settings: Settings, embedder:
 
 
 def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = False,
-                     progress: bool = True) -> dict[str, list[Record]]:
+                     progress: bool = True, mode: str | None = None) -> dict[str, list[Record]]:
     """Records of our pipeline, and with ``compare`` of the three baselines, on the same questions.
 
     Ours is asked for ``DEPTH`` passages so MRR@10 and nDCG@10 see ten; its answer reads only the
@@ -107,10 +107,12 @@ def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = 
     depth = max(bot.settings.top_k, DEPTH)
     chunks = corpus_chunks(bot)
 
-    def new_chat() -> ChatSession:
-        return ChatSession(lambda question, standalone: bot.ask(question, depth, search_query=standalone))
+    mode = bot.check_mode(mode)
 
-    runs = {"ours": run_questions(questions, lambda q: bot.ask(q, depth), new_chat, progress=progress,
+    def new_chat() -> ChatSession:
+        return bot.chat(mode=mode, top_k=depth)
+
+    runs = {"ours": run_questions(questions, lambda q: bot.ask(q, depth, mode=mode), new_chat, progress=progress,
                                   corpus=chunks, system="ours")}
     if compare:
         dense = DenseOnly(bot, chunks)
@@ -186,7 +188,7 @@ def write_eval(runs: dict[str, list[Record]], summary: dict[str, Any], table: st
 
 def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path] = (), squad: Path | None = None,
              questions_from: Sequence[Path] = (), limit: int | None = None, compare: bool = False,
-             calibrate: bool = False, embedder: Embedder | None = None) -> EvalOutcome:
+             calibrate: bool = False, embedder: Embedder | None = None, mode: str | None = None) -> EvalOutcome:
     """Run ``assistant eval``: our set (default), JSONL files, or a SQuAD file in a temporary index.
 
     Args:
@@ -200,9 +202,11 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         compare: Also run dense-only, BM25-only and vanilla llama-index.
         calibrate: Refuse nothing and fit the refusal threshold per language.
         embedder: An already-loaded embedder to share.
+        mode: The answer mode scored (``llm`` or ``extractive``; the assistant's default when ``None``).
 
     Raises:
-        ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files.
+        ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files, or an
+            unknown mode.
     """
     if questions_from and squad is None:
         raise ConfigError("--questions-from needs --squad FILE: the questions are asked against its paragraphs.")
@@ -211,7 +215,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     if calibrate:
         settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
     progress = settings.progress
-    setup: dict[str, Any] = {"embed_model": settings.embed_model, "depth": DEPTH}
+    setup: dict[str, Any] = {"embed_model": settings.embed_model, "depth": DEPTH, "mode": mode or "default"}
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
         if squad is not None:
             data = load_squad(squad, questions_from, limit)
@@ -230,7 +234,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             bot.ensure_index()
             title = "Question set: " + ", ".join(p.name for p in files)
             setup.update({"set": title, "corpus": str(settings.corpus_dir), "index": str(settings.index_dir)})
-        runs = evaluate_systems(bot, questions, compare=compare, progress=progress)
+        runs = evaluate_systems(bot, questions, compare=compare, progress=progress, mode=mode)
     summary = summarize(runs["ours"])
     if calibrate:
         for lang in sorted({r.lang for r in runs["ours"]}):

@@ -85,15 +85,15 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = args.make_assistant(_settings(args))
     if args.json:
-        _print_answer(bot.ask(args.question, top_k=args.top_k), True)
+        _print_answer(bot.ask(args.question, top_k=args.top_k, mode=args.mode), True)
     else:
-        print_stream(bot.ask_stream(args.question, top_k=args.top_k))
+        print_stream(bot.ask_stream(args.question, top_k=args.top_k, mode=args.mode))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     bot = args.make_assistant(_settings(args))
-    session = bot.chat()
+    session = bot.chat(mode=args.mode, top_k=args.top_k)
     print("Ask in Arabic or English. Empty line or Ctrl-D to quit; /new starts a new conversation.")
     while True:
         try:
@@ -122,6 +122,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     outcome = run_eval(
         _settings(args), Path(args.out), question_files=args.questions, squad=args.squad,
         questions_from=args.questions_from or (), limit=args.limit, compare=args.compare, calibrate=args.calibrate,
+        mode=args.mode,
     )
     summary = outcome.summary
     print(f"\n{summary['setup']['set']}")
@@ -193,11 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, help="passages to retrieve (ASSISTANT_TOP_K, default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--mode", choices=("llm", "extractive"),
+                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="a conversation with follow-ups")
     p.add_argument("--top-k", type=int)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--mode", choices=("llm", "extractive"),
+                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", parents=[common], help="score answers and retrieval on a question set")
@@ -213,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for records*.jsonl, summary.json, summary.md and hit-at-k.png")
     p.add_argument("--calibrate", action="store_true", help="also fit the refusal threshold (min_support)")
     p.add_argument("--top-k", type=int)
+    p.add_argument("--mode", choices=("llm", "extractive"),
+                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", parents=[common], help="index throughput, ask latency and memory at 1k-100k chunks")

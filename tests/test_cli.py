@@ -140,3 +140,14 @@ def test_chat_streams_and_a_failing_llm_gives_one_line_then_the_extractive_answe
     assert llm.pending == 0
     assert "تعذّر الاتصال بالنموذج اللغوي" in printed and "Traceback" not in printed
     assert "مظلوم عبدي" in printed  # the extractive answer follows the message
+
+
+def test_mode_flag_picks_the_answerer_and_an_unusable_mode_is_one_line(scripted_cli, cli_env, capsys) -> None:
+    run, llm, out, _ = scripted_cli
+    assert run("ask", COMMANDER_QUESTION, "--mode", "extractive", "--json") == 0
+    assert llm.prompts == []  # extractive mode never calls the LLM, though one is configured
+    assert json.loads(out.getvalue())["mode"] == "extractive"
+    # Without an LLM, --mode llm is refused with what to set, and no traceback.
+    assert main(["ask", COMMANDER_QUESTION, "--mode", "llm"]) == 2
+    err = capsys.readouterr().err
+    assert "ASSISTANT_LLM" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
