@@ -8,9 +8,11 @@ into escaped HTML, and everything here only wires Gradio events to them.
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -21,7 +23,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import Answer, Assistant, AssistantError, ChatSession, Settings
+from assistant import Answer, Assistant, AssistantError, ChatSession, IndexLockedError, Settings
 from assistant.evaluate import write_records
 from assistant.render import (
     EMPTY_SOURCES,
@@ -411,19 +413,44 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
     return parser.parse_args(argv)
 
 
+def port_problem(host: str, port: int) -> str:
+    """Why the web chat cannot listen on ``host:port``, with the fix; ``""`` when it can."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another `make run` or app.py?); stop it, or "
+                        f"choose another port: ASSISTANT_PORT={port + 1} make run")
+            return (f"cannot listen on {host}:{port} ({error.strerror or error}); set ASSISTANT_HOST and "
+                    "ASSISTANT_PORT to an address of this machine")
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Build or check the index, then serve the web UI (127.0.0.1 unless told otherwise)."""
     try:
         settings = Settings.from_env()
         args = parse_args(argv, settings)
         auth = parse_auth(settings.auth)
+        problem = port_problem(args.host, args.port)
+        if problem:
+            raise AssistantError(problem)
         assistant = Assistant(settings)
-        report = assistant.ensure_index()
+        try:
+            report = assistant.ensure_index()
+        except IndexLockedError as error:
+            # Another process is indexing: serve what is there now; its documents appear when it is done.
+            print(f"note: {error} Serving the index as it is.", file=sys.stderr)
+            report = None
     except AssistantError as error:
         sys.exit(f"error: {error}")
     if report is not None:
         print(f"Index: {report.summary()}")
-    create_demo(assistant).launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth)
+    try:
+        create_demo(assistant).launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth)
+    except OSError as error:  # lost a race for the port, or --share could not reach gradio.live
+        sys.exit(f"error: could not start the web chat: {error}")
 
 
 if __name__ == "__main__":

@@ -226,6 +226,52 @@ def test_parse_auth_and_default_host() -> None:
     assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
 
 
+def test_a_busy_port_is_one_line_naming_the_fix(monkeypatch, capsys) -> None:
+    import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        problem = app.port_problem("127.0.0.1", port)
+        assert "already in use" in problem and f"ASSISTANT_PORT={port + 1}" in problem
+        with pytest.raises(SystemExit) as exit_info:
+            app.main(["--port", str(port)])
+    assert str(exit_info.value).startswith("error: port") and "\n" not in str(exit_info.value)
+    assert app.port_problem("127.0.0.1", _free_port()) == ""
+
+
+def test_the_app_serves_the_current_index_while_another_process_writes(tmp_path: Path, monkeypatch, capsys) -> None:
+    import subprocess
+    import sys
+
+    import app
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "index").mkdir()
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    launched: list[dict] = []
+
+    class FakeDemo:
+        def launch(self, **options) -> None:
+            launched.append(options)
+
+    monkeypatch.setattr(app, "create_demo", lambda assistant: FakeDemo())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom filelock import FileLock\nlock = FileLock(sys.argv[1])\n"
+         "lock.acquire()\nprint('held', flush=True)\ntime.sleep(120)", str(tmp_path / "index" / ".write.lock")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        app.main(["--port", str(_free_port())])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(launched) == 1
+    assert "Another process is writing" in capsys.readouterr().err
+
+
 # -- answering through an LLM (a scripted one): the draft streams in, the verified answer replaces it --
 
 COMMANDER_QUESTION = "Who is the commander-in-chief of the SDF?"
