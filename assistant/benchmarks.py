@@ -241,7 +241,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang])
             if not effect:
                 summary[f"calibrated_min_support_{lang}"] = (
-                    "not fitted: calibration needs answerable and unanswerable questions in this language")
+                    "not fitted: calibration needs answerable questions in this language")
                 continue
             summary[f"calibrated_min_support_{lang}"] = threshold
             summary[f"calibrated_effect_{lang}"] = effect

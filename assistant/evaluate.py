@@ -419,29 +419,38 @@ def summarize(records: list[Record]) -> dict[str, Any]:
     return summary
 
 
-def calibrate_threshold(records: list[Record]) -> tuple[float, dict[str, float]]:
+def calibrate_threshold(records: list[Record], max_false_refusal: float = 0.05) -> tuple[float, dict[str, float]]:
     """The refusal threshold on ``support`` that best separates answerable from unanswerable.
 
-    Records must come from a run that refused nothing (threshold -inf). The objective is
-    refusal accuracy minus twice the false-refusal rate: refusing a question the corpus answers
-    costs a reader more than quoting an unhelpful passage. Ties go to the lower threshold.
+    Records must come from a run that refused nothing (threshold -inf). Only thresholds that
+    refuse at most ``max_false_refusal`` of the answerable questions qualify (the foundation
+    issue's 5%). Among them the objective is refusal accuracy minus twice the false-refusal rate:
+    refusing a question the corpus answers costs a reader more than quoting an unhelpful passage;
+    ties go to the lower threshold. A set with no unanswerable questions (XQuAD) gives the highest
+    qualifying threshold: the ceiling that set puts on the threshold. Pure.
+
+    Returns:
+        The threshold and its refusal accuracy (when the set has unanswerable questions) and
+        false-refusal rate; ``(0.0, {})`` without answerable questions.
     """
     answerable = sorted(r.support for r in records if r.answerable)
     unanswerable = sorted(r.support for r in records if not r.answerable)
-    if not answerable or not unanswerable:
+    if not answerable:
         return 0.0, {}
-    best = (-np.inf, 0.0)
+    best = (-np.inf, float("-inf"))
     for t in sorted(set(answerable + unanswerable)):
-        refused_ok = sum(1 for s in unanswerable if s < t) / len(unanswerable)
         false_refusal = sum(1 for s in answerable if s < t) / len(answerable)
-        objective = refused_ok - 2 * false_refusal
+        if false_refusal > max_false_refusal + 1e-9:
+            break  # it only grows with the threshold
+        refused_ok = sum(1 for s in unanswerable if s < t) / len(unanswerable) if unanswerable else 0.0
+        objective = refused_ok - 2 * false_refusal if unanswerable else t
         if objective > best[0] + 1e-9:
             best = (objective, t)
     threshold = best[1]
-    return threshold, {
-        "refusal_accuracy": sum(1 for s in unanswerable if s < threshold) / len(unanswerable),
-        "false_refusal_rate": sum(1 for s in answerable if s < threshold) / len(answerable),
-    }
+    effect = {"false_refusal_rate": sum(1 for s in answerable if s < threshold) / len(answerable)}
+    if unanswerable:
+        effect["refusal_accuracy"] = sum(1 for s in unanswerable if s < threshold) / len(unanswerable)
+    return threshold, effect
 
 
 # -- running (I/O through the functions passed in) -------------------------------------------------

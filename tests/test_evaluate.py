@@ -66,6 +66,20 @@ def test_calibration_separates_when_it_can():
     assert effect == {"refusal_accuracy": 1.0, "false_refusal_rate": 0.0}
 
 
+def test_calibration_keeps_false_refusals_under_the_ceiling_and_fits_answerable_only_sets():
+    answerable = [_record(str(i), "ar", True, True, True, support=0.80 + i / 100) for i in range(20)]
+    overlapping = [_record(f"u{i}", "ar", False, True, False, support=s) for i, s in enumerate([0.5, 0.83, 0.9])]
+    # Refusing the 0.83 and 0.9 unanswerables would refuse 4 and 11 of 20 answerable: over 5%.
+    threshold, effect = calibrate_threshold(answerable + overlapping)
+    assert 0.5 < threshold <= 0.81 and effect["false_refusal_rate"] <= 0.05
+    assert abs(effect["refusal_accuracy"] - 1 / 3) < 1e-9
+    # Answerable only (XQuAD): the highest threshold refusing at most 5% (1 of 20) of them.
+    threshold, effect = calibrate_threshold(answerable)
+    assert threshold == 0.81 and effect == {"false_refusal_rate": 0.05}
+    assert calibrate_threshold(answerable, max_false_refusal=0.0)[0] == 0.80
+    assert calibrate_threshold(overlapping) == (0.0, {})
+
+
 def test_shipped_question_set_meets_its_spec():
     questions, conversations = (load_questions(p) for p in default_question_files())
     assert len(questions) >= 60
