@@ -69,6 +69,15 @@ def test_conflicting_claims_are_given_side_by_side(bot: Assistant):
         assert "أعماق" in cited and "80 سجيناً" in cited
 
 
+def test_numbers_of_different_things_are_not_a_conflict_across_languages(bot: Assistant):
+    # The toll sentence gives 136, 84, 45 and 7; an English question cannot say which one it means,
+    # so 84 fighters (Observatory) must not be set against 13 fighters (SDF) as a disagreement.
+    for question in ("How many civilians were killed?", "How many people were killed in total?"):
+        answer = bot.ask(question)
+        assert answer.grounded and "disagree" not in answer.text, answer.text
+        assert "136" in answer.citations[0].text
+
+
 def test_follow_up_is_resolved_from_history(bot: Assistant):
     chat = bot.chat()
     first = chat.ask("Who is the commander-in-chief of the SDF?")

@@ -380,3 +380,26 @@ def test_chat_streams_and_records_the_final_answer(scripted) -> None:
     events = list(chat.ask_stream(question))
     assert isinstance(events[-1], Answer) and chat.history[-1].answer is events[-1]
     assert events[-1].text == "Seven civilians were killed [1]." and any(isinstance(e, str) for e in events)
+
+
+def test_a_reply_that_loops_is_malformed_and_the_extractive_answer_follows(scripted) -> None:
+    answer = _ask(scripted, "How many civilians were killed?", "answer: 136 [1]\n" * 12)
+    assert answer.mode == "extractive" and answer.grounded
+    first_line, _, rest = answer.text.partition("\n\n")
+    assert "could not be read" in first_line and rest.count("136") <= 1
+    assert any("repeats itself" in note for note in answer.notes)
+
+
+def test_a_sentence_written_twice_is_kept_once(scripted) -> None:
+    question = "How many civilians were killed?"
+    n = _number_of(scripted[0], question, "وسبعة مدنيين")
+    answer = _ask(scripted, question, f"Seven civilians were killed [{n}]. Seven civilians were killed [{n}].")
+    assert answer.mode == "llm" and answer.text == "Seven civilians were killed [1]."
+
+
+def test_repetition_share_counts_sentences_repeating_an_earlier_one() -> None:
+    from assistant.generate import repeated_share
+
+    assert repeated_share("answer: 136 [1]\n" * 4) == 0.75
+    assert repeated_share("One [1]. Two [2]. Three [1].") == 0.0
+    assert repeated_share("Short [1]. Short [2].") == 0.0  # too short to judge
