@@ -224,25 +224,33 @@ class ChromaStore:
             return _Lease.acquire(self._meta, self.where, timeout)
         return _FileWriteLock.acquire(self.index_dir / ".write.lock", self.where, timeout)
 
-    def add(self, chunks: list[Chunk], vectors: np.ndarray, content_hash: str) -> None:
-        """Add chunks with their vectors (ids already present are overwritten)."""
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, content_hash: str | list[str]) -> None:
+        """Add chunks with their vectors (ids already present are overwritten).
+
+        ``content_hash`` is their document's hash, or one per chunk when they come from several
+        documents: writing many documents in one call saves Chroma's per-call cost (about 6 ms).
+        """
+        hashes = [content_hash] * len(chunks) if isinstance(content_hash, str) else content_hash
         for lo in range(0, len(chunks), _BATCH):
             batch = chunks[lo:lo + _BATCH]
             self._collection.upsert(
                 ids=[c.chunk_id for c in batch],
                 embeddings=vectors[lo:lo + _BATCH],
                 documents=[c.text for c in batch],
-                metadatas=[_metadata(c, content_hash) for c in batch],
+                metadatas=[_metadata(c, h) for c, h in zip(batch, hashes[lo:lo + _BATCH], strict=True)],
             )
 
     def add_vectors(self, space: str, ids: list[str], vectors: np.ndarray, chunk_ids: list[str],
-                    source: str) -> None:
-        """Add vectors to a secondary space; each points back to its chunk."""
+                    source: str | list[str]) -> None:
+        """Add vectors to a secondary space; each points back to its chunk (and its chunk's source,
+        one for all or one per vector)."""
         collection = self._spaces[space]
+        sources = [source] * len(ids) if isinstance(source, str) else source
         for lo in range(0, len(ids), _BATCH):
             collection.upsert(
                 ids=ids[lo:lo + _BATCH], embeddings=vectors[lo:lo + _BATCH],
-                metadatas=[{"chunk_id": c, "source": source} for c in chunk_ids[lo:lo + _BATCH]],
+                metadatas=[{"chunk_id": c, "source": s}
+                           for c, s in zip(chunk_ids[lo:lo + _BATCH], sources[lo:lo + _BATCH], strict=True)],
             )
 
     def delete_source(self, source: str) -> None:
