@@ -422,8 +422,11 @@ class ExtractiveAnswerer:
                                  lambda quote: number_claim(quote, tokens, window_scores, single_only=across))
         # A follow-up's own words name what it counts ("وكم منهم مدنيون؟"); its standalone rewrite
         # also carries the previous question's ("كم شخصاً قتل ..."), which would pin the total.
-        short = "" if conflict else (pin_short_answer(kind, ranked[0].span.text, tokenize(shown))
-                                     or pin_short_answer(kind, ranked[0].span.text, tokens))
+        short = ""
+        if not conflict:
+            quote = ranked[0].span.text
+            short = pin_short_answer(kind, quote, tokenize(shown)) if shown != question else ""
+            short = short or pin_short_answer(kind, quote, tokens)
         extra = None
         if not conflict and len(ranked) > 1 and ranked[0].score - ranked[1].score <= self.settings.second_quote_margin:
             extra = ranked[1]

@@ -16,7 +16,7 @@ from .chunking import CHUNKING_VERSION
 from .config import Settings
 from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
-from .evaluate import DEPTH, Record, default_question_files, load_questions, run_questions, summarize
+from .evaluate import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
@@ -24,7 +24,7 @@ from .prompts import load_extractive
 from .retrieval import FusionWeights, Retriever
 from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .text import detect_language, has_words, strip_invisible
-from .types import Answer, Hit, IndexReport
+from .types import Answer, Chunk, Hit, IndexReport
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -379,13 +379,27 @@ class Assistant:
             ConfigError: A question file is unreadable or not in the question-set schema, or an
                 unknown mode.
         """
-        mode = self.check_mode(mode)
         files = [Path(p) for p in question_files] if question_files else default_question_files()
         questions = [q for path in files for q in load_questions(path)]
+        records = self.answer_questions(questions, progress, mode=mode)
+        return summarize(records), records
+
+    def answer_questions(self, questions: list[Question], progress: bool | None = None, *, mode: str | None = None,
+                         corpus: list[Chunk] | None = None) -> list[Record]:
+        """Ask each question (conversations through a fresh :meth:`chat`) and score it: the records
+        :meth:`evaluate` and ``assistant eval`` summarise.
+
+        Each question retrieves ten passages (so retrieval is scored ten deep against ``corpus``,
+        every chunk of the index when omitted); the answer reads only the first few.
+
+        Raises:
+            ConfigError: An unknown mode.
+        """
+        mode = self.check_mode(mode)
         self._ready()
         depth = max(self.settings.top_k, DEPTH)
-        corpus = [chunk for chunk, _ in self.store.iter_chunks()]
-        records = run_questions(questions, lambda q: self.ask(q, depth, mode=mode),
-                                lambda: self.chat(top_k=depth, mode=mode),
-                                progress=self.settings.progress if progress is None else progress, corpus=corpus)
-        return summarize(records), records
+        if corpus is None:
+            corpus = [chunk for chunk, _ in self.store.iter_chunks()]
+        return run_questions(questions, lambda q: self.ask(q, depth, mode=mode),
+                             lambda: self.chat(top_k=depth, mode=mode),
+                             progress=self.settings.progress if progress is None else progress, corpus=corpus)

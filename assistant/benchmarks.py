@@ -45,7 +45,6 @@ import numpy as np
 
 from .api import Assistant
 from .baselines import Bm25Only, DenseOnly, VanillaLlamaIndex, corpus_chunks
-from .chat import ChatSession
 from .config import Settings
 from .embeddings import Embedder
 from .errors import ConfigError
@@ -58,7 +57,6 @@ from .evaluate import (
     default_question_files,
     load_questions,
     load_squad,
-    run_questions,
     run_retrieval,
     summarize,
     summary_table,
@@ -104,16 +102,8 @@ def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = 
     Ours is asked for ``DEPTH`` passages so MRR@10 and nDCG@10 see ten; its answer reads only the
     first few, so the answer is the one a user gets.
     """
-    depth = max(bot.settings.top_k, DEPTH)
     chunks = corpus_chunks(bot)
-
-    mode = bot.check_mode(mode)
-
-    def new_chat() -> ChatSession:
-        return bot.chat(mode=mode, top_k=depth)
-
-    runs = {"ours": run_questions(questions, lambda q: bot.ask(q, depth, mode=mode), new_chat, progress=progress,
-                                  corpus=chunks, system="ours")}
+    runs = {"ours": bot.answer_questions(questions, progress, mode=mode, corpus=chunks)}
     if compare:
         dense = DenseOnly(bot, chunks)
         runs[dense.name] = run_retrieval(questions, dense.search, chunks, dense.name, progress)

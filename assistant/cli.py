@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import Answer, Assistant, AssistantError, InvalidQuestionError, Settings
+from .api import ANSWER_MODES
 from .render import replaced_draft_heading
 
 
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus-dir", type=Path, help="corpus folder (ASSISTANT_CORPUS_DIR, default corpus/)")
     common.add_argument("--embed-model", help="sentence-transformers model or folder (ASSISTANT_EMBED_MODEL)")
     common.add_argument("--no-progress", action="store_true", help="hide progress bars (ASSISTANT_PROGRESS=0)")
+    answering = argparse.ArgumentParser(add_help=False)
+    answering.add_argument("--mode", choices=ANSWER_MODES,
+                           help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
 
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,22 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start the index afresh (after a model change)")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", parents=[common], help="answer one question")
+    p = sub.add_parser("ask", parents=[common, answering], help="answer one question")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, help="passages to retrieve (ASSISTANT_TOP_K, default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--mode", choices=("llm", "extractive"),
-                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("chat", parents=[common], help="a conversation with follow-ups")
+    p = sub.add_parser("chat", parents=[common, answering], help="a conversation with follow-ups")
     p.add_argument("--top-k", type=int)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--mode", choices=("llm", "extractive"),
-                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("eval", parents=[common], help="score answers and retrieval on a question set")
+    p = sub.add_parser("eval", parents=[common, answering], help="score answers and retrieval on a question set")
     p.add_argument("questions", nargs="*", type=Path, help="JSONL question files (default: the shipped set)")
     p.add_argument("--squad", type=Path, metavar="FILE",
                    help="SQuAD-format JSON: its paragraphs become a fresh temporary index (e.g. xquad.ar.json)")
@@ -218,8 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for records*.jsonl, summary.json, summary.md and hit-at-k.png")
     p.add_argument("--calibrate", action="store_true", help="also fit the refusal threshold (min_support)")
     p.add_argument("--top-k", type=int)
-    p.add_argument("--mode", choices=("llm", "extractive"),
-                   help="answer mode (default: llm when ASSISTANT_LLM names one, else extractive)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", parents=[common], help="index throughput, ask latency and memory at 1k-100k chunks")

@@ -82,31 +82,23 @@ def clean_reply(text: str) -> str:
     return _LEAD_IN.sub("", _THINK.sub("", text)).strip()
 
 
-_PIECES = re.compile(r"[\n.!?؟؛]+")
+def without_repeats(claims: Sequence[Claim]) -> tuple[list[Claim], float]:
+    """The claims, each sentence once (the first time it is written, markers and punctuation
+    ignored), and the share of them that repeated an earlier one (0 for fewer than three).
 
-
-def repeated_share(text: str) -> float:
-    """The share of a reply's sentences that repeat an earlier one (markers and punctuation ignored).
-
-    Small models degenerate into loops ("answer: 136 [1]" a dozen times); such a reply is malformed,
-    not an answer to verify sentence by sentence. Pure.
+    Small models degenerate into loops ("answer: 136 [1]" a dozen times); a reply that is mostly
+    repeats is malformed, not an answer to verify sentence by sentence. Pure.
     """
-    pieces = [folded for folded in (_fold(MARKER.sub("", p)) for p in _PIECES.split(text)) if folded]
-    if len(pieces) < 3:
-        return 0.0
-    return 1 - len(set(pieces)) / len(pieces)
-
-
-def without_repeats(claims: Sequence[Claim]) -> list[Claim]:
-    """The claims, each sentence once (the first time it is written). Pure."""
     seen: set[str] = set()
     kept = []
     for claim in claims:
-        key = _fold(MARKER.sub("", claim.text))
-        if key not in seen:
+        key = _fold(claim.text)
+        if key and key not in seen:
             seen.add(key)
             kept.append(claim)
-    return kept
+    written = [c for c in claims if _fold(c.text)]
+    share = 1 - len(kept) / len(written) if len(written) >= 3 else 0.0
+    return kept, share
 
 
 def is_refusal(text: str, refusals: Sequence[str]) -> bool:
@@ -288,13 +280,14 @@ class LLMAnswerer:
         text = clean_reply(reply)
         if not text:
             return self.fallback(extractive, language, "empty", None, "the reply had no text")
-        if repeated_share(text) > 0.5:
+        claims, repeated = without_repeats(split_claims(text))
+        if repeated > 0.5:
             return self.fallback(extractive, language, "malformed", None, "the reply repeats itself")
         if is_refusal(text, list(self._refusals.values())):
             return replace(extractive, text=self._refusals[language], grounded=False, citations=[], mode="llm",
                            notes=["the LLM found no answer in the sources"])
         sources = sources_from_hits(hits, self._sentence_vectors)
-        verdicts = verify_claims(without_repeats(split_claims(text)), sources, self.vectors, self.verify)
+        verdicts = verify_claims(claims, sources, self.vectors, self.verify)
         if not any(v.supported for v in verdicts):
             notes = verification_notes(verdicts, len(sources), "drop")
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)

@@ -310,8 +310,8 @@ def render_eval_summary(summary: Mapping[str, Any], records: Sequence[Record], e
         for key, label in EVAL_FIGURES if isinstance(summary.get(key), (int, float))
     )
     rows = []
-    for record in sorted(records, key=lambda r: _verdict(r)[0]):
-        ok, verdict = _verdict(record)
+    judged = sorted(((record, *_verdict(record)) for record in records), key=lambda item: item[1])
+    for record, ok, verdict in judged:
         answer = record.answer if len(record.answer) <= excerpt else record.answer[:excerpt].rstrip() + "…"
         rows.append(
             f'<tr class="{"hit" if ok else "miss"}"><td>{escape(record.id)}</td>'

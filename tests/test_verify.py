@@ -398,7 +398,10 @@ def test_a_sentence_written_twice_is_kept_once(scripted) -> None:
 
 
 def test_repetition_share_counts_sentences_repeating_an_earlier_one() -> None:
-    from assistant.generate import repeated_share
+    from assistant.generate import without_repeats
+
+    def repeated_share(text: str) -> float:
+        return without_repeats(split_claims(text))[1]
 
     assert repeated_share("answer: 136 [1]\n" * 4) == 0.75
     assert repeated_share("One [1]. Two [2]. Three [1].") == 0.0
