@@ -226,6 +226,13 @@ def same_subject(a: Claim, b: Claim, min_shared: int = 2) -> bool:
     return len(shared) >= min_shared
 
 
+def other_voice(source_a: str, speaker_a: str, source_b: str, speaker_b: str) -> bool:
+    """True when two sentences speak for different parties: different documents, or different
+    speakers of one document where at least one is named ("وأكدت أعماق أن ..." against the SDF's
+    "وأشارت أنها ..."). Two unattributed sentences of one text are the same voice."""
+    return source_a != source_b or speaker_a != speaker_b
+
+
 _NUMBER_OR_WORD = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+")
 
 
@@ -342,9 +349,11 @@ def find_conflict(kind: str, ranked: list[Candidate], margin: float, window_marg
     """Sentences near the top that give different values for the same count. Pure given ``claim``.
 
     A second sentence is a competing claim when it scores within ``margin`` of the best sentence,
-    its number fits the question within ``window_margin`` of the best one's, and both numbers
-    count the same thing (:func:`same_subject`): 80 escaped prisoners (SDF) against 800 (Amaq) is
-    the case the reader must see side by side, not 80 escaped against 25 burnt vehicles.
+    its number fits the question within ``window_margin`` of the best one's, both numbers count
+    the same thing (:func:`same_subject`), and another voice gives it (:func:`other_voice`): 80
+    escaped prisoners (SDF) against 800 (Amaq) is the case the reader must see side by side, not
+    80 escaped against 25 burnt vehicles, nor two figures one encyclopedic text gives for two
+    different things (on XQuAD-ar, 16 of 2,380 answers said "the sources disagree" over such pairs).
     """
     if kind != "number" or not ranked:
         return []
@@ -359,9 +368,11 @@ def find_conflict(kind: str, ranked: list[Candidate], margin: float, window_marg
         if other.span.start == best.span.start and other.hit.source == best.hit.source:
             continue
         found = claim(other.span.text)
+        speaker = speaker_of(other.span.text)
         if (found is not None and found.fit >= first.fit - window_margin and same_subject(first, found)
-                and found.value not in {v for _, v, _ in claims}):
-            claims.append((other, found.value, speaker_of(other.span.text)))
+                and found.value not in {v for _, v, _ in claims}
+                and all(other_voice(c.hit.source, s, other.hit.source, speaker) for c, _, s in claims)):
+            claims.append((other, found.value, speaker))
     return claims if len(claims) > 1 else []
 
 

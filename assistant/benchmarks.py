@@ -57,6 +57,7 @@ from .evaluate import (
     default_question_files,
     load_questions,
     load_squad,
+    read_records,
     run_retrieval,
     summarize,
     summary_table,
@@ -178,7 +179,8 @@ def write_eval(runs: dict[str, list[Record]], summary: dict[str, Any], table: st
 
 def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path] = (), squad: Path | None = None,
              questions_from: Sequence[Path] = (), limit: int | None = None, compare: bool = False,
-             calibrate: bool = False, embedder: Embedder | None = None, mode: str | None = None) -> EvalOutcome:
+             calibrate: bool = False, pool: Sequence[Path] = (), embedder: Embedder | None = None,
+             mode: str | None = None) -> EvalOutcome:
     """Run ``assistant eval``: our set (default), JSONL files, or a SQuAD file in a temporary index.
 
     Args:
@@ -190,18 +192,23 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         questions_from: Parallel SQuAD files whose questions are asked instead (cross-lingual).
         limit: Only the first ``limit`` questions of each file.
         compare: Also run dense-only, BM25-only and vanilla llama-index.
-        calibrate: Refuse nothing and fit the refusal threshold per language.
+        calibrate: Refuse nothing on support and fit the refusal threshold per language.
+        pool: Records of earlier ``calibrate`` runs (e.g. XQuAD's) pooled into the calibration:
+            the threshold must keep each set's false refusals under the cap.
         embedder: An already-loaded embedder to share.
         mode: The answer mode scored (``llm`` or ``extractive``; the assistant's default when ``None``).
 
     Raises:
         ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files, or an
-            unknown mode.
+            unknown mode, or ``pool`` without ``calibrate`` or with unreadable records.
     """
     if questions_from and squad is None:
         raise ConfigError("--questions-from needs --squad FILE: the questions are asked against its paragraphs.")
     if squad is not None and question_files:
         raise ConfigError("Give either --squad FILE or JSONL question files, not both.")
+    if pool and not calibrate:
+        raise ConfigError("--pool adds earlier records to a calibration: use it with --calibrate.")
+    pooled = [r for path in pool for r in read_records(Path(path))]
     if calibrate:
         settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
     progress = settings.progress
@@ -228,7 +235,8 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     summary = summarize(runs["ours"])
     if calibrate:
         for lang in sorted({r.lang for r in runs["ours"]}):
-            threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang])
+            threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang],
+                                                    [r for r in pooled if r.lang == lang])
             if not effect:
                 summary[f"calibrated_min_support_{lang}"] = (
                     "not fitted: calibration needs answerable questions in this language")

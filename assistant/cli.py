@@ -123,7 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     outcome = run_eval(
         _settings(args), Path(args.out), question_files=args.questions, squad=args.squad,
         questions_from=args.questions_from or (), limit=args.limit, compare=args.compare, calibrate=args.calibrate,
-        mode=args.mode,
+        pool=args.pool or (), mode=args.mode,
     )
     summary = outcome.summary
     print(f"\n{summary['setup']['set']}")
@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eval-out",
                    help="folder for records*.jsonl, summary.json, summary.md and hit-at-k.png")
     p.add_argument("--calibrate", action="store_true", help="also fit the refusal threshold (min_support)")
+    p.add_argument("--pool", type=Path, action="append", metavar="RECORDS",
+                   help="with --calibrate: pool the records.jsonl of an earlier --calibrate run (e.g. XQuAD's) "
+                        "into the fit; each set's false refusals stay under 5%% (repeatable)")
     p.add_argument("--top-k", type=int)
     p.set_defaults(func=cmd_eval)
 

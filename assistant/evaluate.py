@@ -17,7 +17,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +33,7 @@ from .types import Answer, Hit
 
 __all__ = [
     "Question", "Record", "SquadSet", "calibrate_threshold", "contains_answer", "default_question_files",
-    "evidence_cited", "is_correct", "load_questions", "load_squad", "normalize_answer", "percentile",
+    "evidence_cited", "is_correct", "load_questions", "load_squad", "normalize_answer", "percentile", "read_records",
     "run_questions", "run_retrieval", "summarize", "summary_table", "write_records", "write_report",
 ]
 
@@ -419,38 +419,64 @@ def summarize(records: list[Record]) -> dict[str, Any]:
     return summary
 
 
-def calibrate_threshold(records: list[Record], max_false_refusal: float = 0.05) -> tuple[float, dict[str, float]]:
+def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float = 0.05
+                        ) -> tuple[float, dict[str, float]]:
     """The refusal threshold on ``support`` that best separates answerable from unanswerable.
 
-    Records must come from a run that refused nothing (threshold -inf). Only thresholds that
-    refuse at most ``max_false_refusal`` of the answerable questions qualify (the foundation
-    issue's 5%). Among them the objective is refusal accuracy minus twice the false-refusal rate:
-    refusing a question the corpus answers costs a reader more than quoting an unhelpful passage;
-    ties go to the lower threshold. A set with no unanswerable questions (XQuAD) gives the highest
-    qualifying threshold: the ceiling that set puts on the threshold. Pure.
+    Records must come from runs that refused nothing on support (threshold -inf); a question
+    refused for another reason (a year asked, none given) counts as refused at every threshold.
+    Several sets (the shipped one and XQuAD) are pooled: only thresholds that refuse at most
+    ``max_false_refusal`` of each set's answerable questions qualify (the foundation issue's 5%),
+    and among them the objective, on the pooled records, is refusal accuracy minus twice the
+    false-refusal rate: refusing a question the corpus answers costs a reader more than quoting
+    an unhelpful passage; ties go to the lower threshold. Records with no unanswerable question
+    (XQuAD alone) give the highest qualifying threshold: the ceiling they put on it. Pure.
 
     Returns:
-        The threshold and its refusal accuracy (when the set has unanswerable questions) and
-        false-refusal rate; ``(0.0, {})`` without answerable questions.
+        The threshold and, on the pooled records, its refusal accuracy (when there are unanswerable
+        questions) and false-refusal rate; ``(0.0, {})`` without answerable questions.
     """
-    answerable = sorted(r.support for r in records if r.answerable)
-    unanswerable = sorted(r.support for r in records if not r.answerable)
+    sets = [[r for r in records if r.answered] for records in record_sets]
+    pooled = [r for records in sets for r in records]
+    answerable = [r for r in pooled if r.answerable]
+    unanswerable = [r for r in pooled if not r.answerable]
     if not answerable:
         return 0.0, {}
+
+    def refused(records: Sequence[Record], t: float) -> float:
+        return sum(1 for r in records if not r.grounded or r.support < t) / len(records)
+
+    capped = [[r for r in records if r.answerable] for records in sets]
+    capped = [records for records in capped if records]
     best = (-np.inf, float("-inf"))
-    for t in sorted(set(answerable + unanswerable)):
-        false_refusal = sum(1 for s in answerable if s < t) / len(answerable)
-        if false_refusal > max_false_refusal + 1e-9:
-            break  # it only grows with the threshold
-        refused_ok = sum(1 for s in unanswerable if s < t) / len(unanswerable) if unanswerable else 0.0
-        objective = refused_ok - 2 * false_refusal if unanswerable else t
+    for t in sorted({r.support for r in pooled}):
+        if any(refused(records, t) > max_false_refusal + 1e-9 for records in capped):
+            break  # refusals only grow with the threshold
+        objective = refused(unanswerable, t) - 2 * refused(answerable, t) if unanswerable else t
         if objective > best[0] + 1e-9:
             best = (objective, t)
     threshold = best[1]
-    effect = {"false_refusal_rate": sum(1 for s in answerable if s < threshold) / len(answerable)}
+    if threshold == float("-inf"):  # even the lowest threshold breaks the cap: refuse on support nothing
+        threshold = min(r.support for r in pooled)
+    effect = {"false_refusal_rate": refused(answerable, threshold)}
     if unanswerable:
-        effect["refusal_accuracy"] = sum(1 for s in unanswerable if s < threshold) / len(unanswerable)
+        effect["refusal_accuracy"] = refused(unanswerable, threshold)
     return threshold, effect
+
+
+def read_records(path: Path) -> list[Record]:
+    """Records written by :func:`write_records` (an earlier ``assistant eval`` run).
+
+    Raises:
+        ConfigError: The file is missing or not eval records.
+    """
+    known = {f.name for f in fields(Record)}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [Record(**{k: v for k, v in json.loads(line).items() if k in known}) for line in lines if line.strip()]
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigError(f"Cannot read eval records from {path} ({error}); give the records.jsonl an earlier "
+                          "`assistant eval --calibrate --out DIR` run wrote into DIR.") from error
 
 
 # -- running (I/O through the functions passed in) -------------------------------------------------

@@ -81,6 +81,20 @@ def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_oth
     assert find_conflict("number", vehicles, 0.05, 0.02, claim) == []
 
 
+def test_a_conflict_needs_another_voice():
+    def claim(q: str) -> Claim:
+        return Claim(pin_short_answer("number", q), "عدد الفارين من السجن", 0.9)
+
+    # One text giving two figures without naming who says so is not two sources disagreeing.
+    unattributed = [_candidate("بلغ عدد الفارين من السجن 800.", 0, 0.9),
+                    _candidate("بلغ عدد الفارين من السجن 80.", 50, 0.9)]
+    assert find_conflict("number", unattributed, 0.05, 0.02, claim) == []
+    two_documents = [unattributed[0], _candidate("بلغ عدد الفارين من السجن 80.", 50, 0.9, source="b.txt")]
+    assert [value for _, value, _ in find_conflict("number", two_documents, 0.05, 0.02, claim)] == ["800", "80"]
+    named = [_candidate("وأكدت أعماق أن عدد الفارين من السجن بلغ 800.", 0, 0.9), unattributed[1]]
+    assert [speaker for _, _, speaker in find_conflict("number", named, 0.05, 0.02, claim)] == ["أعماق", ""]
+
+
 def test_single_answer_leads_with_the_short_answer_in_the_question_language():
     ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 0, 0.9)]
     answer = compose_answer("كم عدد الفارين؟", "ar", ranked, "number", "800", [], TEMPLATES)

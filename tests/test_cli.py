@@ -50,6 +50,20 @@ def test_eval_writes_records_and_summary(cli_env, tmp_path, capsys):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["accuracy_ar"] == 1.0
 
+    # The records of that run pool into a calibration; each set's false refusals stay under 5%.
+    records = tmp_path / "out" / "records.jsonl"
+    assert main(["eval", str(questions), "--calibrate", "--pool", str(records), "--out", str(tmp_path / "cal")]) == 0
+    summary = json.loads((tmp_path / "cal" / "summary.json").read_text())
+    assert summary["calibrated_effect_ar"] == {"false_refusal_rate": 0.0}
+
+
+def test_pool_needs_calibrate_and_readable_records(cli_env, tmp_path, capsys):
+    assert main(["eval", "--pool", str(tmp_path / "records.jsonl"), "--out", str(tmp_path / "out")]) == 2
+    assert "--calibrate" in capsys.readouterr().err
+    (tmp_path / "records.jsonl").write_text("not json\n", encoding="utf-8")
+    assert main(["eval", "--calibrate", "--pool", str(tmp_path / "records.jsonl"), "--out", str(tmp_path / "out")]) == 2
+    assert "records.jsonl an earlier" in capsys.readouterr().err
+
 
 def test_empty_question_exits_2_with_one_line_and_no_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "assistant", "ask", "  "], capture_output=True, text=True,

@@ -80,6 +80,27 @@ def test_calibration_keeps_false_refusals_under_the_ceiling_and_fits_answerable_
     assert calibrate_threshold(overlapping) == (0.0, {})
 
 
+def test_calibration_counts_questions_refused_for_other_reasons():
+    # Two of 20 answerable are refused whatever the threshold (a year asked, none given): the 5%
+    # budget is spent before any threshold refuses one more.
+    answerable = [_record(str(i), "ar", True, i >= 2, True, support=0.80 + i / 100) for i in range(20)]
+    threshold, effect = calibrate_threshold(answerable)
+    assert threshold == 0.80 and effect == {"false_refusal_rate": 0.1}
+
+
+def test_pooled_calibration_caps_each_set_and_weighs_all_answerable_questions():
+    # The small set alone refuses its 0.885 unanswerable at 1 false refusal in 20 (its cap).
+    small = [_record(f"s{i}", "ar", True, True, True, support=0.88 + i / 100) for i in range(20)]
+    small += [_record(f"u{i}", "ar", False, True, False, support=s) for i, s in enumerate([0.5, 0.885])]
+    assert calibrate_threshold(small)[0] == 0.89
+    # A large answerable-only set whose supports spread lower: the same threshold would refuse
+    # 40% of it; the pooled fit stays under 5% there too and refuses only the clear case.
+    large = [_record(f"x{i}", "ar", True, True, True, support=0.70 + i / 500) for i in range(100)]
+    threshold, effect = calibrate_threshold(small, large)
+    assert 0.5 < threshold <= 0.70
+    assert effect["refusal_accuracy"] == 0.5 and effect["false_refusal_rate"] == 0.0
+
+
 def test_shipped_question_set_meets_its_spec():
     questions, conversations = (load_questions(p) for p in default_question_files())
     assert len(questions) >= 60
