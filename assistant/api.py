@@ -21,7 +21,8 @@ from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
 from .prompts import load_extractive
-from .retrieval import FusionWeights, Retriever
+from .rerank import CrossEncoderReranker, Reranker, rerank
+from .retrieval import FusionWeights, QueryVectors, Retriever
 from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .text import detect_language, has_words, strip_invisible
 from .types import Answer, Chunk, Hit, IndexReport
@@ -51,12 +52,14 @@ class Assistant:
         settings: Everything configurable; ``Settings.from_env()`` when omitted.
         embedder: An already-loaded embedder to share (tests, several assistants in one process).
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
+        reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 second_embedder: Embedder | None = None, llm: LLM | None = None) -> None:
+                 second_embedder: Embedder | None = None, llm: LLM | None = None,
+                 reranker: Reranker | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
         self._second = second_embedder
@@ -66,6 +69,7 @@ class Assistant:
         self._answerer: ExtractiveAnswerer | None = None
         self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
         self._llm_answerer: LLMAnswerer | None = None
+        self._reranker = reranker
         self._lock = threading.RLock()
         self._checked = False
 
@@ -106,6 +110,22 @@ class Assistant:
                 weights = FusionWeights(lexical=self.settings.lexical_weight)
                 self._retriever = Retriever(self.store, self.encoders, weights)
             return self._retriever
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The reranker ``settings.rerank_model`` names (loaded on first use), or ``None``."""
+        with self._lock:
+            if self._reranker is None and self.settings.rerank_model:
+                self._reranker = CrossEncoderReranker(self.settings.rerank_model)
+            return self._reranker
+
+    def _search(self, question: str, vectors: QueryVectors, top_k: int) -> list[Hit]:
+        """Fused retrieval, then the reranker's order when one is configured."""
+        reranker = self.reranker
+        if reranker is None:
+            return self.retriever.retrieve_with_vectors(question, vectors, top_k)
+        hits = self.retriever.retrieve_with_vectors(question, vectors, max(top_k, self.settings.rerank_depth))
+        return rerank(hits, reranker.scores(question, [h.text for h in hits]), top_k)
 
     @property
     def answerer(self) -> ExtractiveAnswerer:
@@ -247,10 +267,11 @@ class Assistant:
         return cleaned
 
     def retrieve(self, question: str, top_k: int | None = None) -> list[Hit]:
-        """Ranked passages for a question, best first, with fused scores."""
+        """Ranked passages for a question, best first, with fused scores (the reranker's when one is
+        configured)."""
         question = self.check_question(question)
         self._ready()
-        return self.retriever.retrieve(question, top_k or self.settings.top_k)
+        return self._search(question, self.retriever.embed(question), top_k or self.settings.top_k)
 
     @property
     def llm_configured(self) -> bool:
@@ -316,7 +337,7 @@ class Assistant:
         self._ready()
         language = detect_language(question)
         vectors = self.retriever.embed(query)
-        hits = self.retriever.retrieve_with_vectors(query, vectors, top_k or self.settings.top_k)
+        hits = self._search(query, vectors, top_k or self.settings.top_k)
         if not hits:
             yield refusal(language, load_extractive(), question)
             return

@@ -38,6 +38,11 @@ class Settings:
     chroma_url: str = ""
     collection: str = "documents"
     top_k: int = 5
+    #: A sentence-transformers CrossEncoder (folder, or a name in the local cache) that reorders the
+    #: fused candidates; empty: no reranking (none ships in a package).
+    rerank_model: str = ""
+    #: How many fused candidates the reranker reads.
+    rerank_depth: int = 20
     chunk_max_chars: int = 1200
     max_question_chars: int = 2000
     max_file_mb: float = 50.0
@@ -81,6 +86,10 @@ class Settings:
                 object.__setattr__(self, name, Path(value).expanduser())
         if self.top_k < 1:
             raise ConfigError(f"top_k must be at least 1, got {self.top_k}; set ASSISTANT_TOP_K=5.")
+        if self.rerank_depth < 1:
+            raise ConfigError(
+                f"rerank_depth must be at least 1, got {self.rerank_depth}; set ASSISTANT_RERANK_DEPTH=20."
+            )
         if self.verify not in ("drop", "mark"):
             raise ConfigError(f"verify must be 'drop' or 'mark', got {self.verify!r}; set ASSISTANT_VERIFY=drop.")
         if self.chunk_max_chars < 200:

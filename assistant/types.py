@@ -38,7 +38,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its fused score (higher is better)."""
+    """A retrieved chunk with its ranking score (higher is better): fused, or the reranker's when one
+    is configured."""
 
     chunk_id: str
     text: str
