@@ -36,6 +36,14 @@ class Embedder(Protocol):
         ...
 
 
+def quiet_model_loading() -> None:
+    """Hide transformers' weight-loading bar: loading takes well under a second here, and the bar
+    would clutter every CLI command's output (process-wide; our own progress bars are unaffected)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, with e5-style ``query:``/``passage:`` prompts when it has them."""
 
@@ -44,6 +52,7 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
+        quiet_model_loading()
         try:
             self._model = SentenceTransformer(folder_or_name, device="cpu")
         except Exception as error:  # hub lookups fail offline with several exception types

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
+from .embeddings import quiet_model_loading
 from .errors import ConfigError
 from .types import Hit
 
@@ -43,6 +44,7 @@ class CrossEncoderReranker:
     def __init__(self, name: str, batch_size: int = 16) -> None:
         from sentence_transformers import CrossEncoder
 
+        quiet_model_loading()
         try:
             self._model = CrossEncoder(name, local_files_only=True)
         except Exception as error:  # noqa: BLE001 - any load failure gets the same advice
