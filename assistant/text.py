@@ -49,6 +49,9 @@ _WEEKDAYS = {
     "الجمعه": "Friday", "السبت": "Saturday", "الاحد": "Sunday",
 }
 _EN_WEEKDAYS = {v.lower(): v for v in _WEEKDAYS.values()}
+#: Weekday names as an Arabic reply writes them.
+_AR_DAY_NAMES = {"Monday": "الاثنين", "Tuesday": "الثلاثاء", "Wednesday": "الأربعاء", "Thursday": "الخميس",
+                 "Friday": "الجمعة", "Saturday": "السبت", "Sunday": "الأحد"}
 
 # Arabic number words as they appear in news text (normalised spelling), and their values.
 _AR_NUMBER_WORDS = {
@@ -197,12 +200,19 @@ def numbers_in(text: str) -> list[str]:
     return found
 
 
+def day_name(value: str, language: str) -> str:
+    """A short answer in the reply's language: an English weekday name (as :func:`weekdays_in` gives)
+    in Arabic for an Arabic reply; anything else as it is."""
+    return _AR_DAY_NAMES.get(value, value) if language == "ar" else value
+
+
 def weekdays_in(text: str) -> list[str]:
     """English names of the weekdays mentioned (Arabic or English)."""
     folded = normalize_arabic(text)
     days = []
     for token in _TOKEN.findall(folded):
-        day = _WEEKDAYS.get(token) or _WEEKDAYS.get(stem_arabic(token)) or _WEEKDAYS.get("ال" + stem_arabic(token))
+        # A prefixed day keeps its article ("والأحد", "بالسبت"); a bare "أحد" is "one (of)".
+        day = _WEEKDAYS.get(token) or next((d for name, d in _WEEKDAYS.items() if token.endswith(name)), None)
         day = day or _EN_WEEKDAYS.get(token)
         if day and day not in days:
             days.append(day)

@@ -17,7 +17,7 @@ from assistant.answer import (
     speaker_of,
 )
 from assistant.prompts import load_extractive, placeholders
-from assistant.text import Span, tokenize
+from assistant.text import Span, numbers_in, tokenize
 from assistant.types import Hit
 
 TEMPLATES = load_extractive()
@@ -40,12 +40,24 @@ def test_question_kinds():
 
 def test_only_an_unambiguous_number_leads_the_answer():
     quote = "قتل 84 من التنظيم و45 من الحراس وسبعة مدنيين"
-    assert pin_short_answer("number", "بلغ 800 عنصر") == "800"
-    assert pin_short_answer("number", quote) == ""
     assert pin_short_answer("number", quote, tokenize("كم عدد المدنيين الذين قتلوا؟")) == "7"
     assert pin_short_answer("number", quote, tokenize("كم قتيلا من الحراس؟")) == "45"
-    assert pin_short_answer("number", quote, tokenize("How many civilians were killed?")) == ""
+    assert pin_short_answer("number", quote, tokenize("كم عدد القتلى؟")) == ""  # three counts, none named
+    # The counted noun may sit before the number; a number the question gives is not its answer.
+    assert pin_short_answer("number", "وأكدت أعماق أن عدد الفارين من السجن بلغ 800 عنصر",
+                            tokenize("كم عدد الفارين من السجن بحسب أعماق؟")) == "800"
+    assert pin_short_answer("number", "سجل 11 نقطة في الدقائق الثلاث الأخيرة",
+                            tokenize("كم نقطة سجل في الدقائق الثلاث الأخيرة؟")) == "11"
+    # A lone number that counts something else does not answer: 4 SDF members, not the population.
+    lone = "ونشر تسجيلاً مصوراً يظهر فيه 4 من عناصر قسد يناشدون زعيمهم"
+    assert pin_short_answer("number", lone, tokenize("كم يبلغ عدد سكان مدينة الحسكة؟")) == ""
+    assert pin_short_answer("number", lone, tokenize("كم عنصراً من قسد ظهر في التسجيل المصور؟")) == "4"
+    # Never across languages: an English question shares no word with the Arabic quote.
+    assert pin_short_answer("number", lone, tokenize("How many SDF members appear in the video?"), across=True) == ""
+    assert pin_short_answer("number", quote) == ""
     assert pin_short_answer("day", "عادت الاشتباكات فجر الاثنين") == "Monday"
+    assert pin_short_answer("day", "عادت الاشتباكات يوم الاثنين 3 يناير 2022") == ""  # a date, not a weekday
+    assert pin_short_answer("day", "كان أحد أكثر الأيام دموية") == ""  # "أحد" is "one of", not Sunday
     assert pin_short_answer("other", "بلغ 800 عنصر") == ""
 
 
@@ -59,7 +71,7 @@ def test_every_marker_maps_to_exactly_one_citation():
     ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 100, 0.9),
               _candidate("يقدر عددهم بحدود 80 سجيناً.", 10, 0.89)]
     conflict = find_conflict("number", ranked, 0.05, 0.02,
-                             lambda q: Claim(pin_short_answer("number", q), "عدد الفارين من السجن", 0.5))
+                             lambda q: Claim(numbers_in(q)[0], "عدد الفارين من السجن", 0.5))
     answer = compose_answer("How many escaped?", "en", ranked, "number", "", conflict, TEMPLATES)
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(markers) == [c.number for c in answer.citations] == [1, 2]
@@ -71,7 +83,7 @@ def test_every_marker_maps_to_exactly_one_citation():
 
 def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_other_things():
     def claim(q: str) -> Claim:
-        return Claim(pin_short_answer("number", q), "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)
+        return Claim(numbers_in(q)[0], "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)
 
     same = [_candidate("بلغ 80 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.9)]
     assert find_conflict("number", same, 0.05, 0.02, claim) == []
@@ -83,7 +95,7 @@ def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_oth
 
 def test_a_conflict_needs_another_voice():
     def claim(q: str) -> Claim:
-        return Claim(pin_short_answer("number", q), "عدد الفارين من السجن", 0.9)
+        return Claim(numbers_in(q)[0], "عدد الفارين من السجن", 0.9)
 
     # One text giving two figures without naming who says so is not two sources disagreeing.
     unattributed = [_candidate("بلغ عدد الفارين من السجن 800.", 0, 0.9),
@@ -115,10 +127,12 @@ def test_templates_placeholders_are_checked():
 def test_same_subject_needs_shared_content_words():
     escaped_80 = Claim("80", "اكثر الفارين من السجن الذين يقدر عددهم بحدود 80 سجينا", 0.8)
     escaped_800 = Claim("800", "واكدت اعماق ان عدد الفارين من السجن بلغ 800 عنصر", 0.8)
+    days_3 = Claim("3", "يشنه عناصر التنظيم منذ ثلاثه ايام علي السجن في مدينه", 0.8)
     killed_13 = Claim("13", "عمليات عسكريه دقيقه واكد المركز مقتل 13 من عناصر", 0.8)
     killed_136 = Claim("136", "منذ بدايتها وحتي اللحظه الي مقتل 136 شخصا", 0.8)
     assert same_subject(escaped_80, escaped_800)
     assert not same_subject(killed_13, killed_136)
+    assert not same_subject(days_3, escaped_800)  # they share "السجن", but 3 days is a duration
 
 
 TOLL = ("وأدت الاشتباكات بين تنظيم الدولة وقسد، منذ بدايتها وحتى اللحظة إلى مقتل 136 شخصاً على الأقل، هم 84 من "
