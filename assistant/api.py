@@ -14,14 +14,14 @@ from .answer import AnswerSettings, ExtractiveAnswerer, refusal
 from .chat import ChatSession
 from .chunking import CHUNKING_VERSION
 from .config import Settings
-from .embeddings import Embedder, Encoders, load_embedder, load_second_embedder
+from .embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .evaluate import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
 from .prompts import load_extractive
-from .rerank import CrossEncoderReranker, Reranker, rerank
+from .rerank import Reranker, rerank
 from .retrieval import FusionWeights, QueryVectors, Retriever
 from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .text import detect_language, has_words, strip_invisible

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import DEFAULT_EMBED_MODEL
-from .errors import ModelUnavailableError
+from .errors import ConfigError, ModelUnavailableError
 
 #: Short names for models that ship inside PyPI packages, so they work offline.
 PACKAGED_MODELS = {
@@ -191,3 +191,29 @@ class Encoders:
     def second_name(self) -> str:
         """The second embedder's name, empty when there is none."""
         return self.second.name if self.second is not None else ""
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers ``CrossEncoder`` as an :class:`assistant.rerank.Reranker`."""
+
+    def __init__(self, name: str, batch_size: int = 16) -> None:
+        from sentence_transformers import CrossEncoder
+
+        quiet_model_loading()
+        try:
+            self._model = CrossEncoder(name, local_files_only=True)
+        except Exception as error:  # noqa: BLE001 - any load failure gets the same advice
+            raise ConfigError(
+                f"Cannot load the reranker {name!r} ({type(error).__name__}: {str(error)[:200]}); set "
+                "ASSISTANT_RERANK_MODEL to a sentence-transformers CrossEncoder folder, or unset it to rank "
+                "without one."
+            ) from error
+        self.name = name
+        self._batch_size = batch_size
+
+    def scores(self, question: str, passages: list[str]) -> list[float]:
+        if not passages:
+            return []
+        found = self._model.predict([(question, p) for p in passages], batch_size=self._batch_size,
+                                    show_progress_bar=False)
+        return [float(s) for s in found]

@@ -4,7 +4,8 @@ No multilingual cross-encoder ships inside a registry package, so reranking is o
 turns on when ``ASSISTANT_RERANK_MODEL`` names a sentence-transformers ``CrossEncoder`` (a model
 folder, or a hub name already in the local cache: nothing is downloaded). It reads the fused
 candidates, ``rerank_depth`` of them, and orders them by how well each passage answers the question,
-which a bi-encoder's similarity only approximates.
+which a bi-encoder's similarity only approximates. The model itself loads in
+:mod:`assistant.embeddings` (``CrossEncoderReranker``), with the other models.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
-from .embeddings import quiet_model_loading
-from .errors import ConfigError
 from .types import Hit
 
 
@@ -36,29 +35,3 @@ def rerank(hits: list[Hit], scores: list[float], top_k: int) -> list[Hit]:
         raise ValueError(f"{len(scores)} reranker scores for {len(hits)} hits")
     order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
     return [replace(hits[i], score=round(float(scores[i]), 6)) for i in order[:top_k]]
-
-
-class CrossEncoderReranker:
-    """A sentence-transformers ``CrossEncoder`` as a :class:`Reranker`."""
-
-    def __init__(self, name: str, batch_size: int = 16) -> None:
-        from sentence_transformers import CrossEncoder
-
-        quiet_model_loading()
-        try:
-            self._model = CrossEncoder(name, local_files_only=True)
-        except Exception as error:  # noqa: BLE001 - any load failure gets the same advice
-            raise ConfigError(
-                f"Cannot load the reranker {name!r} ({type(error).__name__}: {str(error)[:200]}); set "
-                "ASSISTANT_RERANK_MODEL to a sentence-transformers CrossEncoder folder, or unset it to rank "
-                "without one."
-            ) from error
-        self.name = name
-        self._batch_size = batch_size
-
-    def scores(self, question: str, passages: list[str]) -> list[float]:
-        if not passages:
-            return []
-        found = self._model.predict([(question, p) for p in passages], batch_size=self._batch_size,
-                                    show_progress_bar=False)
-        return [float(s) for s in found]
