@@ -102,3 +102,19 @@ def test_invisible_characters_are_stripped_once_and_for_all(text: str) -> None:
 def test_utf8_and_utf16_text_decodes_to_itself(text: str) -> None:
     for encoded in (text.encode("utf-8"), text.encode("utf-16"), "\ufeff".encode() + text.encode()):
         assert decode_bytes(encoded) == text
+
+
+@FAST
+@given(sentences, st.lists(st.integers(min_value=0, max_value=200), max_size=6), sentences)
+def test_a_leading_number_is_one_the_quote_gives_and_the_question_does_not(quote, picks, extra):
+    from assistant.answer import pin_short_answer
+    from assistant.text import numbers_in
+
+    # Questions that borrow words (and numbers) from the quote, as real ones do.
+    words = quote.split()
+    question = " ".join([words[i % len(words)] for i in picks] if words else []) + " " + extra
+    pinned = pin_short_answer("number", quote, tokenize(question))
+    if pinned:
+        assert pinned in numbers_in(quote)
+        assert pinned not in numbers_in(" ".join(tokenize(question)))
+    assert pin_short_answer("number", quote, tokenize(question), across=True) == ""
