@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .chunking import chunk_sentences, sentence_id
+from .glossary import Glossary
 from .retrieval import QueryVectors
-from .text import Span, day_name, detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
+from .text import Span, day_name, detect_language, fold_suffix, normalize_arabic, numbers_in, tokenize, weekdays_in
 from .types import Answer, Citation, Hit
 
 EmbedFn = Callable[[list[str]], np.ndarray]
@@ -32,6 +33,10 @@ class AnswerSettings:
     min_support_ar: float = 0.0
     min_support_en: float = 0.0
     passages: int = 5
+    #: Competing claims ("the sources disagree") are looked for in this many passages: the second
+    #: voice is often ranked below the first few (Amaq's 800 escapees came 6th for "How many
+    #: prisoners escaped from the prison?" once English words also searched through the glossary).
+    conflict_passages: int = 8
     second_weight: float = 0.25
     lexical_weight: float = 0.1
     type_weight: float = 0.1
@@ -113,16 +118,31 @@ def candidate_sentences(hits: list[Hit], passages: int) -> list[tuple[int, Hit, 
     return found
 
 
-def word_overlap(question_tokens: list[str], text: str) -> float:
-    """The share of the question's search tokens that the text contains."""
+def word_overlap(question_tokens: list[str], text: str, glossary: Glossary | None = None) -> float:
+    """The share of the question's search tokens that the text contains, itself or, with a
+    glossary, through one of its Arabic translations (an English question on an Arabic text).
+
+    A translation counts when it is part of a word of the text: the glossary gives a root-like
+    form ("kill" -> "قتل") that Arabic derives words from ("مقتل 136 شخصاً"); light stemming does not
+    undo the derivation, and PyStemmer's Arabic stemmer over-stems (see ``fold_suffix``). Only
+    translations of three letters or more are matched this way.
+    """
     if not question_tokens:
         return 0.0
     present = set(tokenize(text))
-    return sum(1 for t in question_tokens if t in present) / len(question_tokens)
+    translations = glossary.words if glossary is not None else {}
+    folded = {fold_suffix(t) for t in present} if translations else set()
+
+    def translated(token: str) -> bool:
+        return any(a in word for a in translations.get(token, ()) if len(a) >= 3 for word in folded)
+
+    found = sum(1 for t in question_tokens if t in present or translated(t))
+    return found / len(question_tokens)
 
 
 def score_candidates(question: str, query: QueryVectors, sentences: list[tuple[int, Hit, Span, str]],
-                     primary: np.ndarray, second: np.ndarray | None, settings: AnswerSettings) -> list[Candidate]:
+                     primary: np.ndarray, second: np.ndarray | None, settings: AnswerSettings,
+                     glossary: Glossary | None = None) -> list[Candidate]:
     """Score sentences against the question; best first. Pure.
 
     The score adds the sentence's e5 similarity, its USE similarity (a second cross-lingual
@@ -138,7 +158,7 @@ def score_candidates(question: str, query: QueryVectors, sentences: list[tuple[i
         similarity = float(np.dot(query.primary, primary[row]))
         if second is not None and query.second is not None:
             similarity += settings.second_weight * float(np.dot(query.second, second[row]))
-        overlap = word_overlap(tokens, span.text)
+        overlap = word_overlap(tokens, span.text, glossary)
         prior = (hit.score - low) / (high - low) if high > low else 1.0
         score = (similarity + settings.lexical_weight * overlap
                  + settings.type_weight * _has_kind(kind, span.text) + settings.rank_weight * prior)
@@ -185,23 +205,6 @@ def pin_short_answer(kind: str, quote: str, question_tokens: list[str] | None = 
         value for value, window in mentions if wanted & {fold_suffix(t) for t in tokenize(window) if not t.isdigit()}
     ))
     return matching[0] if len(matching) == 1 else ""
-
-
-_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
-
-
-def fold_suffix(token: str) -> str:
-    """An Arabic token without one plural, dual, feminine or accusative ending, when ≥ 3 letters remain,
-    so a counted noun matches the question's wording ("مدنيون" ~ "سبعة مدنيين", "عنصراً" ~ "عنصر").
-
-    Written here because PyStemmer's Snowball Arabic stemmer over-stems for this use ("آلية" -> "ال",
-    "سجيناً" -> "سجي"): counted nouns that differ would match. The search tokens keep the light prefix
-    stemming the lexical index is built with.
-    """
-    for suffix in _SUFFIXES:
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            return token[: -len(suffix)]
-    return token
 
 
 @dataclass(frozen=True)
@@ -411,8 +414,10 @@ class ExtractiveAnswerer:
     """Quotes the best-supported sentence of the retrieved passages, or refuses."""
 
     def __init__(self, sentence_vectors: SentenceVectorsFn, embed_passages: EmbedFn,
-                 templates: dict[str, dict[str, str]], settings: AnswerSettings, cache_size: int = 5_000) -> None:
+                 templates: dict[str, dict[str, str]], settings: AnswerSettings, cache_size: int = 5_000,
+                 glossary: Glossary | None = None) -> None:
         self._sentence_vectors = sentence_vectors
+        self.glossary = glossary
         self._embed = embed_passages
         self._templates = templates
         self.settings = settings
@@ -431,24 +436,27 @@ class ExtractiveAnswerer:
             self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
-    def rank(self, question: str, query: QueryVectors, hits: list[Hit]) -> list[Candidate]:
-        """Candidate sentences of the hits, scored, best first."""
-        sentences = candidate_sentences(hits, self.settings.passages)
+    def rank(self, question: str, query: QueryVectors, hits: list[Hit], passages: int | None = None) -> list[Candidate]:
+        """Candidate sentences of the first ``passages`` hits (``settings.passages``), scored, best first."""
+        sentences = candidate_sentences(hits, passages or self.settings.passages)
         if not sentences:
             return []
         primary, second = self._sentence_vectors([s[3] for s in sentences], [s[2].text for s in sentences])
-        return score_candidates(question, query, sentences, primary, second, self.settings)
+        return score_candidates(question, query, sentences, primary, second, self.settings, self.glossary)
 
     def answer(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
-               display_question: str | None = None) -> Answer:
+               display_question: str | None = None, top_k: int | None = None) -> Answer:
         """The extractive answer, or the refusal when support is below the language's threshold.
 
         ``question`` is what was searched for (a follow-up resolved against its conversation);
-        ``display_question`` is what the user typed, recorded on the answer.
+        ``display_question`` is what the user typed, recorded on the answer. ``top_k`` is how many
+        of the hits were asked for (all when omitted): the quote comes from the first of them
+        (``settings.passages`` at most); hits past ``top_k`` are read only for competing claims.
         """
         shown = display_question or question
-        ranked = self.rank(question, query, hits)
-        retrieved = [hit.chunk_id for hit in hits]
+        top_k = min(top_k or len(hits), len(hits))
+        ranked = self.rank(question, query, hits, min(top_k, self.settings.passages))
+        retrieved = [hit.chunk_id for hit in hits[:top_k]]
         support = round(ranked[0].score, 4) if ranked else 0.0
         kind = question_kind(question)
         lacks_kind = kind in STRICT_KINDS and not any(_has_kind(kind, c.span.text) for c in ranked[:3])
@@ -460,7 +468,10 @@ class ExtractiveAnswerer:
 
         tokens = tokenize(question)
         across = language != detect_language(ranked[0].span.text)
-        conflict = find_conflict(kind, ranked, self.settings.conflict_margin, self.settings.conflict_window_margin,
+        quoted = min(top_k, self.settings.passages)
+        wider = kind == "number" and len(hits) > quoted and self.settings.conflict_passages > quoted
+        claimants = self.rank(question, query, hits, self.settings.conflict_passages) if wider else ranked
+        conflict = find_conflict(kind, claimants, self.settings.conflict_margin, self.settings.conflict_window_margin,
                                  lambda quote: number_claim(quote, tokens, window_scores, single_only=across))
         # A follow-up's own words name what it counts ("وكم منهم مدنيون؟"); its standalone rewrite
         # also carries the previous question's ("كم شخصاً قتل ..."), which would pin the total.

@@ -18,6 +18,7 @@ from .embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder,
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .evaluate import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
+from .glossary import Glossary, load_glossary
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
 from .prompts import load_extractive
@@ -53,13 +54,14 @@ class Assistant:
         embedder: An already-loaded embedder to share (tests, several assistants in one process).
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
+        glossary: An English -> Arabic glossary (overrides ``settings.glossary_dir``).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  second_embedder: Embedder | None = None, llm: LLM | None = None,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, glossary: Glossary | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
         self._second = second_embedder
@@ -70,6 +72,8 @@ class Assistant:
         self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
         self._llm_answerer: LLMAnswerer | None = None
         self._reranker = reranker
+        self._glossary = glossary
+        self._glossary_loaded = glossary is not None
         self._lock = threading.RLock()
         self._checked = False
 
@@ -103,12 +107,23 @@ class Assistant:
             return self._store
 
     @property
+    def glossary(self) -> Glossary | None:
+        """The English -> Arabic glossary in ``settings.glossary_dir`` (loaded on first use), or
+        ``None`` when it is turned off or not installed."""
+        with self._lock:
+            if not self._glossary_loaded:
+                folder = self.settings.glossary_dir
+                self._glossary = load_glossary(Path(folder), self.settings.model_cache) if folder else None
+                self._glossary_loaded = True
+            return self._glossary
+
+    @property
     def retriever(self) -> Retriever:
         """Dense + lexical retrieval over the store."""
         with self._lock:
             if self._retriever is None:
-                weights = FusionWeights(lexical=self.settings.lexical_weight)
-                self._retriever = Retriever(self.store, self.encoders, weights)
+                weights = FusionWeights(lexical=self.settings.lexical_weight, bridge=self.settings.bridge_weight)
+                self._retriever = Retriever(self.store, self.encoders, weights, self.glossary)
             return self._retriever
 
     @property
@@ -136,6 +151,7 @@ class Assistant:
                     self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
                     AnswerSettings(min_support_ar=self.settings.min_support_ar,
                                    min_support_en=self.settings.min_support_en),
+                    glossary=self.glossary,
                 )
             return self._answerer
 
@@ -337,17 +353,19 @@ class Assistant:
         self._ready()
         language = detect_language(question)
         vectors = self.retriever.embed(query)
-        hits = self._search(query, vectors, top_k or self.settings.top_k)
+        top_k = top_k or self.settings.top_k
+        # A few passages more than asked for: competing claims are looked for in them too.
+        hits = self._search(query, vectors, max(top_k, self.answerer.settings.conflict_passages))
         if not hits:
             yield refusal(language, load_extractive(), question)
             return
-        extractive = self.answerer.answer(query, language, vectors, hits, display_question=question)
+        extractive = self.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
         llm_answerer = self._llm_answerer_for_use() if use_llm else None
         if llm_answerer is None or not extractive.grounded:
             # Nothing relevant was found: refuse without calling the LLM.
             yield extractive
             return
-        yield from llm_answerer.stream(query, language, hits, extractive)
+        yield from llm_answerer.stream(query, language, hits[:top_k], extractive)
 
     def _llm_answerer_for_use(self) -> LLMAnswerer | None:
         with self._lock:

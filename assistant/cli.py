@@ -158,6 +158,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     bot = args.make_assistant(_settings(args))
     embedder = bot.embedder
     print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions)")
+    glossary = bot.glossary
+    if glossary is not None:
+        print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
+    elif bot.settings.glossary_dir:
+        print(f"note: no FreeDict glossary in {bot.settings.glossary_dir}; English questions will search Arabic "
+              "text by meaning only. Install it with `apt-get install dict-freedict-eng-ara dict-freedict-ara-eng` "
+              "(`make install` does) or set ASSISTANT_GLOSSARY_DIR to its folder.")
     return 0
 
 

@@ -120,6 +120,23 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
+
+
+def fold_suffix(token: str) -> str:
+    """An Arabic token without one plural, dual, feminine or accusative ending, when ≥ 3 letters remain,
+    so a counted noun matches the question's wording ("مدنيون" ~ "سبعة مدنيين", "عنصراً" ~ "عنصر").
+
+    Written here because PyStemmer's Snowball Arabic stemmer over-stems for this use ("آلية" -> "ال",
+    "سجيناً" -> "سجي"): counted nouns that differ would match. The search tokens keep the light prefix
+    stemming the lexical index is built with.
+    """
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
 def detect_language(text: str) -> str:
     """Return ``"ar"`` when Arabic letters dominate, ``"en"`` otherwise (the reply language)."""
     arabic = len(_ARABIC_LETTER.findall(text))

@@ -4,7 +4,8 @@
 
 The 240 XQuAD-ar paragraphs are indexed into a temporary folder through the real pipeline; every
 Arabic and English question's signals (e5 passages, e5 sentences, USE passages, USE sentences,
-BM25) are gathered once, then fused under each weight setting of a grid:
+BM25, and BM25 over the glossary translations of an English question's words) are gathered once,
+then fused under each weight setting of a grid:
 
 - shipped: the weights the retriever uses (:class:`assistant.retrieval.FusionWeights`);
 - oracle: the best setting per language and metric, chosen on the very questions it is scored on,
@@ -36,9 +37,9 @@ from assistant.benchmarks import squad_assistant  # noqa: E402
 from assistant.evaluate import load_squad  # noqa: E402
 from assistant.retrieval import FusionWeights, fuse  # noqa: E402
 
-SIGNALS = ("dense", "dense_sentences", "second", "second_sentences", "lexical")
+SIGNALS = ("dense", "dense_sentences", "second", "second_sentences", "lexical", "bridge")
 GRID = list(itertools.product((0.5, 1.0), (0.0, 0.5, 0.75, 1.0, 1.5), (0.0, 0.25, 0.5, 1.0),
-                              (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), (0.0, 1.5, 3.0)))
+                              (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), (0.0, 1.5, 3.0), (0.0, 1.0)))
 
 
 def gather(xquad: Path, folder: Path) -> list[dict]:
@@ -64,7 +65,8 @@ def score(weights: tuple[float, ...], questions: list[dict]) -> tuple[float, flo
     hit1 = hit5 = 0
     for q in questions:
         named = dict(zip(SIGNALS, weights, strict=True))
-        named["lexical"] *= q["coverage"]
+        named["lexical"] *= q["coverage"]["lexical"]
+        named["bridge"] *= q["coverage"]["bridge"]
         ranked = list(dict.fromkeys(q["sources"][c] for c, _ in fuse(q["signals"], named)[:10]))[:5]
         hit1 += bool(ranked) and ranked[0] in q["gold"]
         hit5 += any(source in q["gold"] for source in ranked)
@@ -80,7 +82,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-fusion-") as tmp:
         questions = gather(args.xquad_dir, Path(tmp))
     w = FusionWeights()
-    shipped = (w.dense, w.dense_sentences, w.second, w.second_sentences, w.lexical)
+    shipped = (w.dense, w.dense_sentences, w.second, w.second_sentences, w.lexical, w.bridge)
     report: dict = {"grid_size": len(GRID)}
     for lang in ("ar", "en"):
         every = [q for q in questions if q["lang"] == lang]

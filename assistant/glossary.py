@@ -1,0 +1,159 @@
+"""An English -> Arabic word glossary: BM25 and sentence overlap for English questions on Arabic text.
+
+BM25 matches nothing across languages (XQuAD-ar hit@1 0.061 for English questions), and the
+packaged embedders are the only cross-lingual signal. A word glossary gives the lexical side a say
+again: each English search token of the question is looked up and its Arabic translations are
+matched against Arabic text. The glossary is FreeDict's English-Arabic and Arabic-English
+dictionaries (Arabeyes word lists, GPL-2+), which Debian packages as ``dict-freedict-eng-ara`` and
+``dict-freedict-ara-eng`` (the Makefile installs them). No translation model installs offline.
+
+The dictd format (a tab-separated index of headword, base64 offset, base64 length into a gzip
+file) is read here: the Python readers on PyPI (pyglossary and the like) pull in far more than
+these twenty lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .text import fold_suffix, tokenize
+
+ENGLISH_ARABIC = "freedict-eng-ara"
+ARABIC_ENGLISH = "freedict-ara-eng"
+_BASE64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_PRONUNCIATION = re.compile(r"\s*/[^/]*/\s*$")
+_NUMBERING = re.compile(r"^\d+\.\s*")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """English search token -> the folded Arabic search tokens it translates to."""
+
+    words: Mapping[str, frozenset[str]]
+
+    def translate(self, tokens: list[str], vocabulary: set[str] | None = None) -> tuple[list[str], float]:
+        """The Arabic tokens for a question's English tokens, and the share of tokens translated. Pure.
+
+        Tokens are those of :func:`assistant.text.tokenize` (an English token is a Snowball stem);
+        the translations are folded with :func:`assistant.text.fold_suffix`, as Arabic text must be
+        to be compared with them. With a ``vocabulary`` only translations in it count.
+        """
+        found: dict[str, None] = {}  # each translation once: a word asked twice does not count double
+        translated = 0
+        for token in tokens:
+            arabic = self.words.get(token, frozenset())
+            if vocabulary is not None:
+                arabic = arabic & vocabulary
+            if arabic:
+                translated += 1
+                found.update(dict.fromkeys(sorted(arabic)))
+        return list(found), translated / len(tokens) if tokens else 0.0
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def folded_tokens(text: str) -> list[str]:
+    """Search tokens with one Arabic ending folded: what glossary translations are matched against."""
+    return [fold_suffix(t) for t in tokenize(text)]
+
+
+def _decode(number: str) -> int:
+    value = 0
+    for char in number:
+        value = value * 64 + _BASE64[char]
+    return value
+
+
+def dictd_entries(index: str, data: bytes) -> Iterator[tuple[str, list[str]]]:
+    """``(headword, translations)`` of a dictd dictionary: its ``.index`` text, its uncompressed data. Pure.
+
+    FreeDict entries read "headword /pronunciation/" then one translation per line, numbered when
+    there are several. The ``00-database-*`` entries are the dictionary's own description.
+    """
+    for line in index.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[0].startswith("00database") or parts[0].startswith("00-database"):
+            continue
+        start, length = _decode(parts[1]), _decode(parts[2])
+        lines = data[start:start + length].decode("utf-8", errors="replace").strip().splitlines()
+        if not lines:
+            continue
+        headword = _PRONUNCIATION.sub("", lines[0]).strip()
+        translations = [_NUMBERING.sub("", line).strip() for line in lines[1:]]
+        yield headword, [t for t in translations if t]
+
+
+def build_glossary(english_arabic: Iterator[tuple[str, list[str]]],
+                   arabic_english: Iterator[tuple[str, list[str]]]) -> Glossary:
+    """A glossary from both dictionaries' entries. Pure.
+
+    English-Arabic gives one or two translations per English word; Arabic-English, read backwards,
+    adds the Arabic words whose translation is that one English word. Multi-word English headwords
+    are left out: a question's tokens are looked up one at a time.
+    """
+    words: dict[str, set[str]] = {}
+
+    def add(english: str, arabic: list[str]) -> None:
+        english_tokens = tokenize(english)
+        arabic_tokens = {fold_suffix(t) for t in arabic if not t.isascii()}
+        if len(english_tokens) == 1 and arabic_tokens:
+            words.setdefault(english_tokens[0], set()).update(arabic_tokens)
+
+    for headword, translations in english_arabic:
+        if " " not in headword.strip():
+            for translation in translations:
+                add(headword, tokenize(translation))
+    for headword, translations in arabic_english:
+        arabic = tokenize(headword)
+        if len(arabic) == 1:
+            for translation in translations:
+                if " " not in translation.strip():
+                    add(translation, arabic)
+    return Glossary({english: frozenset(arabic) for english, arabic in words.items()})
+
+
+def _read(folder: Path, name: str) -> list[tuple[str, list[str]]]:
+    index = (folder / f"{name}.index").read_text(encoding="utf-8")
+    with gzip.open(folder / f"{name}.dict.dz") as handle:
+        data = handle.read()
+    return list(dictd_entries(index, data))
+
+
+def load_glossary(folder: Path, cache_dir: Path | None = None) -> Glossary | None:
+    """The glossary from FreeDict's dictd files in ``folder``, or ``None`` when they are not there.
+
+    Missing files turn the English-question bridge off (retrieval then works as without it);
+    ``make install`` installs them. Building it tokenises 140,000 entries (about 2 s), so with a
+    ``cache_dir`` the result is kept there as JSON, keyed by the files' sizes and times (0.2 s).
+    """
+    files = [folder / f"{name}.{ext}" for name in (ENGLISH_ARABIC, ARABIC_ENGLISH) for ext in ("index", "dict.dz")]
+    if not files[0].is_file() or not files[1].is_file():
+        return None
+    present = [f for f in files if f.is_file()]
+    key = hashlib.sha256(repr([(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in present]).encode())
+    cached = cache_dir / f"glossary-{key.hexdigest()[:16]}.json" if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        try:
+            words = json.loads(cached.read_text(encoding="utf-8"))
+            return Glossary({english: frozenset(arabic) for english, arabic in words.items()})
+        except (OSError, ValueError):
+            pass  # a damaged cache is rebuilt below
+    reverse = _read(folder, ARABIC_ENGLISH) if (folder / f"{ARABIC_ENGLISH}.index").is_file() else []
+    glossary = build_glossary(iter(_read(folder, ENGLISH_ARABIC)), iter(reverse))
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_suffix(".tmp")
+            temporary.write_text(json.dumps({k: sorted(v) for k, v in glossary.words.items()}, ensure_ascii=False),
+                                 encoding="utf-8")
+            temporary.replace(cached)
+        except OSError:
+            pass  # a read-only cache folder only costs the rebuild next time
+    return glossary
