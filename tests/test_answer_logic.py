@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.answer import (
     Candidate,
     Claim,
@@ -16,6 +18,7 @@ from assistant.answer import (
     same_subject,
     speaker_of,
 )
+from assistant.chat import needs_context
 from assistant.prompts import load_extractive, placeholders
 from assistant.text import Span, numbers_in, tokenize
 from assistant.types import Hit
@@ -146,3 +149,26 @@ def test_the_counted_noun_matches_across_plural_and_accusative_endings():
     assert pin_short_answer("number", TOLL, tokenize("كم عدد القتلى؟")) == ""  # ambiguous: no short answer
     assert fold_suffix("مدنيين") == fold_suffix("مدنيون") == "مدني"
     assert fold_suffix("قسد") == "قسد"  # too short to lose a letter
+
+
+@pytest.mark.parametrize(("question", "follow_up"), [
+    ("ومتى سيطر عليه السجناء؟", True),            # "and when", spelt متى: matched after normalisation
+    ("وبماذا هاجمته خلايا التنظيم من الخارج؟", True),  # "and with what"
+    ("وكم منهم مدنيون؟", True),
+    ("ما الذي حدث لهؤلاء؟", True),                 # a demonstrative with a preposition attached
+    ("What did he say about the fight against IS?", True),
+    ("أين يقع سجن الصناعة؟", False),
+    ("كم عدد القتلى الإجمالي في الاشتباكات حسب المرصد السوري؟", False),
+    ("How many civilians were killed?", False),
+])
+def test_follow_ups_are_told_from_standalone_questions(question: str, follow_up: bool) -> None:
+    assert needs_context(question) is follow_up
+
+
+def test_a_follow_up_is_searched_with_the_previous_question() -> None:
+    from assistant.chat import Turn, condense
+    from assistant.types import Answer
+
+    turn = Turn("أين يقع سجن الصناعة؟", "أين يقع سجن الصناعة؟", Answer(text="", grounded=True, language="ar"))
+    assert condense("ومتى سيطر عليه السجناء؟", [turn]) == "أين يقع سجن الصناعة؟ ومتى سيطر عليه السجناء؟"
+    assert condense("كم عدد القتلى؟", [turn]) == "كم عدد القتلى؟"
