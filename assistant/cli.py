@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -270,6 +271,12 @@ def main(argv: list[str] | None = None, make_assistant: Callable[[Settings], Ass
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`assistant ask ... | head`): stop quietly, as other commands do.
+        # stdout is pointed at /dev/null so that Python's flush at exit does not fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as error:  # the CLI never shows a traceback; ASSISTANT_DEBUG=1 re-raises
         if os.environ.get("ASSISTANT_DEBUG"):
             raise

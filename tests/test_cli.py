@@ -27,6 +27,18 @@ def test_ask_json(cli_env, capsys):
     assert set(out["citations"][0]) >= {"number", "chunk_id", "text", "source", "start", "end", "score"}
 
 
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_goes_away_ends_quietly(cli_env, capsys, monkeypatch):
+    # `assistant docs | head -1`: no "error: unexpected BrokenPipeError" line, the exit code of SIGPIPE.
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["docs"]) == 141
+    assert capsys.readouterr().err == ""
+
+
 def test_index_is_idempotent(cli_env, capsys):
     assert main(["index"]) == 0
     assert "0 added, 0 updated, 1 unchanged" in capsys.readouterr().out

@@ -160,3 +160,21 @@ def test_english_questions_quote_the_sentence_their_translated_words_point_to(bo
     # now it quotes this one, first or as the close second.
     answer = bot.ask(question)
     assert answer.grounded and any(expected in c.text for c in answer.citations), answer.text
+
+
+def test_prepare_reports_the_glossary_or_how_to_install_it(bot, small_freedict: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant import Assistant
+    from assistant.cli import main
+
+    def run(folder: Path) -> str:
+        code = main(["prepare", "--no-progress"], make_assistant=lambda settings: Assistant(
+            settings.replace(glossary_dir=str(folder), model_cache=tmp_path / "cache"), embedder=bot.embedder))
+        assert code == 0
+        return capsys.readouterr().out
+
+    assert "glossary ready: 5 English words" in run(small_freedict)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    note = run(empty)
+    assert f"no FreeDict glossary in {empty}" in note and "apt-get install dict-freedict-eng-ara" in note
