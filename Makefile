@@ -42,16 +42,16 @@ $(STAMPS)/install-test: pyproject.toml $(STAMPS)/install
 	$(BIN)/pip install -q -e '.[test,baselines]'
 	@touch $@
 
-# FreeDict's English-Arabic glossary (Debian packages, 3 MB): English questions search Arabic text
-# through their words' translations. Needs root; without it retrieval works without that signal.
+# FreeDict's English-Arabic glossary (Debian packages, 3 MB): a question searches text in the other language
+# through its words' translations. Needs root; without it retrieval works without that signal.
 $(STAMPS)/glossary:
 	@mkdir -p $(STAMPS)
 	@if [ -f /usr/share/dictd/freedict-eng-ara.index ] && [ -f /usr/share/dictd/freedict-ara-eng.index ]; then touch $@; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-ara \
 	    dict-freedict-ara-eng >/dev/null) && touch $@ \
-	  || echo "warning: could not install the FreeDict glossary; English questions will search by meaning only"; \
-	else echo "warning: not root, FreeDict glossary not installed; English questions will search by meaning only"; fi
+	  || echo "warning: could not install the FreeDict glossary; questions will search text in the other language by meaning only"; \
+	else echo "warning: not root, FreeDict glossary not installed; questions will search text in the other language by meaning only"; fi
 
 # Debian's Chromium for the browser test (never a browser download). Needs root; without it the
 # browser test skips and says why.

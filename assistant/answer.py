@@ -120,7 +120,7 @@ def candidate_sentences(hits: list[Hit], passages: int) -> list[tuple[int, Hit, 
 
 def word_overlap(question_tokens: list[str], text: str, glossary: Glossary | None = None) -> float:
     """The share of the question's search tokens that the text contains, itself or, with a
-    glossary, through one of its Arabic translations (an English question on an Arabic text).
+    glossary, through one of its translations (an English question on an Arabic text, or back).
 
     A translation counts when it is part of a word of the text: the glossary gives a root-like
     form ("kill" -> "قتل") that Arabic derives words from ("مقتل 136 شخصاً"); light stemming does not
@@ -130,11 +130,14 @@ def word_overlap(question_tokens: list[str], text: str, glossary: Glossary | Non
     if not question_tokens:
         return 0.0
     present = set(tokenize(text))
-    translations = glossary.words if glossary is not None else {}
-    folded = {fold_suffix(t) for t in present} if translations else set()
+    folded = {fold_suffix(t) for t in present} if glossary is not None else set()
 
     def translated(token: str) -> bool:
-        return any(a in word for a in translations.get(token, ()) if len(a) >= 3 for word in folded)
+        if glossary is None:
+            return False
+        if not token.isascii():  # an Arabic question on English text: English stems match whole
+            return not present.isdisjoint(glossary.lookup(token))
+        return any(a in word for a in glossary.lookup(token) if len(a) >= 3 for word in folded)
 
     found = sum(1 for t in question_tokens if t in present or translated(t))
     return found / len(question_tokens)

@@ -163,8 +163,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     if glossary is not None:
         print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
     elif bot.settings.glossary_dir:
-        print(f"note: no FreeDict glossary in {bot.settings.glossary_dir}; English questions will search Arabic "
-              "text by meaning only. Install it with `apt-get install dict-freedict-eng-ara dict-freedict-ara-eng` "
+        print(f"note: no FreeDict glossary in {bot.settings.glossary_dir}; questions will search text in the other "
+              "language by meaning only. Install it with `apt-get install dict-freedict-eng-ara dict-freedict-ara-eng` "
               "(`make install` does) or set ASSISTANT_GLOSSARY_DIR to its folder.")
     return 0
 

@@ -51,7 +51,8 @@ class Settings:
     #: shares none (a question in another language).
     lexical_weight: float = 1.5
     #: FreeDict's English-Arabic dictd files (Debian's dict-freedict-eng-ara and -ara-eng, which the
-    #: Makefile installs): English questions search Arabic text through their words' translations.
+    #: Makefile installs): English questions search Arabic text through their words' translations,
+    #: and Arabic questions English text.
     #: Empty turns it off; missing files leave retrieval to the other signals.
     glossary_dir: str = "/usr/share/dictd"
     #: Fusion: weight of that translated-words BM25 signal, scaled by the share of the question's

@@ -1,11 +1,16 @@
-"""An English -> Arabic word glossary: BM25 and sentence overlap for English questions on Arabic text.
+"""An English <-> Arabic word glossary: BM25 and sentence overlap for a question on text in the other language.
 
 BM25 matches nothing across languages (XQuAD-ar hit@1 0.061 for English questions), and the
 packaged embedders are the only cross-lingual signal. A word glossary gives the lexical side a say
 again: each English search token of the question is looked up and its Arabic translations are
-matched against Arabic text. The glossary is FreeDict's English-Arabic and Arabic-English
-dictionaries (Arabeyes word lists, GPL-2+), which Debian packages as ``dict-freedict-eng-ara`` and
-``dict-freedict-ara-eng`` (the Makefile installs them). No translation model installs offline.
+matched against Arabic text; an Arabic question's words are looked up backwards for English text.
+The glossary is FreeDict's English-Arabic and Arabic-English dictionaries (Arabeyes word lists,
+GPL-2+), which Debian packages as ``dict-freedict-eng-ara`` and ``dict-freedict-ara-eng`` (the
+Makefile installs them). No translation model installs offline.
+
+Measured on XQuAD (240 paragraphs as the corpus, 1,190 questions): English questions on the Arabic
+paragraphs, hit@1 0.848 -> 0.863 and hit@5 0.977 -> 0.987; Arabic questions on the English
+paragraphs, hit@1 0.811 -> 0.851 and hit@5 0.953 -> 0.966.
 
 The dictd format (a tab-separated index of headword, base64 offset, base64 length into a gzip
 file) is read here: the Python readers on PyPI (pyglossary and the like) pull in far more than
@@ -14,6 +19,7 @@ these twenty lines.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -33,26 +39,44 @@ _NUMBERING = re.compile(r"^\d+\.\s*")
 
 @dataclass(frozen=True)
 class Glossary:
-    """English search token -> the folded Arabic search tokens it translates to."""
+    """English search token -> the folded Arabic search tokens it translates to, and back."""
 
     words: Mapping[str, frozenset[str]]
 
+    @functools.cached_property
+    def arabic(self) -> dict[str, frozenset[str]]:
+        """Folded Arabic token -> the English search tokens it translates (``words`` read backwards)."""
+        backwards: dict[str, set[str]] = {}
+        for english, arabic in self.words.items():
+            for token in arabic:
+                backwards.setdefault(token, set()).add(english)
+        return {token: frozenset(english) for token, english in backwards.items()}
+
+    def lookup(self, token: str) -> frozenset[str]:
+        """A search token's translations: Arabic ones (folded) for an English token, English ones
+        for an Arabic token."""
+        if token.isascii():
+            return self.words.get(token, frozenset())
+        return self.arabic.get(fold_suffix(token), frozenset())
+
     def translate(self, tokens: list[str], vocabulary: set[str] | None = None) -> tuple[list[str], float]:
-        """The Arabic tokens for a question's English tokens, and the share of tokens translated. Pure.
+        """The translations of a question's tokens, and the share of tokens translated. Pure.
 
         Tokens are those of :func:`assistant.text.tokenize` (an English token is a Snowball stem);
-        the translations are folded with :func:`assistant.text.fold_suffix`, as Arabic text must be
-        to be compared with them. With a ``vocabulary`` only translations in it count.
+        Arabic translations are folded with :func:`assistant.text.fold_suffix`, as Arabic text must
+        be to be compared with them. With a ``vocabulary`` only translations in it count: an
+        English question on Arabic text gets Arabic words, an Arabic question on English text
+        English ones, and a question in the text's own language nothing.
         """
         found: dict[str, None] = {}  # each translation once: a word asked twice does not count double
         translated = 0
         for token in tokens:
-            arabic = self.words.get(token, frozenset())
+            other = self.lookup(token)
             if vocabulary is not None:
-                arabic = arabic & vocabulary
-            if arabic:
+                other = other & vocabulary
+            if other:
                 translated += 1
-                found.update(dict.fromkeys(sorted(arabic)))
+                found.update(dict.fromkeys(sorted(other)))
         return list(found), translated / len(tokens) if tokens else 0.0
 
     def __len__(self) -> int:

@@ -97,6 +97,16 @@ def test_glossary_is_cached_and_a_damaged_cache_is_rebuilt(small_freedict: Path,
     assert load_glossary(small_freedict, cache) == built  # rewritten after the rebuild
 
 
+def test_arabic_words_translate_back_to_english() -> None:
+    glossary = Glossary({"truce": frozenset({"هدن"}), "armistic": frozenset({"هدن"}), "prison": frozenset({"سجن"})})
+    assert glossary.lookup("هدنه") == {"truce", "armistic"}  # folded like the glossary's Arabic side
+    assert glossary.lookup("truce") == {"هدن"}
+    english, share = glossary.translate(tokenize("كم استمرت الهدنة في السجن؟"), vocabulary={"truce", "prison"})
+    assert sorted(english) == ["prison", "truce"] and share == pytest.approx(2 / 3)
+    # Arabic text holds no English words: an Arabic question on it gets nothing from the glossary.
+    assert glossary.translate(tokenize("كم استمرت الهدنة؟"), vocabulary={"هدن"}) == ([], 0.0)
+
+
 def test_missing_dictionary_turns_the_glossary_off(tmp_path: Path) -> None:
     assert load_glossary(tmp_path) is None
 
@@ -178,3 +188,23 @@ def test_prepare_reports_the_glossary_or_how_to_install_it(bot, small_freedict: 
     empty.mkdir()
     note = run(empty)
     assert f"no FreeDict glossary in {empty}" in note and "apt-get install dict-freedict-eng-ara" in note
+
+
+@needs_freedict
+def test_arabic_questions_search_english_documents_through_the_glossary(fresh_bot) -> None:
+    docs = fresh_bot.settings.corpus_dir
+    (docs / "truce.txt").write_text("Truce talks\n\nThe armistice between the two sides held for several hours "
+                                   "before the shelling resumed.\n", encoding="utf-8")
+    (docs / "harvest.txt").write_text("Harvest\n\nFarmers in the north brought in a record wheat harvest "
+                                     "this year despite the drought.\n", encoding="utf-8")
+    (docs / "market.txt").write_text("Markets\n\nShare prices rose on Monday as investors bought bank "
+                                    "stocks after the central bank report.\n", encoding="utf-8")
+    fresh_bot.index()
+    question = "كم استمرت الهدنة بين الطرفين؟"
+    retriever = fresh_bot.retriever
+    signals, coverage = retriever.signals(question, retriever.embed(question), 10)
+    assert coverage["bridge"] > 0 and coverage["lexical"] == 0
+    best = max(signals["bridge"], key=signals["bridge"].get)
+    assert best in {hit.chunk_id for hit in fresh_bot.retrieve(question, top_k=5) if hit.source == "truce.txt"}
+    answer = fresh_bot.ask(question)
+    assert answer.grounded and "several hours" in answer.citations[0].text, answer.text
