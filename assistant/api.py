@@ -54,7 +54,7 @@ class Assistant:
         embedder: An already-loaded embedder to share (tests, several assistants in one process).
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
-        glossary: An English -> Arabic glossary (overrides ``settings.glossary_dir``).
+        glossary: An English <-> Arabic glossary (overrides ``settings.glossary_dir``).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
@@ -108,7 +108,7 @@ class Assistant:
 
     @property
     def glossary(self) -> Glossary | None:
-        """The English -> Arabic glossary in ``settings.glossary_dir`` (loaded on first use), or
+        """The English <-> Arabic glossary in ``settings.glossary_dir`` (loaded on first use), or
         ``None`` when it is turned off or not installed."""
         with self._lock:
             if not self._glossary_loaded:

@@ -19,12 +19,12 @@ from .types import Chunk, Hit
 class FusionWeights:
     """Weights of each signal in :func:`fuse`, tuned on XQuAD-ar with held-out halves.
 
-    With these, hit@1 on the 240 XQuAD-ar paragraphs is 0.930 for Arabic questions and 0.862 for
-    English ones (0.849 without the glossary bridge), against 0.866 / 0.753 for e5 alone; naive RRF
-    of e5 and BM25 gives 0.878 / 0.229. ``bridge`` is BM25 over the Arabic translations of an
-    English question's words (:mod:`assistant.glossary`), scaled by the share of its words the
-    glossary knows; chosen on XQuAD's even articles (0.75-1.0), it lifts the odd ones' English
-    hit@1 from 0.848 to 0.856-0.862 and hit@5 from 0.972 to 0.983-0.984.
+    With these, hit@1 on the 240 XQuAD-ar paragraphs is 0.930 for Arabic questions and 0.863 for
+    English ones (0.848 without the glossary bridge), against 0.866 / 0.753 for e5 alone; naive RRF
+    of e5 and BM25 gives 0.878 / 0.229. ``bridge`` is BM25 over the translations of a question's
+    words into the other language (:mod:`assistant.glossary`), scaled by the share of its words
+    translated into the corpus's vocabulary; chosen on XQuAD's even articles (0.75-1.0), it lifts
+    the odd ones' English hit@1 from 0.848 to 0.856-0.862 and hit@5 from 0.972 to 0.983-0.984.
     """
 
     dense: float = 1.0
@@ -130,7 +130,7 @@ class LexicalIndex:
 class Retriever:
     """Dense (e5 and USE, chunks and sentences) + lexical retrieval over one store, fused.
 
-    With a glossary, an English question's words also search Arabic text through their
+    With a glossary, a question's words also search text in the other language through their
     translations (the ``bridge`` signal). Thread-safe; the BM25 side follows index updates.
     """
 

@@ -19,6 +19,7 @@ from assistant.answer import (
     speaker_of,
 )
 from assistant.chat import needs_context
+from assistant.glossary import Glossary
 from assistant.prompts import load_extractive, placeholders
 from assistant.text import Span, numbers_in, tokenize
 from assistant.types import Hit
@@ -55,8 +56,15 @@ def test_only_an_unambiguous_number_leads_the_answer():
     lone = "ونشر تسجيلاً مصوراً يظهر فيه 4 من عناصر قسد يناشدون زعيمهم"
     assert pin_short_answer("number", lone, tokenize("كم يبلغ عدد سكان مدينة الحسكة؟")) == ""
     assert pin_short_answer("number", lone, tokenize("كم عنصراً من قسد ظهر في التسجيل المصور؟")) == "4"
-    # Never across languages: an English question shares no word with the Arabic quote.
-    assert pin_short_answer("number", lone, tokenize("How many SDF members appear in the video?"), across=True) == ""
+    # Across languages only through a glossary: an English question shares no word with the quote.
+    english = tokenize("How many SDF members appear in the video?")
+    assert pin_short_answer("number", lone, english, across=True) == ""
+    glossary = Glossary({"member": frozenset({"عضو"}), "appear": frozenset({"ظهر"}), "civilian": frozenset({"مدني"}),
+                         "kill": frozenset({"قتل"}), "popul": frozenset({"سكان"})})
+    assert pin_short_answer("number", lone, english, across=True, glossary=glossary) == "4"
+    assert pin_short_answer("number", quote, tokenize("How many civilians were killed?"), True, glossary) == "7"
+    assert pin_short_answer("number", quote, tokenize("How many were killed?"), True, glossary) == ""  # 84? 45?
+    assert pin_short_answer("number", lone, tokenize("What is the population of Hasakah?"), True, glossary) == ""
     assert pin_short_answer("number", quote) == ""
     assert pin_short_answer("day", "عادت الاشتباكات فجر الاثنين") == "Monday"
     assert pin_short_answer("day", "عادت الاشتباكات يوم الاثنين 3 يناير 2022") == ""  # a date, not a weekday
