@@ -118,6 +118,12 @@ def candidate_sentences(hits: list[Hit], passages: int) -> list[tuple[int, Hit, 
     return found
 
 
+def part_of_a_word(forms: frozenset[str] | set[str], words: set[str]) -> bool:
+    """True when one of the glossary's Arabic forms (three letters or more) is part of one of the
+    words: its translations are root-like forms Arabic derives words from ("قتل" in "مقتل"). Pure."""
+    return any(form in word for form in forms if len(form) >= 3 for word in words)
+
+
 def word_overlap(question_tokens: list[str], text: str, glossary: Glossary | None = None) -> float:
     """The share of the question's search tokens that the text contains, itself or, with a
     glossary, through one of its translations (an English question on an Arabic text, or back).
@@ -137,7 +143,7 @@ def word_overlap(question_tokens: list[str], text: str, glossary: Glossary | Non
             return False
         if not token.isascii():  # an Arabic question on English text: English stems match whole
             return not present.isdisjoint(glossary.lookup(token))
-        return any(a in word for a in glossary.lookup(token) if len(a) >= 3 for word in folded)
+        return part_of_a_word(glossary.lookup(token), folded)
 
     found = sum(1 for t in question_tokens if t in present or translated(t))
     return found / len(question_tokens)
@@ -206,15 +212,13 @@ def pin_short_answer(kind: str, quote: str, question_tokens: list[str] | None = 
     asked = set(numbers_in(" ".join(question_tokens)))
     content = [t for t in question_tokens if not t.isdigit()]
     if across and glossary is not None:
-        wanted = {a for t in content for a in glossary.lookup(t) if len(a) >= 3} - _COUNT_WORDS
+        wanted = {a for t in content for a in glossary.lookup(t)} - _COUNT_WORDS
     else:
         wanted = {fold_suffix(t) for t in content} - _COUNT_WORDS
 
     def counts_what_is_asked(window: str) -> bool:
         words = {fold_suffix(t) for t in tokenize(window) if not t.isdigit()}
-        if across:  # a translation is a root-like form: part of the word ("قتل" in "مقتل")
-            return any(w in word for w in wanted for word in words)
-        return bool(wanted & words)
+        return part_of_a_word(wanted, words) if across else bool(wanted & words)
 
     mentions = [(value, window) for value, window in _number_mentions(quote, before=0, after=2) if value not in asked]
     if len({value for value, _ in mentions}) == 1:  # a lone number: its noun may come first
@@ -454,11 +458,22 @@ class ExtractiveAnswerer:
 
     def rank(self, question: str, query: QueryVectors, hits: list[Hit], passages: int | None = None) -> list[Candidate]:
         """Candidate sentences of the first ``passages`` hits (``settings.passages``), scored, best first."""
-        sentences = candidate_sentences(hits, passages or self.settings.passages)
+        return self._rank_prefixes(question, query, hits, [passages or self.settings.passages])[0]
+
+    def _rank_prefixes(self, question: str, query: QueryVectors, hits: list[Hit],
+                       counts: list[int]) -> list[list[Candidate]]:
+        """:meth:`rank` for the first ``n`` hits, for each ``n`` of ``counts``; the sentence vectors
+        are fetched once, for the most hits asked for."""
+        sentences = candidate_sentences(hits, max(counts))
         if not sentences:
-            return []
+            return [[] for _ in counts]
         primary, second = self._sentence_vectors([s[3] for s in sentences], [s[2].text for s in sentences])
-        return score_candidates(question, query, sentences, primary, second, self.settings, self.glossary)
+        ranked = []
+        for count in counts:
+            rows = sum(1 for rank, *_ in sentences if rank < count)  # sentences come in hit order
+            ranked.append(score_candidates(question, query, sentences[:rows], primary[:rows],
+                                           None if second is None else second[:rows], self.settings, self.glossary))
+        return ranked
 
     def answer(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
                display_question: str | None = None, top_k: int | None = None) -> Answer:
@@ -471,10 +486,15 @@ class ExtractiveAnswerer:
         """
         shown = display_question or question
         top_k = min(top_k or len(hits), len(hits))
-        ranked = self.rank(question, query, hits, min(top_k, self.settings.passages))
+        kind = question_kind(question)
+        quoted = min(top_k, self.settings.passages)
+        # Competing claims of a count are looked for in more passages than the quote comes from.
+        wider = kind == "number" and len(hits) > quoted and self.settings.conflict_passages > quoted
+        counts = [quoted, self.settings.conflict_passages] if wider else [quoted]
+        prefixes = self._rank_prefixes(question, query, hits, counts)
+        ranked, claimants = prefixes[0], prefixes[-1]
         retrieved = [hit.chunk_id for hit in hits[:top_k]]
         support = round(ranked[0].score, 4) if ranked else 0.0
-        kind = question_kind(question)
         lacks_kind = kind in STRICT_KINDS and not any(_has_kind(kind, c.span.text) for c in ranked[:3])
         if not ranked or ranked[0].score < self.settings.min_support(language) or lacks_kind:
             return replace(refusal(language, self._templates, shown), support=support, retrieved=retrieved)
@@ -484,9 +504,6 @@ class ExtractiveAnswerer:
 
         tokens = tokenize(question)
         across = language != detect_language(ranked[0].span.text)
-        quoted = min(top_k, self.settings.passages)
-        wider = kind == "number" and len(hits) > quoted and self.settings.conflict_passages > quoted
-        claimants = self.rank(question, query, hits, self.settings.conflict_passages) if wider else ranked
         conflict = find_conflict(kind, claimants, self.settings.conflict_margin, self.settings.conflict_window_margin,
                                  lambda quote: number_claim(quote, tokens, window_scores, single_only=across))
         # A follow-up's own words name what it counts ("وكم منهم مدنيون؟"); its standalone rewrite
