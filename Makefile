@@ -15,7 +15,7 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test model index eval bench lint clean
+.PHONY: run test install install-test model index eval bench lint clean reader
 
 run: index
 	$(BIN)/python app.py
@@ -66,6 +66,15 @@ $(STAMPS)/chromium:
 model: install
 	$(BIN)/assistant prepare --no-progress
 
+# Train the reader on the public data in $(READER_DATA) (about an hour on 2 cores; run it again to
+# resume after an interruption), then ship the adapter in the package. make run and make test never
+# train: they use the committed weights in assistant/data/reader.
+READER_DATA ?= ../shared/data/reader
+reader: model
+	$(BIN)/assistant train-reader --data $(READER_DATA) --out reader-run --resume
+	cp reader-run/reader/adapter_config.json reader-run/reader/adapter_model.safetensors \
+	  reader-run/reader/training.json assistant/data/reader/
+
 index: model
 	$(BIN)/assistant index --no-progress
 
@@ -80,4 +89,4 @@ lint: install-test
 	$(BIN)/ruff check assistant tests app.py
 
 clean:
-	rm -rf $(VENV) $(STAMPS) index
+	rm -rf $(VENV) $(STAMPS) index reader-run

@@ -95,7 +95,9 @@ a.cite:hover, a.cite:focus { background: var(--color-accent); color: white; }
 .source .passage { display: block; margin: .3em 0 0; white-space: pre-wrap; text-align: start; unicode-bidi: plaintext;
   line-height: 1.7; }
 .source mark { background: #fde68a; color: inherit; border-radius: 3px; padding: 0 .1em; }
+.source mark .span { background: #f59e0b; border-radius: 3px; padding: 0 .1em; }
 .dark .source mark { background: #854d0e; }
+.dark .source mark .span { background: #b45309; }
 #documents .doc-list { width: 100%; border-collapse: collapse; }
 #documents .doc-list td, #documents .doc-list th { padding: .3em .6em; text-align: start; }
 #documents .doc-list .n { text-align: end; font-variant-numeric: tabular-nums; }
@@ -447,6 +449,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"error: {error}")
     if report is not None:
         print(f"Index: {report.summary()}")
+    # Load the reader now, so the first question does not wait for it and a weights problem is said once.
+    _ = assistant.reader_answerer
+    if assistant.reader_problem:
+        print(f"note: {assistant.reader_problem}", file=sys.stderr)
     try:
         create_demo(assistant).launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth)
     except OSError as error:  # lost a race for the port, or --share could not reach gradio.live

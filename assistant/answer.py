@@ -395,7 +395,8 @@ def compose_answer(question: str, language: str, ranked: list[Candidate], kind: 
             text = wording["quote_only"].format(quote=best.span.text, n=n)
         if extra is not None:
             text += "\n" + wording["extra_quote"].format(quote=extra.span.text, n=composer.cite(extra))
-    return Answer(text=text, grounded=True, language=language, citations=composer.citations, question=question)
+    return Answer(text=text, grounded=True, language=language, citations=composer.citations, question=question,
+                  short=short if not conflict else "")
 
 
 def find_conflict(kind: str, ranked: list[Candidate], margin: float, window_margin: float,
@@ -484,6 +485,15 @@ class ExtractiveAnswerer:
         of the hits were asked for (all when omitted): the quote comes from the first of them
         (``settings.passages`` at most); hits past ``top_k`` are read only for competing claims.
         """
+        a = self.analyse(question, language, query, hits, display_question, top_k)
+        if a.refused:
+            return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved)
+        answer = compose_answer(a.shown, language, a.ranked, a.kind, a.short, a.conflict, self._templates, a.extra)
+        return replace(answer, support=a.support, retrieved=a.retrieved)
+
+    def analyse(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
+                display_question: str | None = None, top_k: int | None = None) -> Analysis:
+        """What :meth:`answer` decides before it writes: ranked sentences, refusal, claims, short answer."""
         shown = display_question or question
         top_k = min(top_k or len(hits), len(hits))
         kind = question_kind(question)
@@ -497,7 +507,7 @@ class ExtractiveAnswerer:
         support = round(ranked[0].score, 4) if ranked else 0.0
         lacks_kind = kind in STRICT_KINDS and not any(_has_kind(kind, c.span.text) for c in ranked[:3])
         if not ranked or ranked[0].score < self.settings.min_support(language) or lacks_kind:
-            return replace(refusal(language, self._templates, shown), support=support, retrieved=retrieved)
+            return Analysis(shown, kind, ranked, [], "", None, support, retrieved, refused=True)
 
         def window_scores(windows: list[str]) -> list[float]:
             return [float(np.dot(query.primary, v)) for v in self.vectors(windows)]
@@ -516,5 +526,19 @@ class ExtractiveAnswerer:
         extra = None
         if not conflict and len(ranked) > 1 and ranked[0].score - ranked[1].score <= self.settings.second_quote_margin:
             extra = ranked[1]
-        answer = compose_answer(shown, language, ranked, kind, short, conflict, self._templates, extra)
-        return replace(answer, support=support, retrieved=retrieved)
+        return Analysis(shown, kind, ranked, conflict, short, extra, support, retrieved, refused=False)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The extractive answerer's decisions for one question, before any text is written."""
+
+    shown: str
+    kind: str
+    ranked: list[Candidate]
+    conflict: list[tuple[Candidate, str, str]]
+    short: str
+    extra: Candidate | None
+    support: float
+    retrieved: list[str]
+    refused: bool

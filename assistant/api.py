@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +18,11 @@ from .embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder,
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .evaluate import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
 from .generate import LLMAnswerer
-from .glossary import Glossary, load_glossary
+from .glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
 from .prompts import load_extractive
+from .reader.answering import ReaderAnswerer, ReaderAnswerSettings, SpanReader
 from .rerank import Reranker, rerank
 from .retrieval import FusionWeights, QueryVectors, Retriever
 from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
@@ -55,13 +56,15 @@ class Assistant:
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
         glossary: An English <-> Arabic glossary (overrides ``settings.glossary_dir``).
+        reader: A span reader to answer with (overrides ``settings.reader``; tests pass a fake one).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  second_embedder: Embedder | None = None, llm: LLM | None = None,
-                 reranker: Reranker | None = None, glossary: Glossary | None = None) -> None:
+                 reranker: Reranker | None = None, glossary: Glossary | None = None,
+                 reader: SpanReader | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
         self._second = second_embedder
@@ -69,6 +72,13 @@ class Assistant:
         self._store: ChromaStore | None = None
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
+        self._reader_answerer: ReaderAnswerer | None = None
+        self._reader = reader
+        self._reader_loaded = False
+        #: Why the reader is not in use (a missing or damaged weights file), or ``""``.
+        self.reader_problem = ""
+        self._glosses: WordGlosses | None = None
+        self._glosses_loaded = False
         self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
         self._llm_answerer: LLMAnswerer | None = None
         self._reranker = reranker
@@ -154,6 +164,58 @@ class Assistant:
                     glossary=self.glossary,
                 )
             return self._answerer
+
+    @property
+    def reader_answerer(self) -> ReaderAnswerer | None:
+        """The trained reader over the extractive answerer (loaded on first use), or ``None`` when
+        ``settings.reader`` is empty or its weights cannot be loaded (then :attr:`reader_problem` says
+        which file and how to restore it, and answers come from the sentence picker)."""
+        with self._lock:
+            if not self._reader_loaded:
+                self._reader_loaded = True
+                choice = self.settings.reader.strip()
+                reader = self._reader
+                if reader is None and choice and choice.lower() not in ("off", "none", "extractive"):
+                    from .model_prep import prepare_e5_folder
+                    from .reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_reader
+
+                    adapter = SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
+                    try:
+                        reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False), adapter,
+                                             precision=self.settings.reader_precision)
+                    except (ReaderUnavailable, RuntimeError) as error:
+                        self.reader_problem = f"{error} Answering with the sentence picker meanwhile."
+                    else:
+                        self.reader_problem = reader.note
+                if reader is not None:
+                    self._reader_answerer = ReaderAnswerer(
+                        reader, self.answerer, load_extractive(),
+                        ReaderAnswerSettings(self.settings.reader_min_margin_ar,
+                                             self.settings.reader_min_margin_en, self.settings.reader_passages),
+                        self._word_glosses, self._previous_passage)
+            return self._reader_answerer
+
+    def _previous_passage(self, hit: Hit) -> Chunk | None:
+        """The passage just before ``hit`` in its document (who a pronoun-led sentence quotes is named there)."""
+        chunks = self.retriever.lexical_index().chunks
+        return next((c for c in chunks if c.source == hit.source and c.paragraph == hit.paragraph - 1), None)
+
+    def _word_glosses(self) -> WordGlosses | None:
+        with self._lock:
+            if not self._glosses_loaded:
+                self._glosses_loaded = True
+                folder = self.settings.glossary_dir
+                self._glosses = load_word_glosses(Path(folder)) if folder else None
+            return self._glosses
+
+    def _first_answer(self, query: str, language: str, vectors: QueryVectors, hits: list[Hit], question: str,
+                      top_k: int) -> Answer:
+        """The reader's answer, or the sentence picker's when there is no reader (with the reason)."""
+        reader = self.reader_answerer
+        if reader is not None:
+            return reader.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
+        answer = self.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
+        return replace(answer, notes=[self.reader_problem, *answer.notes]) if self.reader_problem else answer
 
     def _sentence_vectors(self, ids: list[str], texts: list[str], *, second: bool = True
                           ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -314,7 +376,7 @@ class Assistant:
         return mode
 
     def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, exclude_sources: Collection[str] = ()) -> Answer:
         """Answer a question from the indexed documents, citing the passages with ``[n]``.
 
         With an LLM configured (``ASSISTANT_LLM``) the answer is the LLM's, each sentence verified
@@ -327,20 +389,23 @@ class Assistant:
                 resolved against its conversation).
             mode: ``"llm"`` or ``"extractive"`` (one of :attr:`answer_modes`); the first of them
                 when omitted.
+            exclude_sources: Documents to answer without, as if they were not indexed (evaluation
+                asks a question without its gold paragraph to measure refusals on topic).
 
         Raises:
             InvalidQuestionError: The question is empty, too long or has no words.
             ConfigError: An unknown mode, or the LLM backend cannot be set up.
         """
         answer: Answer | None = None
-        for event in self.ask_stream(question, top_k, search_query=search_query, mode=mode):
+        for event in self.ask_stream(question, top_k, search_query=search_query, mode=mode,
+                                     exclude_sources=exclude_sources):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None  # ask_stream always ends with the answer
         return answer
 
     def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
-                   mode: str | None = None) -> Iterator[str | Answer]:
+                   mode: str | None = None, exclude_sources: Collection[str] = ()) -> Iterator[str | Answer]:
         """Like :meth:`ask`, streaming: the LLM's draft text as it arrives, then the final :class:`Answer`.
 
         The final answer is always the last item and replaces the draft: verification may have
@@ -355,11 +420,14 @@ class Assistant:
         vectors = self.retriever.embed(query)
         top_k = top_k or self.settings.top_k
         # A few passages more than asked for: competing claims are looked for in them too.
-        hits = self._search(query, vectors, max(top_k, self.answerer.settings.conflict_passages))
+        wanted = max(top_k, self.answerer.settings.conflict_passages)
+        hits = self._search(query, vectors, wanted + (DEPTH if exclude_sources else 0))
+        if exclude_sources:
+            hits = [h for h in hits if h.source not in exclude_sources][:wanted]
         if not hits:
             yield refusal(language, load_extractive(), question)
             return
-        extractive = self.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
+        extractive = self._first_answer(query, language, vectors, hits, question, top_k)
         llm_answerer = self._llm_answerer_for_use() if use_llm else None
         if llm_answerer is None or not extractive.grounded:
             # Nothing relevant was found: refuse without calling the LLM.
@@ -439,6 +507,6 @@ class Assistant:
         depth = max(self.settings.top_k, DEPTH)
         if corpus is None:
             corpus = [chunk for chunk, _ in self.store.iter_chunks()]
-        return run_questions(questions, lambda q: self.ask(q, depth, mode=mode),
+        return run_questions(questions, lambda q, exclude: self.ask(q, depth, mode=mode, exclude_sources=exclude),
                              lambda: self.chat(top_k=depth, mode=mode),
                              progress=self.settings.progress if progress is None else progress, corpus=corpus)

@@ -37,12 +37,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import metrics
 from .api import Assistant
 from .baselines import Bm25Only, DenseOnly, VanillaLlamaIndex, corpus_chunks
 from .config import Settings
@@ -57,6 +58,7 @@ from .evaluate import (
     default_question_files,
     load_questions,
     load_squad,
+    near_misses,
     read_records,
     run_retrieval,
     summarize,
@@ -64,7 +66,8 @@ from .evaluate import (
     write_records,
 )
 from .metrics import percentile
-from .text import split_clauses, split_sentences
+from .reader.model import Reader
+from .text import detect_language, split_clauses, split_sentences
 from .types import IndexReport
 
 DEFAULT_XQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "xquad"
@@ -98,13 +101,18 @@ def squad_assistant(squad: SquadSet, folder: Path, settings: Settings, embedder:
 
 def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = False,
                      progress: bool = True, mode: str | None = None) -> dict[str, list[Record]]:
-    """Records of our pipeline, and with ``compare`` of the three baselines, on the same questions.
+    """Records of our pipeline, and with ``compare`` of the baselines, on the same questions.
 
     Ours is asked for ``DEPTH`` passages so MRR@10 and nDCG@10 see ten; its answer reads only the
-    first few, so the answer is the one a user gets.
+    first few, so the answer is the one a user gets. The baselines: the sentence picker alone (our
+    pipeline without the reader), dense-only, BM25-only and vanilla llama-index retrieval.
     """
     chunks = corpus_chunks(bot)
     runs = {"ours": bot.answer_questions(questions, progress, mode=mode, corpus=chunks)}
+    if compare and bot.reader_answerer is not None:
+        picker = Assistant(bot.settings.replace(reader=""), embedder=bot.embedder, glossary=bot.glossary)
+        runs["sentence picker"] = [replace(r, system="sentence picker") for r in
+                                   picker.answer_questions(questions, progress, mode=mode, corpus=chunks)]
     if compare:
         dense = DenseOnly(bot, chunks)
         runs[dense.name] = run_retrieval(questions, dense.search, chunks, dense.name, progress)
@@ -177,10 +185,37 @@ def write_eval(runs: dict[str, list[Record]], summary: dict[str, Any], table: st
     return files
 
 
+def read_gold_paragraphs(reader: Reader, data: SquadSet, questions: Sequence[Question], batch: int = 16,
+                         progress: bool = True) -> dict[str, Any]:
+    """The reader alone, given each question's gold paragraph: SQuAD EM and F1 of its best span, per
+    question language. Comparable to published readers (mBERT 61.5, XLM-R Large 68.6 F1 on XQuAD-ar)."""
+    from tqdm.auto import tqdm
+
+    answerable = [q for q in questions if q.answerable and q.gold_sources and q.answers]
+    scores: dict[str, list[tuple[float, float]]] = {}
+    for start in tqdm(range(0, len(answerable), batch), desc="Reading gold paragraphs", disable=not progress,
+                      delay=1.0):
+        part = answerable[start : start + batch]
+        readings = reader.read_pairs([(q.question, [data.paragraphs[q.gold_sources[0]]]) for q in part])
+        for q, reading in zip(part, readings, strict=True):
+            context = data.paragraphs[q.gold_sources[0]]
+            best = reading.spans[0] if reading.spans else None
+            text = context[best.start:best.end] if best is not None else ""
+            lang = detect_language(q.answers[0])
+            scores.setdefault(q.lang, []).append((metrics.best_over_truths("em", text, q.answers, lang),
+                                                  metrics.best_over_truths("f1", text, q.answers, lang)))
+    summary: dict[str, Any] = {}
+    for lang, values in sorted(scores.items()):
+        summary[f"gold_paragraph_em_{lang}"] = round(100 * sum(v[0] for v in values) / len(values), 1)
+        summary[f"gold_paragraph_f1_{lang}"] = round(100 * sum(v[1] for v in values) / len(values), 1)
+        summary[f"gold_paragraph_questions_{lang}"] = len(values)
+    return summary
+
+
 def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path] = (), squad: Path | None = None,
              questions_from: Sequence[Path] = (), limit: int | None = None, compare: bool = False,
              calibrate: bool = False, pool: Sequence[Path] = (), embedder: Embedder | None = None,
-             mode: str | None = None) -> EvalOutcome:
+             mode: str | None = None, calibrate_reader: bool = False, near_miss: bool = False) -> EvalOutcome:
     """Run ``assistant eval``: our set (default), JSONL files, or a SQuAD file in a temporary index.
 
     Args:
@@ -197,6 +232,10 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             the threshold must keep each set's false refusals under the cap.
         embedder: An already-loaded embedder to share.
         mode: The answer mode scored (``llm`` or ``extractive``; the assistant's default when ``None``).
+        calibrate_reader: Refuse nothing on the reader's margin and fit its threshold per language
+            (pooled with ``pool`` like ``calibrate``).
+        near_miss: With ``squad``, also ask every question without its gold paragraph, as an
+            unanswerable near miss (see :func:`assistant.evaluate.near_misses`).
 
     Raises:
         ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files, or an
@@ -206,11 +245,17 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         raise ConfigError("--questions-from needs --squad FILE: the questions are asked against its paragraphs.")
     if squad is not None and question_files:
         raise ConfigError("Give either --squad FILE or JSONL question files, not both.")
-    if pool and not calibrate:
-        raise ConfigError("--pool adds earlier records to a calibration: use it with --calibrate.")
+    if pool and not (calibrate or calibrate_reader):
+        raise ConfigError("--pool adds earlier records to a calibration: use it with --calibrate or "
+                          "--calibrate-reader.")
+    if near_miss and squad is None:
+        raise ConfigError("--near-miss asks SQuAD questions without their gold paragraph: use it with --squad FILE.")
     pooled = [r for path in pool for r in read_records(Path(path))]
     if calibrate:
         settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
+    if calibrate_reader:
+        settings = settings.replace(reader_min_margin_ar=float("-inf"), reader_min_margin_en=float("-inf"))
+    gold_reading: dict[str, Any] = {}
     progress = settings.progress
     setup: dict[str, Any] = {"embed_model": settings.embed_model, "depth": DEPTH, "mode": mode or "default"}
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
@@ -218,7 +263,10 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             data = load_squad(squad, questions_from, limit)
             started = time.perf_counter()
             bot, report = squad_assistant(data, Path(tmp), settings, embedder, progress)
-            questions = data.questions
+            questions = data.questions + (near_misses(data.questions) if near_miss else [])
+            reader_answerer = bot.reader_answerer
+            if reader_answerer is not None and isinstance(reader_answerer.reader, Reader):
+                gold_reading = read_gold_paragraphs(reader_answerer.reader, data, data.questions, progress=progress)
             sources = ", ".join(p.name for p in questions_from) if questions_from else squad.name
             title = f"SQuAD eval: {squad.name} paragraphs, questions from {sources}"
             setup.update({"set": title, "paragraphs": len(data.paragraphs), "chunks": report.chunks_added,
@@ -233,6 +281,15 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             setup.update({"set": title, "corpus": str(settings.corpus_dir), "index": str(settings.index_dir)})
         runs = evaluate_systems(bot, questions, compare=compare, progress=progress, mode=mode)
     summary = summarize(runs["ours"])
+    summary.update(gold_reading)
+    if calibrate_reader:
+        for lang in sorted({r.lang for r in runs["ours"]}):
+            threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang],
+                                                    [r for r in pooled if r.lang == lang],
+                                                    value=lambda r: r.reader_margin)
+            summary[f"calibrated_reader_min_margin_{lang}"] = threshold if effect else "not fitted"
+            if effect:
+                summary[f"calibrated_reader_effect_{lang}"] = effect
     if calibrate:
         for lang in sorted({r.lang for r in runs["ours"]}):
             threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang],

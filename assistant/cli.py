@@ -34,6 +34,8 @@ def _print_answer(answer: Answer, as_json: bool, out: TextIO | None = None) -> N
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
         return
     print(answer.text, file=out)
+    if answer.span is not None:
+        print(f"answer span: {answer.span.source} [{answer.span.start}:{answer.span.end}]", file=out)
     _print_citations(answer, out)
 
 
@@ -90,7 +92,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _print_answer(bot.ask(args.question, top_k=args.top_k, mode=args.mode), True)
     else:
         print_stream(bot.ask_stream(args.question, top_k=args.top_k, mode=args.mode))
+    _note_reader(bot)
     return 0
+
+
+def _note_reader(bot: Assistant) -> None:
+    """One line on stderr when the reader's weights could not be loaded (the answer came from the sentence picker)."""
+    if getattr(bot, "reader_problem", ""):
+        print(f"note: {bot.reader_problem}", file=sys.stderr)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -124,7 +133,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     outcome = run_eval(
         _settings(args), Path(args.out), question_files=args.questions, squad=args.squad,
         questions_from=args.questions_from or (), limit=args.limit, compare=args.compare, calibrate=args.calibrate,
-        pool=args.pool or (), mode=args.mode,
+        pool=args.pool or (), mode=args.mode, calibrate_reader=args.calibrate_reader, near_miss=args.near_miss,
     )
     summary = outcome.summary
     print(f"\n{summary['setup']['set']}")
@@ -134,6 +143,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{key}: {value}")
     for name, path in outcome.files.items():
         print(f"{name}: {path}")
+    return 0
+
+
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from .model_prep import prepare_e5_folder
+    from .reader.train import TrainPlan, run
+
+    settings = Settings.from_env()
+    bot = args.make_assistant(settings)
+    plan = TrainPlan(max_windows=args.max_windows, learning_rate=args.learning_rate,
+                     init=str(args.init) if args.init else "")
+    try:
+        base = prepare_e5_folder(settings.model_cache, progress=settings.progress)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    folder = run(args.data, args.out, base, plan, resume=args.resume, glossary=bot.glossary, threads=args.threads,
+                 init=args.init)
+    print(f"reader adapter: {folder} (use it with ASSISTANT_READER={folder}; `make reader` ships it)")
     return 0
 
 
@@ -228,8 +256,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pool", type=Path, action="append", metavar="RECORDS",
                    help="with --calibrate: pool the records.jsonl of an earlier --calibrate run (e.g. XQuAD's) "
                         "into the fit; each set's false refusals stay under 5%% (repeatable)")
+    p.add_argument("--calibrate-reader", action="store_true",
+                   help="also fit the reader's refusal threshold (ASSISTANT_READER_MIN_MARGIN_AR/_EN)")
+    p.add_argument("--near-miss", action="store_true",
+                   help="with --squad: also ask each question without its gold paragraph, as an unanswerable "
+                        "near miss")
     p.add_argument("--top-k", type=int)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-reader", help="train the reader (span head + no-answer score) on CPU, resumable")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR",
+                   help="folder with arcd-train-ar.json, aqad-ar.json and squad2-dev-half-en.json "
+                        "(../shared/data/reader)")
+    p.add_argument("--out", type=Path, default=Path("reader-run"),
+                   help="folder for the checkpoint and the trained adapter (OUT/reader)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument("--init", type=Path, metavar="ADAPTER", help="start from this adapter (e.g. the shipped one)")
+    p.add_argument("--max-windows", type=int, default=16000, help="training windows in all (default 16000)")
+    p.add_argument("--learning-rate", type=float, default=5e-4)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("bench", parents=[common], help="index throughput, ask latency and memory at 1k-100k chunks")
     p.add_argument("--xquad-dir", type=Path, default=None, help="folder with xquad.ar.json and xquad.en.json")

@@ -68,6 +68,18 @@ class Settings:
     #: answerable question scores as low (off-topic questions, 0.77-0.80 on the article).
     min_support_ar: float = 0.8265
     min_support_en: float = 0.8084
+    #: The trained reader (short answers, exact spans, "not in the documents"): ``shipped`` for the
+    #: adapter inside the package, a folder holding another (``assistant train-reader`` writes one),
+    #: or empty to answer with the sentence picker alone.
+    reader: str = "shipped"
+    #: Refuse when the reader's best span beats its no-answer score by less than this, per question
+    #: language. Calibrated with ``assistant eval --calibrate-reader`` (see docs/reader.md).
+    reader_min_margin_ar: float = 0.0
+    reader_min_margin_en: float = 0.0
+    #: How many of the best passages the reader reads per question.
+    reader_passages: int = 4
+    #: ``fp32``, or ``bf16`` for the reader's weights (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once).
+    reader_precision: str = "fp32"
     llm: str = "extractive"
     llm_base_url: str = ""
     llm_api_key: str = dataclasses.field(default="", repr=False)
@@ -98,6 +110,12 @@ class Settings:
             raise ConfigError(
                 f"rerank_depth must be at least 1, got {self.rerank_depth}; set ASSISTANT_RERANK_DEPTH=20."
             )
+        if self.reader_precision not in ("fp32", "bf16"):
+            raise ConfigError(f"reader_precision must be 'fp32' or 'bf16', got {self.reader_precision!r}; "
+                              "set ASSISTANT_READER_PRECISION=fp32.")
+        if self.reader_passages < 1:
+            raise ConfigError(f"reader_passages must be at least 1, got {self.reader_passages}; "
+                              "set ASSISTANT_READER_PASSAGES=4.")
         if self.verify not in ("drop", "mark"):
             raise ConfigError(f"verify must be 'drop' or 'mark', got {self.verify!r}; set ASSISTANT_VERIFY=drop.")
         if self.chunk_max_chars < 200:

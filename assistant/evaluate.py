@@ -17,7 +17,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,6 +57,8 @@ class Question:
     answerable: bool = True
     all_answers: bool = False
     gold_sources: list[str] = field(default_factory=list)
+    #: Documents the question is answered without (a near-miss: its gold paragraph left out).
+    exclude_sources: list[str] = field(default_factory=list)
 
     @property
     def question(self) -> str:
@@ -96,6 +98,17 @@ class Record:
     retrieved_units: list[str] = field(default_factory=list)
     retrieved_gold: list[bool] = field(default_factory=list)
     gold_units: list[str] = field(default_factory=list)
+    #: The reader's short answer and exact span (empty without a reader or when refusing).
+    short: str = ""
+    span: str = ""
+    reader_margin: float | None = None
+    #: Span EM and F1 against the accepted answers (answerable questions; 0 when refused).
+    span_em: float | None = None
+    span_f1: float | None = None
+    #: An accepted answer appears in the first 80 characters of the reply (answerable, grounded).
+    short_first_80: bool | None = None
+    #: English questions: the short answer holds an accepted answer written in English.
+    short_in_english: bool | None = None
 
 
 class Passage(Protocol):
@@ -259,6 +272,14 @@ def is_gold(question: Question, passage: Passage) -> bool:
     return any(metrics.contains_normalized(passage.text, e) for e in question.evidence)
 
 
+def near_misses(questions: Sequence[Question]) -> list[Question]:
+    """Each answerable SQuAD question again, without its gold paragraph: on topic (its article's other
+    paragraphs are still indexed) and, unless another paragraph repeats the fact, unanswerable. The
+    case a similarity threshold cannot tell from an answerable question; used to calibrate refusal."""
+    return [replace(q, id=q.id + "-near-miss", answers=[], evidence=[], answerable=False, gold_sources=[],
+                    exclude_sources=list(q.gold_sources)) for q in questions if q.answerable and q.gold_sources]
+
+
 def gold_units(question: Question, corpus: Iterable[Passage]) -> list[str]:
     """Every gold unit of the corpus (empty for an unanswerable question)."""
     if not question.answerable:
@@ -285,6 +306,37 @@ def reply_language(answer: Answer) -> str:
             outside.append(ch)
     wording = "".join(outside)
     return detect_language(wording) if any(ch.isalpha() for ch in wording) else answer.language
+
+
+def span_scores(question: Question, answer: Answer) -> tuple[float | None, float | None]:
+    """SQuAD EM and F1 (MLQA normalisation, Arabic included) of ``answer.span`` against the accepted
+    answers; a refusal scores 0, an unanswerable question ``None``. Without a span (the sentence
+    picker) what the reply offers as its answer is scored: its short answer, else its first quote."""
+    if not question.answerable or not question.answers:
+        return None, None
+    text = ""
+    if answer.grounded:
+        text = answer.span.text if answer.span is not None else (
+            answer.short or (answer.citations[0].quote if answer.citations else ""))
+    lang = detect_language(text) if text else question.lang
+    return (metrics.best_over_truths("em", text, question.answers, lang),
+            metrics.best_over_truths("f1", text, question.answers, lang))
+
+
+def short_first_80(question: Question, answer: Answer) -> bool | None:
+    """Whether an accepted answer is in the reply's first 80 characters (the short answer leads)."""
+    if not question.answerable or not question.answers:
+        return None
+    head = answer.text[:80] if answer.grounded else ""
+    return any(metrics.contains_answer(head, accepted) for accepted in question.answers)
+
+
+def short_in_english(question: Question, answer: Answer) -> bool | None:
+    """English questions: whether the short answer holds an accepted answer written in Latin letters or digits."""
+    if question.lang != "en" or not question.answerable:
+        return None
+    english = [a for a in question.answers if not any("\u0600" <= c <= "\u06ff" for c in a)]
+    return bool(answer.short) and any(metrics.contains_answer(answer.short, a) for a in english)
 
 
 def answer_f1(question: Question, answer: Answer) -> float | None:
@@ -321,6 +373,7 @@ def score_answer(question: Question, answer: Answer, latency_ms: float, system: 
     faithful = metrics.faithfulness(answer.text, [c.text for c in answer.citations], wording_tokens()) \
         if answer.grounded else None
     passages = [corpus[i] for i in answer.retrieved if i in corpus] if corpus is not None else []
+    span_em, span_f1 = span_scores(question, answer)
     return Record(
         id=question.id, lang=question.lang, question=question.question, answer=answer.text,
         grounded=answer.grounded, answerable=question.answerable, correct=is_correct(question, answer),
@@ -331,6 +384,9 @@ def score_answer(question: Question, answer: Answer, latency_ms: float, system: 
         retrieved_units=[unit_of(question, p) for p in passages],
         retrieved_gold=[is_gold(question, p) for p in passages],
         gold_units=list(gold or []),
+        short=answer.short, span=answer.span.text if answer.span is not None else "",
+        reader_margin=answer.reader_margin, span_em=span_em, span_f1=span_f1,
+        short_first_80=short_first_80(question, answer), short_in_english=short_in_english(question, answer),
     )
 
 
@@ -401,6 +457,18 @@ def summarize(records: list[Record]) -> dict[str, Any]:
         summary["language_match"] = _rate((r for r in answered if r.lang and r.answer_language),
                                           lambda r: r.answer_language == r.lang)
         summary["faithfulness"] = _round(metrics.mean(r.faithfulness for r in answered))
+        for lang in ("", *sorted({r.lang for r in answerable})):
+            subset = [r for r in answerable if not lang or r.lang == lang]
+            suffix = f"_{lang}" if lang else ""
+            summary["span_em" + suffix] = _round(metrics.mean(r.span_em for r in subset))
+            summary["span_f1" + suffix] = _round(metrics.mean(r.span_f1 for r in subset))
+        summary["short_first_80"] = _rate((r for r in answerable if r.short_first_80 is not None),
+                                          lambda r: bool(r.short_first_80))
+        summary["short_in_english"] = _rate((r for r in answerable if r.short_in_english is not None),
+                                            lambda r: bool(r.short_in_english))
+        for lang in sorted({r.lang for r in unanswerable}):
+            summary[f"refusal_accuracy_{lang}"] = _rate((r for r in unanswerable if r.lang == lang),
+                                                        lambda r: not r.grounded)
     retrieval = retrieval_summary(records)
     summary.update({k: v for k, v in retrieval.items() if k != "hit_curve"})
     if retrieval:
@@ -419,9 +487,11 @@ def summarize(records: list[Record]) -> dict[str, Any]:
     return summary
 
 
-def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float = 0.05
+def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float = 0.05,
+                        value: Callable[[Record], float | None] = lambda r: r.support,
                         ) -> tuple[float, dict[str, float]]:
-    """The refusal threshold on ``support`` that best separates answerable from unanswerable.
+    """The refusal threshold on ``support`` (or the score ``value`` picks: the reader's margin) that
+    best separates answerable from unanswerable.
 
     Records must come from runs that refused nothing on support (threshold -inf); a question
     refused for another reason (a year asked, none given) counts as refused at every threshold.
@@ -443,13 +513,17 @@ def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float
     if not answerable:
         return 0.0, {}
 
+    def score(r: Record) -> float:
+        v = value(r)
+        return float("-inf") if v is None else v
+
     def refused(records: Sequence[Record], t: float) -> float:
-        return sum(1 for r in records if not r.grounded or r.support < t) / len(records)
+        return sum(1 for r in records if not r.grounded or score(r) < t) / len(records)
 
     capped = [[r for r in records if r.answerable] for records in sets]
     capped = [records for records in capped if records]
     best = (-np.inf, float("-inf"))
-    for t in sorted({r.support for r in pooled}):
+    for t in sorted({score(r) for r in pooled}):
         if any(refused(records, t) > max_false_refusal + 1e-9 for records in capped):
             break  # refusals only grow with the threshold
         objective = refused(unanswerable, t) - 2 * refused(answerable, t) if unanswerable else t
@@ -457,7 +531,7 @@ def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float
             best = (objective, t)
     threshold = best[1]
     if threshold == float("-inf"):  # even the lowest threshold breaks the cap: refuse on support nothing
-        threshold = min(r.support for r in pooled)
+        threshold = min(score(r) for r in pooled)
     effect = {"false_refusal_rate": refused(answerable, threshold)}
     if unanswerable:
         effect["refusal_accuracy"] = refused(unanswerable, threshold)
@@ -481,14 +555,15 @@ def read_records(path: Path) -> list[Record]:
 
 # -- running (I/O through the functions passed in) -------------------------------------------------
 
-def run_questions(questions: list[Question], ask: Callable[[str], Answer],
+def run_questions(questions: list[Question], ask: Callable[[str, Sequence[str]], Answer],
                   new_chat: Callable[[], Any], progress: bool = True,
                   corpus: Sequence[Passage] | None = None, system: str = "ours") -> list[Record]:
     """Ask every question (conversations through a fresh chat) and score the answers.
 
     Args:
         questions: The question set.
-        ask: Answers one question; ask for :data:`DEPTH` passages so MRR@10 and nDCG@10 see ten.
+        ask: Answers one question without the documents named in its second argument; ask for
+            :data:`DEPTH` passages so MRR@10 and nDCG@10 see ten.
         new_chat: A fresh conversation, with an ``ask(question) -> Answer`` method.
         progress: Show a progress bar.
         corpus: Every chunk of the index; when given, the retrieved chunks are mapped to gold.
@@ -507,7 +582,7 @@ def run_questions(questions: list[Question], ask: Callable[[str], Answer],
             answer = chat.ask(item.question)
         else:
             started = time.perf_counter()
-            answer = ask(item.question)
+            answer = ask(item.question, item.exclude_sources)
         latency = (time.perf_counter() - started) * 1000
         gold = gold_units(item, corpus) if corpus is not None else []
         records.append(score_answer(item, answer, latency, system, by_id, gold))
@@ -543,7 +618,9 @@ def run_retrieval(questions: list[Question], search: Callable[[str, int], Sequen
 
 _COLUMNS = (
     ("n", "questions"), ("hit@1", "hit@1"), ("hit@5", "hit@5"), ("MRR@10", "mrr@10"), ("nDCG@10", "ndcg@10"),
-    ("accuracy", "accuracy"), ("F1", "f1"), ("cite P", "citation_precision"), ("cite R", "citation_recall"),
+    ("accuracy", "accuracy"), ("F1", "f1"), ("span EM", "span_em"), ("span F1", "span_f1"),
+    ("short ≤80", "short_first_80"), ("short en", "short_in_english"),
+    ("cite P", "citation_precision"), ("cite R", "citation_recall"),
     ("refusal acc", "refusal_accuracy"), ("false refusal", "false_refusal_rate"), ("lang match", "language_match"),
     ("faithful", "faithfulness"),
     ("ms p50", "latency_ms_p50"), ("ms p95", "latency_ms_p95"),

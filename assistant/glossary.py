@@ -181,3 +181,65 @@ def load_glossary(folder: Path, cache_dir: Path | None = None) -> Glossary | Non
         except OSError:
             pass  # a read-only cache folder only costs the rebuild next time
     return glossary
+
+
+@dataclass(frozen=True)
+class WordGlosses:
+    """Whole-word glosses from the same dictionaries, for showing a reader (not for search).
+
+    :class:`Glossary` maps search tokens (stems) for retrieval; a short answer rendered for a
+    reader of the other language needs words as written: Arabic headword (normalised) -> its first
+    English translation, English headword (lower case) -> its first Arabic one.
+    """
+
+    arabic_english: Mapping[str, str]
+    english_arabic: Mapping[str, str]
+
+    def english(self, word: str) -> str:
+        """An Arabic word's first English translation, trying it without clitics too; ``""`` if none."""
+        from .text import normalize_arabic
+
+        folded = normalize_arabic(word)
+        for candidate in (folded, *(folded[len(p):] for p in ("وال", "بال", "لل", "ال", "و", "ب", "ل")
+                                     if folded.startswith(p) and len(folded) - len(p) >= 3)):
+            for form in (candidate, "ال" + candidate):
+                if form in self.arabic_english:
+                    return self.arabic_english[form]
+        return ""
+
+    def arabic(self, word: str) -> str:
+        """An English word's first Arabic translation; ``""`` if none."""
+        return self.english_arabic.get(word.lower(), "")
+
+
+def build_word_glosses(english_arabic: Iterator[tuple[str, list[str]]],
+                       arabic_english: Iterator[tuple[str, list[str]]]) -> WordGlosses:
+    """Single-word entries of both dictionaries, first translation kept. Pure."""
+    from .text import normalize_arabic
+
+    to_arabic: dict[str, str] = {}
+    back: dict[str, set[str]] = {}
+    for headword, translations in english_arabic:
+        head = headword.strip().lower()
+        if " " in head or not translations:
+            continue
+        back.setdefault(head, set()).update(normalize_arabic(t.strip()) for t in translations)
+        if head not in to_arabic and len(translations[0].split()) <= 2:
+            to_arabic[head] = translations[0].split("،")[0].strip()
+    to_english: dict[str, str] = {}
+    for headword, translations in arabic_english:
+        head = normalize_arabic(headword.strip())
+        options = [t.split(",")[0].strip().lower() for t in translations]
+        if " " in head or not options or head in to_english:
+            continue
+        # FreeDict lists translations in no order of use ("سجن": durance before prison); prefer one
+        # the English-Arabic side translates back to the same word.
+        to_english[head] = next((o for o in options if head in back.get(o, ())), options[0])
+    return WordGlosses(to_english, to_arabic)
+
+
+def load_word_glosses(folder: Path) -> WordGlosses | None:
+    """:class:`WordGlosses` from FreeDict's dictd files in ``folder``, or ``None`` when they are not there."""
+    if not (folder / f"{ENGLISH_ARABIC}.index").is_file() or not (folder / f"{ARABIC_ENGLISH}.index").is_file():
+        return None
+    return build_word_glosses(iter(_read(folder, ENGLISH_ARABIC)), iter(_read(folder, ARABIC_ENGLISH)))

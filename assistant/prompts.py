@@ -19,6 +19,8 @@ EXTRACTIVE_FIELDS = {
     "conflict": {"claims"},
     "claim_with_speaker": {"speaker", "quote", "n"},
     "claim": {"quote", "n"},
+    "value_claim_with_speaker": {"value", "speaker", "quote", "n"},
+    "value_claim": {"value", "quote", "n"},
     "refusal": set(),
 }
 LANGUAGES = ("ar", "en")

@@ -216,9 +216,20 @@ def passage_parts(citation: Citation) -> tuple[str, str, str]:
     return text[:begin], text[begin:end], text[end:]
 
 
+def sentence_parts(citation: Citation, sentence: str) -> tuple[str, str, str]:
+    """The quoted sentence split around the reader's answer span: ``(before, span, after)``; the span
+    is empty when the citation has none or it does not fall inside the sentence."""
+    begin, end = citation.span_start - citation.quote_start, citation.span_end - citation.quote_start
+    if citation.span_end <= citation.span_start or not (0 <= begin < end <= len(sentence)):
+        return sentence, "", ""
+    return sentence[:begin], sentence[begin:end], sentence[end:]
+
+
 def _render_card(citation: Citation, turn: int, language: str) -> str:
     before, sentence, after = passage_parts(citation)
-    mark = f"<mark>{escape(sentence)}</mark>" if sentence else ""
+    lead, span, tail = sentence_parts(citation, sentence)
+    inner = f'{escape(lead)}<strong class="span">{escape(span)}</strong>{escape(tail)}' if span else escape(sentence)
+    mark = f"<mark>{inner}</mark>" if sentence else ""
     where = f'{escape(display_name(citation.source))} · {_labels(language)["paragraph"]} {citation.paragraph}'
     return (
         f'<li class="source" id="{source_id(turn, citation.number)}" '

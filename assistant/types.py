@@ -58,7 +58,8 @@ class Citation:
     """One numbered source of an answer.
 
     ``start``/``end`` locate the passage in its source text; ``quote_start``/``quote_end``
-    locate the sentence that supports the answer, also in source-text offsets.
+    locate the sentence that supports the answer, and ``span_start``/``span_end`` the reader's
+    answer inside it, also in source-text offsets.
     """
 
     number: int
@@ -73,6 +74,9 @@ class Citation:
     quote: str = ""
     quote_start: int = 0
     quote_end: int = 0
+    #: The reader's answer span inside the quote, in source offsets (both 0 when there is none).
+    span_start: int = 0
+    span_end: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``assistant ask --json`` and the web API."""
@@ -80,8 +84,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """The exact words of a source that answer the question: ``document.text[start:end] == text``."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A reply: its text with ``[n]`` markers, and the citations they refer to."""
+    """A reply: its text with ``[n]`` markers, and the citations they refer to.
+
+    ``short`` is the short answer shown first ("" when refusing or when none was found); ``span`` the
+    source words it comes from (``None`` likewise). For a question in the other language than the
+    source, ``short`` is rendered for its reader with ``span.text`` beside it.
+    """
 
     text: str
     grounded: bool
@@ -92,11 +114,18 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     support: float = 0.0
     retrieved: list[str] = field(default_factory=list)
+    short: str = ""
+    span: AnswerSpan | None = None
+    #: The reader's case for answering (best span score minus no-answer score); ``None`` without a reader.
+    reader_margin: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``assistant ask --json`` and the web API."""
         return {
             "answer": self.text,
+            "short": self.short,
+            "span": self.span.to_dict() if self.span is not None else None,
+            "reader_margin": self.reader_margin,
             "grounded": self.grounded,
             "language": self.language,
             "citations": [c.to_dict() for c in self.citations],

@@ -1,0 +1,165 @@
+"""Answers from a reader, end to end over the real index of the article, with a fake reader.
+
+The fake finds a fixed string in the passages it is given and scores it with a fixed margin, so
+these tests pin what the answerer does with a reading (short answer, exact span, quote, refusal,
+rendering for English readers) without depending on the trained weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.reader.model import Reading
+from assistant.reader.render import render_for, transliterate
+from assistant.reader.spans import SpanCandidate
+
+
+class FakeReader:
+    """Reads ``answer`` wherever it first appears, with ``margin`` over no answer."""
+
+    def __init__(self, answer: str, margin: float = 5.0) -> None:
+        self.answer, self.margin = answer, margin
+        self.calls: list[tuple[str, int]] = []
+
+    def read(self, question: str, passages: Sequence[str]) -> Reading:
+        self.calls.append((question, len(passages)))
+        for p, text in enumerate(passages):
+            at = text.find(self.answer)
+            if at >= 0:
+                return Reading((SpanCandidate(p, at, at + len(self.answer), self.margin, 0.0),), 0.0, len(passages))
+        return Reading((), 0.0, len(passages))
+
+
+@pytest.fixture
+def ask_with(bot, settings_base, embedder, article_corpus):
+    from assistant import Assistant
+
+    def make(reader: FakeReader, **settings):
+        assistant = Assistant(bot.settings.replace(**settings), embedder=embedder, glossary=bot.glossary,
+                              reader=reader)
+        return assistant
+
+    return make
+
+
+def test_the_short_answer_leads_and_the_span_points_into_the_source(ask_with, article_corpus):
+    answer = ask_with(FakeReader("سبعة مدنيين")).ask("كم عدد المدنيين الذين قتلوا؟")
+    assert answer.grounded and answer.short == "سبعة مدنيين"
+    assert answer.text.startswith("سبعة مدنيين — «")
+    text = (article_corpus / "ghweiran-prison.txt").read_text(encoding="utf-8")
+    assert text[answer.span.start:answer.span.end] == answer.span.text == "سبعة مدنيين"
+    citation = answer.citations[0]
+    assert citation.quote_start <= answer.span.start < answer.span.end <= citation.quote_end
+    assert text[citation.quote_start:citation.quote_end] == citation.quote
+    payload = answer.to_dict()
+    assert payload["short"] == "سبعة مدنيين" and payload["span"]["start"] == answer.span.start
+
+
+def test_an_english_reader_gets_the_number_in_digits_with_the_arabic_beside_it(ask_with):
+    answer = ask_with(FakeReader("سبعة")).ask("How many civilians were killed?")
+    assert answer.short == "7 («سبعة»)"
+    assert answer.text.startswith("7 («سبعة») — the document says:")
+
+
+def test_an_english_reader_gets_a_name_transliterated_and_marked(ask_with):
+    answer = ask_with(FakeReader("مظلوم عبدي")).ask("Who is the commander-in-chief of the SDF?")
+    assert answer.short == "Mzlum Abdi («مظلوم عبدي»)"
+
+
+def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
+    from assistant.glossary import WordGlosses
+
+    glosses = WordGlosses({"سياره": "car", "مفخخه": "booby-trapped"}, {})
+    rendering = render_for("بسيارة مفخخة", "en", glosses)
+    assert rendering.how == "gloss" and rendering.shown("بسيارة مفخخة") == "car booby-trapped (gloss of «بسيارة مفخخة»)"
+
+
+def test_below_the_margin_threshold_the_answer_is_an_honest_refusal(ask_with):
+    bot = ask_with(FakeReader("سبعة", margin=1.0), reader_min_margin_ar=2.0, reader_min_margin_en=2.0)
+    answer = bot.ask("من هو مدير سجن الصناعة؟")
+    assert not answer.grounded and answer.short == "" and answer.span is None
+    assert answer.text.startswith("لم أجد")
+    english = bot.ask("How many civilians were killed?")  # on topic: only the reader's margin refuses it
+    assert not english.grounded and english.text.startswith("I could not find")
+    assert english.reader_margin == pytest.approx(1.0)
+
+
+def test_no_span_at_all_is_a_refusal(ask_with):
+    answer = ask_with(FakeReader("لا يوجد هذا النص")).ask("كم عدد المدنيين الذين قتلوا؟")
+    assert not answer.grounded and answer.reader_margin is None
+
+
+def test_the_reader_reads_only_the_configured_number_of_passages(ask_with):
+    reader = FakeReader("سبعة")
+    ask_with(reader, reader_passages=2).ask("كم عدد المدنيين الذين قتلوا؟")
+    assert reader.calls == [("كم عدد المدنيين الذين قتلوا؟", 2)]
+
+
+def test_competing_claims_each_lead_with_their_value_and_who_gives_it(ask_with):
+    answer = ask_with(FakeReader("80")).ask("كم عدد الفارين من السجن؟")
+    assert answer.grounded
+    assert answer.short == "80 (قسد) / 800 (أعماق)"  # قسد is named in the sentence before "وأشارت أنها"
+    assert "- 800 بحسب أعماق: «" in answer.text
+    assert answer.span is not None and answer.span.text in ("80", "800")
+
+
+def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, embedder, tmp_path):
+    from assistant import Assistant
+
+    settings = bot.settings.replace(reader=str(tmp_path / "no-such-adapter"))
+    assistant = Assistant(settings, embedder=embedder, glossary=bot.glossary)
+    answer = assistant.ask("كم عدد المدنيين الذين قتلوا؟")
+    assert answer.grounded and "سبعة" in answer.text
+    assert "adapter_config.json is missing" in assistant.reader_problem
+    assert "make reader" in assistant.reader_problem and "\n" not in assistant.reader_problem
+    assert answer.notes and answer.notes[0] == assistant.reader_problem
+
+
+def test_corrupt_weights_fall_back_too(bot, embedder, tmp_path):
+    from assistant import Assistant
+    from assistant.reader.model import SHIPPED_ADAPTER
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "adapter_config.json").write_text((SHIPPED_ADAPTER / "adapter_config.json").read_text())
+    (broken / "adapter_model.safetensors").write_bytes(b"\x00" * 64)
+    assistant = Assistant(bot.settings.replace(reader=str(broken)), embedder=embedder, glossary=bot.glossary)
+    answer = assistant.ask("How many civilians were killed?")
+    assert answer.grounded
+    assert "adapter_model.safetensors" in assistant.reader_problem or str(broken) in assistant.reader_problem
+
+
+# -- rendering (pure) ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("span, shown", [
+    ("سبعة", "7 («سبعة»)"),
+    ("١٣٦", "136 («١٣٦»)"),
+    ("الأحد", "Sunday («الأحد»)"),
+    ("20 يناير 2022", "20 January 2022 («20 يناير 2022»)"),
+])
+def test_exact_renderings_for_english_readers(span, shown):
+    assert render_for(span, "en", None).shown(span) == shown
+
+
+def test_names_are_transliterated_with_the_original_beside_them():
+    rendering = render_for("غويران", "en", None, names=True)
+    assert rendering.how == "transliteration" and rendering.shown("غويران") == "Ghuiran («غويران»)"
+    assert transliterate("الحسكة") == "al-Hska"
+
+
+def test_an_english_span_for_an_arabic_reader_is_the_mirror():
+    assert render_for("Sunday", "ar", None).text == "الاحد"
+    assert render_for("800", "ar", None).text == "800"
+    assert render_for("Mazloum Abdi", "ar", None).text == "Mazloum Abdi"
+
+
+def test_the_sources_panel_highlights_the_span_inside_the_quoted_sentence(ask_with):
+    from assistant.render import render_sources
+
+    answer = ask_with(FakeReader("سبعة مدنيين")).ask("كم عدد المدنيين الذين قتلوا؟")
+    html = render_sources([("كم عدد المدنيين الذين قتلوا؟", answer)])
+    assert '<strong class="span">سبعة مدنيين</strong>' in html
+    mark = html[html.index("<mark>"):html.index("</mark>")]
+    assert '<strong class="span">' in mark  # inside the highlighted sentence
