@@ -26,10 +26,11 @@ from .errors import (
     InvalidQuestionError,
     ModelUnavailableError,
 )
-from .types import Answer, Chunk, Citation, Document, Hit, IndexReport
+from .types import Answer, AnswerSpan, Chunk, Citation, Document, Hit, IndexReport
 
 __all__ = [
     "Answer",
+    "AnswerSpan",
     "Assistant",
     "AssistantError",
     "ChatSession",

@@ -190,8 +190,13 @@ class Assistant:
                 if reader is not None:
                     self._reader_answerer = ReaderAnswerer(
                         reader, self.answerer, load_extractive(),
-                        ReaderAnswerSettings(self.settings.reader_min_margin_ar,
-                                             self.settings.reader_min_margin_en, self.settings.reader_passages),
+                        ReaderAnswerSettings(
+                            min_evidence_same=self.settings.reader_min_evidence_same,
+                            min_evidence_across=self.settings.reader_min_evidence_across,
+                            margin_weight=self.settings.reader_margin_weight,
+                            passages=self.settings.reader_passages, sentences=self.settings.reader_sentences,
+                            sentences_across=self.settings.reader_sentences_across,
+                            neighbours=self.settings.reader_neighbours),
                         self._word_glosses, self._previous_passage)
             return self._reader_answerer
 

@@ -212,6 +212,39 @@ def read_gold_paragraphs(reader: Reader, data: SquadSet, questions: Sequence[Que
     return summary
 
 
+#: Weights of the reader's margin tried beside the retrieval support when calibrating refusal.
+MARGIN_WEIGHTS = (0.0, 0.002, 0.004, 0.006, 0.008, 0.012, 0.016, 0.024, 0.032, 0.05, 0.1, 0.25, 1.0)
+
+
+def calibrate_reader_thresholds(records: Sequence[Record], pooled: Sequence[Record] = ()) -> dict[str, Any]:
+    """One margin weight and two refusal thresholds for the reader, for questions on text in their own
+    language and across languages (see :meth:`assistant.reader.answering.ReaderAnswerSettings.evidence`).
+
+    For each weight of :data:`MARGIN_WEIGHTS`, each language's threshold is fitted as the support
+    threshold is (:func:`calibrate_threshold`: each set's false refusals at most 5%); the weight whose
+    thresholds score best (refusal accuracy minus twice the false-refusal rate, summed over the
+    two groups) wins.
+    """
+    groups = {"same": lambda r: r.across is False, "across": lambda r: r.across is True}
+    best: tuple[float, float, dict[str, Any]] = (float("-inf"), 0.0, {})
+    for weight in MARGIN_WEIGHTS:
+        def evidence(r: Record, w: float = weight) -> float | None:
+            return None if r.reader_margin is None else r.support + w * r.reader_margin
+
+        total, fitted = 0.0, {}
+        for group, member in groups.items():
+            threshold, effect = calibrate_threshold([r for r in records if member(r)],
+                                                    [r for r in pooled if member(r)], value=evidence)
+            if not effect:
+                continue
+            total += effect.get("refusal_accuracy", 0.0) - 2 * effect["false_refusal_rate"]
+            fitted[f"calibrated_reader_min_evidence_{group}"] = round(threshold, 4)
+            fitted[f"calibrated_reader_effect_{group}"] = effect
+        if total > best[0] + 1e-9:
+            best = (total, weight, fitted)
+    return {"calibrated_reader_margin_weight": best[1], **best[2]} if best[2] else {}
+
+
 def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path] = (), squad: Path | None = None,
              questions_from: Sequence[Path] = (), limit: int | None = None, compare: bool = False,
              calibrate: bool = False, pool: Sequence[Path] = (), embedder: Embedder | None = None,
@@ -254,7 +287,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     if calibrate:
         settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
     if calibrate_reader:
-        settings = settings.replace(reader_min_margin_ar=float("-inf"), reader_min_margin_en=float("-inf"))
+        settings = settings.replace(reader_min_evidence_same=float("-inf"), reader_min_evidence_across=float("-inf"))
     gold_reading: dict[str, Any] = {}
     progress = settings.progress
     setup: dict[str, Any] = {"embed_model": settings.embed_model, "depth": DEPTH, "mode": mode or "default"}
@@ -283,13 +316,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     summary = summarize(runs["ours"])
     summary.update(gold_reading)
     if calibrate_reader:
-        for lang in sorted({r.lang for r in runs["ours"]}):
-            threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang],
-                                                    [r for r in pooled if r.lang == lang],
-                                                    value=lambda r: r.reader_margin)
-            summary[f"calibrated_reader_min_margin_{lang}"] = threshold if effect else "not fitted"
-            if effect:
-                summary[f"calibrated_reader_effect_{lang}"] = effect
+        summary.update(calibrate_reader_thresholds(runs["ours"], pooled))
     if calibrate:
         for lang in sorted({r.lang for r in runs["ours"]}):
             threshold, effect = calibrate_threshold([r for r in runs["ours"] if r.lang == lang],

@@ -152,8 +152,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     bot = args.make_assistant(settings)
-    plan = TrainPlan(max_windows=args.max_windows, learning_rate=args.learning_rate,
-                     init=str(args.init) if args.init else "")
+    plan = TrainPlan(max_windows=args.max_windows, learning_rate=args.learning_rate, seed=args.seed,
+                     mixed_share=args.mixed_share, init=str(args.init) if args.init else "")
     try:
         base = prepare_e5_folder(settings.model_cache, progress=settings.progress)
     except RuntimeError as error:
@@ -257,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --calibrate: pool the records.jsonl of an earlier --calibrate run (e.g. XQuAD's) "
                         "into the fit; each set's false refusals stay under 5%% (repeatable)")
     p.add_argument("--calibrate-reader", action="store_true",
-                   help="also fit the reader's refusal threshold (ASSISTANT_READER_MIN_MARGIN_AR/_EN)")
+                   help="also fit the reader's refusal thresholds (ASSISTANT_READER_MIN_EVIDENCE_SAME/_ACROSS, "
+                        "ASSISTANT_READER_MARGIN_WEIGHT)")
     p.add_argument("--near-miss", action="store_true",
                    help="with --squad: also ask each question without its gold paragraph, as an unanswerable "
                         "near miss")
@@ -274,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", type=Path, metavar="ADAPTER", help="start from this adapter (e.g. the shipped one)")
     p.add_argument("--max-windows", type=int, default=16000, help="training windows in all (default 16000)")
     p.add_argument("--learning-rate", type=float, default=5e-4)
+    p.add_argument("--seed", type=int, default=13, help="shuffle and sampling seed (a second stage uses another)")
+    p.add_argument("--mixed-share", type=float, default=0.2,
+                   help="share of questions also trained code-switched through the glossary (default 0.2)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.set_defaults(func=cmd_train_reader)
 

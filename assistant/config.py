@@ -72,14 +72,25 @@ class Settings:
     #: adapter inside the package, a folder holding another (``assistant train-reader`` writes one),
     #: or empty to answer with the sentence picker alone.
     reader: str = "shipped"
-    #: Refuse when the reader's best span beats its no-answer score by less than this, per question
-    #: language. Calibrated with ``assistant eval --calibrate-reader`` (see docs/reader.md).
-    reader_min_margin_ar: float = 0.0
-    reader_min_margin_en: float = 0.0
-    #: How many of the best passages the reader reads per question.
+    #: Refuse when the evidence (retrieval support of the best sentence plus reader_margin_weight
+    #: times the reader's margin of best span over no answer) is below this: for a question on
+    #: text in its own language, and across languages (similarities run lower). Calibrated with
+    #: ``assistant eval --calibrate-reader`` on the shipped set pooled with XQuAD near misses
+    #: (see docs/reader.md).
+    reader_min_evidence_same: float = 0.9096
+    reader_min_evidence_across: float = 0.8324
+    reader_margin_weight: float = 0.006
+    #: How many of the best passages the reader reads per question (when reader_sentences is 0).
     reader_passages: int = 4
+    #: Read windows around this many of the best-ranked sentences (each with reader_neighbours
+    #: sentences either side); 0 reads whole passages. Short windows keep ``ask`` fast.
+    reader_sentences: int = 3
+    #: The same for a question in the other language than the text (the reader chooses between
+    #: sentences less well across languages than retrieval ranks them).
+    reader_sentences_across: int = 1
+    reader_neighbours: int = 1
     #: ``fp32``, or ``bf16`` for the reader's weights (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once).
-    reader_precision: str = "fp32"
+    reader_precision: str = "bf16"
     llm: str = "extractive"
     llm_base_url: str = ""
     llm_api_key: str = dataclasses.field(default="", repr=False)

@@ -109,6 +109,8 @@ class Record:
     short_first_80: bool | None = None
     #: English questions: the short answer holds an accepted answer written in English.
     short_in_english: bool | None = None
+    #: The best retrieved passage is in the other language than the question (None: unknown).
+    across: bool | None = None
 
 
 class Passage(Protocol):
@@ -387,6 +389,7 @@ def score_answer(question: Question, answer: Answer, latency_ms: float, system: 
         short=answer.short, span=answer.span.text if answer.span is not None else "",
         reader_margin=answer.reader_margin, span_em=span_em, span_f1=span_f1,
         short_first_80=short_first_80(question, answer), short_in_english=short_in_english(question, answer),
+        across=detect_language(passages[0].text) != question.lang if passages else None,
     )
 
 

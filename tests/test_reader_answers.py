@@ -77,7 +77,8 @@ def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
 
 
 def test_below_the_margin_threshold_the_answer_is_an_honest_refusal(ask_with):
-    bot = ask_with(FakeReader("سبعة", margin=1.0), reader_min_margin_ar=2.0, reader_min_margin_en=2.0)
+    bot = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=5.0,
+                   reader_min_evidence_across=5.0)
     answer = bot.ask("من هو مدير سجن الصناعة؟")
     assert not answer.grounded and answer.short == "" and answer.span is None
     assert answer.text.startswith("لم أجد")
@@ -93,8 +94,25 @@ def test_no_span_at_all_is_a_refusal(ask_with):
 
 def test_the_reader_reads_only_the_configured_number_of_passages(ask_with):
     reader = FakeReader("سبعة")
-    ask_with(reader, reader_passages=2).ask("كم عدد المدنيين الذين قتلوا؟")
+    ask_with(reader, reader_passages=2, reader_sentences=0).ask("كم عدد المدنيين الذين قتلوا؟")
     assert reader.calls == [("كم عدد المدنيين الذين قتلوا؟", 2)]
+
+
+def test_by_default_it_reads_the_best_sentences_and_fewer_across_languages(ask_with):
+    reader = FakeReader("سبعة")
+    bot = ask_with(reader, reader_sentences=3, reader_sentences_across=1)
+    bot.ask("كم عدد المدنيين الذين قتلوا؟")
+    bot.ask("How many civilians were killed?")
+    assert [n for _, n in reader.calls] == [3, 1]
+
+
+def test_the_evidence_is_support_plus_the_weighted_margin(ask_with):
+    # Support is about 1.0 on topic: 1.0 + 1 x margin 1.0 is under 2.5, 1.0 + 2 x 1.0 over it.
+    question = "كم عدد المدنيين الذين قتلوا؟"
+    refused = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=2.5).ask(question)
+    answered = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=2.5,
+                        reader_margin_weight=2.0).ask(question)
+    assert not refused.grounded and answered.grounded
 
 
 def test_competing_claims_each_lead_with_their_value_and_who_gives_it(ask_with):

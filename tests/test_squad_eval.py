@@ -147,7 +147,7 @@ def test_xquad_eval_end_to_end_with_baselines(xquad_subset, settings_base, embed
     out = tmp_path / "out"
     outcome = run_eval(settings_base, out, squad=ar, questions_from=[ar, en], compare=True, embedder=embedder)
 
-    assert set(outcome.runs) == {"ours", "dense-only", "BM25-only", "vanilla llama-index"}
+    assert set(outcome.runs) == {"ours", "sentence picker", "dense-only", "BM25-only", "vanilla llama-index"}
     for name in ("records.jsonl", "records-dense-only.jsonl", "records-bm25-only.jsonl",
                  "records-vanilla-llama-index.jsonl", "summary.json", "summary.md", "hit-at-k.png"):
         assert (out / name).exists(), name
@@ -167,7 +167,7 @@ def test_xquad_eval_end_to_end_with_baselines(xquad_subset, settings_base, embed
                 "faithfulness", "latency_ms_p50"):
         value = summary[key]
         assert value is not None and 0 <= value <= (1 if key != "latency_ms_p50" else 1e6), key
-    assert set(summary["compare"]) == {"dense-only", "BM25-only", "vanilla llama-index"}
+    assert set(summary["compare"]) == {"sentence picker", "dense-only", "BM25-only", "vanilla llama-index"}
     assert summary["compare"]["vanilla llama-index"]["questions"] == 20
     table = (out / "summary.md").read_text(encoding="utf-8")
     assert "| ours | ar |" in table and "| vanilla llama-index | en |" in table

@@ -16,7 +16,7 @@ from ..answer import Candidate, ExtractiveAnswerer, refusal, speaker_of
 from ..chunking import chunk_sentences
 from ..glossary import WordGlosses
 from ..retrieval import QueryVectors
-from ..text import Span, detect_language, normalize_arabic, numbers_in
+from ..text import Span, day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
 from ..types import Answer, AnswerSpan, Chunk, Citation, Hit
 from .model import Reading
 from .render import render_for
@@ -35,19 +35,40 @@ class ReaderAnswerSettings:
     """How reader answers are decided.
 
     Attributes:
-        min_margin_ar: Refuse an Arabic question when the reader's best span beats its no-answer
-            score by less than this (see :attr:`Reading.margin`); calibrated with
-            ``assistant eval --calibrate-reader``.
-        min_margin_en: The same for English questions.
-        passages: How many of the best passages the reader reads.
+        min_evidence_same: Refuse a question on text in its own language when its evidence
+            (:meth:`evidence`: retrieval support plus the weighted reader margin, see
+            :attr:`Reading.margin`) is below this; calibrated with ``assistant eval --calibrate-reader``.
+        min_evidence_across: The same for a question on text in the other language, whose
+            similarities run lower.
+        margin_weight: Weight of the reader's margin in the evidence; calibrated with the thresholds.
+        passages: How many of the best passages the reader reads (when ``sentences`` is 0).
+        sentences: Read windows around this many of the best-ranked sentences (the extractive
+            answerer's ranking) instead of whole passages: each sentence with ``neighbours``
+            sentences either side, within its passage.
+        sentences_across: The same for a question in the other language than the text: the
+            reader's choice between sentences is weaker across languages than the ranking's (e5,
+            USE and the glossary), so it looks for the span in fewer of them.
+        pin_window: For a count, a span holding the number the counted-noun rule pins
+            (:func:`assistant.answer.pin_short_answer`) wins over a better-scored one within this many
+            logits: the reader knows where the answer is, the rule which number counts what was asked.
     """
 
-    min_margin_ar: float = 0.0
-    min_margin_en: float = 0.0
+    min_evidence_same: float = float("-inf")
+    min_evidence_across: float = float("-inf")
+    margin_weight: float = 1.0
     passages: int = 4
+    sentences: int = 3
+    sentences_across: int = 1
+    neighbours: int = 1
+    pin_window: float = 3.0
 
-    def min_margin(self, language: str) -> float:
-        return self.min_margin_ar if language == "ar" else self.min_margin_en
+    def min_evidence(self, across: bool) -> float:
+        return self.min_evidence_across if across else self.min_evidence_same
+
+    def evidence(self, margin: float, support: float) -> float:
+        """What the refusal threshold is compared with: the retrieval support of the best sentence
+        plus the weighted reader margin (similarity says "on topic", the reader "it answers")."""
+        return support + self.margin_weight * margin
 
 
 class ReaderAnswerer:
@@ -70,10 +91,18 @@ class ReaderAnswerer:
         if a.refused:
             return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved)
         top_k = min(top_k or len(hits), len(hits))
-        read = hits[: min(top_k, self.settings.passages)]
-        reading = self.reader.read(question, [h.text for h in read])
+        across = bool(a.ranked) and detect_language(a.ranked[0].span.text) != language
+        if self.settings.sentences:
+            count = self.settings.sentences_across if across else self.settings.sentences
+            read, offsets = sentence_windows(a.ranked, count, self.settings.neighbours)
+        else:
+            read = hits[: min(top_k, self.settings.passages)]
+            offsets = [(0, len(h.text)) for h in read]
+        reading = shift(self.reader.read(question, [h.text[a:b] for h, (a, b) in zip(read, offsets, strict=True)]),
+                        [a for a, _ in offsets])
         margin = round(reading.margin, 3) if reading.spans else None
-        if not reading.spans or reading.margin < self.settings.min_margin(language):
+        evidence = self.settings.evidence(reading.margin, a.support) if reading.spans else float("-inf")
+        if evidence < self.settings.min_evidence(across):
             return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved,
                            reader_margin=margin)
         wording = self._templates.get(language, self._templates["en"])
@@ -81,12 +110,13 @@ class ReaderAnswerer:
             conflict = [(c, value, speaker or carried_speaker(c, self._previous)) for c, value, speaker in a.conflict]
             answer = self._conflict(a.shown, language, conflict, wording)
         else:
-            answer = self._single(a.shown, language, a.kind, reading, read, wording)
+            best = preferred_span(reading, [h.text for h in read], a.kind, a.short, self.settings.pin_window)
+            best = pinned_in_sentence(best, read[best.passage], a.kind, a.short)
+            answer = self._single(a.shown, language, a.kind, best, read, wording)
         return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin)
 
-    def _single(self, shown: str, language: str, kind: str, reading: Reading, read: list[Hit],
+    def _single(self, shown: str, language: str, kind: str, best: SpanCandidate, read: list[Hit],
                 wording: dict[str, str]) -> Answer:
-        best = reading.spans[0]
         hit = read[best.passage]
         span = source_span(hit, best)
         sentence = sentence_around(hit, span)
@@ -123,9 +153,18 @@ class ReaderAnswerer:
                       short=" / ".join(values), span=span)
 
     def render(self, span: str, language: str, kind: str) -> str:
-        """The short answer as shown to a reader of ``language``: the span, or its rendering beside it."""
+        """The short answer as shown to a reader of ``language``: the span, or its rendering beside it.
+
+        Across languages a count is shown as its number ("136 («136 شخصاً على الأقل»)") and a day as
+        its name: the question asked for that, and a word-by-word gloss of the rest reads worse.
+        """
         if detect_language(span) == language and not (language == "en" and _has_arabic(span)):
             return span
+        numbers, days = numbers_in(span), weekdays_in(span)
+        if kind == "number" and len(set(numbers)) == 1:
+            return f"{numbers[0]} («{span}»)"
+        if kind == "day" and len(days) == 1:
+            return f"{day_name(days[0], language)} («{span}»)"
         glosses = self._glosses()
         return render_for(span, language, glosses, names=kind in ("who", "where")).shown(span)
 
@@ -136,6 +175,72 @@ _PRONOUN_REPORT = re.compile(r"^\W*(?:و|ف)?(?:اشار|اشارت|اضاف|ا�
 # "وكانت قسد قد أعلنت ..." : the speaker named before its verb, as Arabic news often writes.
 _SUBJECT_FIRST = re.compile(r"(?:^|\s)(?:و|ف)?(?:كانت|كان)\s+([^\s،,.]+)\s+(?:قد\s+)?"
                             r"(?:اعلنت|اعلن|قالت|قال|ذكرت|ذكر|اكدت|اكد|اشارت|اشار)")
+
+
+def sentence_windows(ranked: Sequence[Candidate], count: int, neighbours: int
+                     ) -> tuple[list[Hit], list[tuple[int, int]]]:
+    """Windows around the ``count`` best distinct sentences: the passage of each, and the window's
+    ``(start, end)`` in it (the sentence and ``neighbours`` sentences either side). Pure."""
+    read, offsets, seen = [], [], set()
+    for candidate in ranked:
+        key = (candidate.hit.chunk_id, candidate.span.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        sentences = chunk_sentences(candidate.hit)
+        index = next((i for i, s in enumerate(sentences) if s.start == candidate.span.start), None)
+        if index is None:
+            continue
+        first, last = sentences[max(0, index - neighbours)], sentences[min(len(sentences) - 1, index + neighbours)]
+        read.append(candidate.hit)
+        offsets.append((first.start - candidate.hit.start, last.end - candidate.hit.start))
+        if len(read) == count:
+            break
+    return read, offsets
+
+
+def shift(reading: Reading, starts: Sequence[int]) -> Reading:
+    """A reading of windows with its spans' offsets moved into their passages (window ``i`` starts at ``starts[i]``)."""
+    spans = tuple(replace(s, start=s.start + starts[s.passage], end=s.end + starts[s.passage]) for s in reading.spans)
+    return replace(reading, spans=spans)
+
+
+def preferred_span(reading: Reading, passages: Sequence[str], kind: str, pinned: str,
+                   window: float) -> SpanCandidate:
+    """The reader's best span; for a count, the best span within ``window`` logits of it that gives the
+    pinned number, narrowed to that number when the span gives others too ("84 … وسبعة" -> "سبعة"). Pure."""
+    best = reading.spans[0]
+    if kind != "number" or not pinned:
+        return best
+    close = [s for s in reading.spans if best.score - s.score <= window]
+
+    def numbers(span: SpanCandidate) -> set[str]:
+        return set(numbers_in(passages[span.passage][span.start:span.end]))
+
+    exact = next((s for s in close if numbers(s) == {pinned}), None)
+    if exact is not None:
+        return exact
+    for span in close:
+        if pinned in numbers(span):
+            where = _value_offsets(passages[span.passage][span.start:span.end], pinned)
+            if where is not None:
+                return replace(span, start=span.start + where[0], end=span.start + where[1])
+    return best
+
+
+def pinned_in_sentence(span: SpanCandidate, hit: Hit, kind: str, pinned: str) -> SpanCandidate:
+    """For a count whose pinned number the span lacks, that number where the span's own sentence gives
+    it ("How many civilians were killed?": the reader points at the casualty sentence's 136, the rule
+    at its "سبعة مدنيين"); otherwise the span. Pure."""
+    text = hit.text[span.start:span.end]
+    if kind != "number" or not pinned or pinned in numbers_in(text):
+        return span
+    sentence = sentence_around(hit, source_span(hit, span))
+    where = _value_offsets(sentence.text, pinned)
+    if where is None:
+        return span
+    offset = sentence.start - hit.start
+    return replace(span, start=offset + where[0], end=offset + where[1])
 
 
 def carried_speaker(candidate: Candidate, previous: Callable[[Hit], Chunk | None]) -> str:
@@ -201,5 +306,7 @@ def _value_offsets(sentence: str, value: str) -> tuple[int, int] | None:
         bare = word.strip("،,.؛:()\"«»")
         if numbers_in(normalize_arabic(bare)) == [value]:
             begin = sentence.find(bare, found)
-            return begin, begin + len(bare)
+            if bare[:1] in "وفب" and numbers_in(normalize_arabic(bare[1:])) == [value]:
+                begin += 1  # a conjunction or preposition written onto the number word: "وسبعة"
+            return begin, sentence.find(bare, found) + len(bare)
     return None

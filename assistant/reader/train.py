@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import shutil
 import sys
@@ -140,7 +139,20 @@ def new_model(base: Path | Any, plan: TrainPlan) -> Any:
     from peft import LoraConfig, TaskType, get_peft_model
     from transformers import AutoModelForQuestionAnswering
 
-    model = base if not isinstance(base, (str, Path)) else AutoModelForQuestionAnswering.from_pretrained(str(base))
+    if isinstance(base, (str, Path)):
+        from transformers.utils import logging as transformers_logging
+
+        from ..embeddings import quiet_model_loading
+
+        quiet_model_loading()
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()  # the new span head is expected to be missing
+        try:
+            model = AutoModelForQuestionAnswering.from_pretrained(str(base))
+        finally:
+            transformers_logging.set_verbosity(verbosity)
+    else:
+        model = base
     config = LoraConfig(task_type=TaskType.QUESTION_ANS, r=plan.rank, lora_alpha=plan.alpha,
                         lora_dropout=plan.dropout, target_modules=["query", "key", "value", "dense"],
                         modules_to_save=["qa_outputs"])
@@ -271,7 +283,7 @@ def run(data_dir: Path, out: Path, base: Path, plan: TrainPlan, *, resume: bool 
     features = featurize(examples, tokenizer, plan.max_length, plan.stride)
     answerable = sum(1 for f in features if f.start)
     log(f"{len(examples)} examples -> {len(features)} windows ({answerable} with the answer inside); "
-        f"{math.ceil(len(features) * plan.epochs / plan.batch_size)} steps planned")
+        f"{len(batches(features, plan))} steps planned")
     out.mkdir(parents=True, exist_ok=True)
     model = new_model(base, plan)
     if init is not None:
@@ -284,7 +296,8 @@ def run(data_dir: Path, out: Path, base: Path, plan: TrainPlan, *, resume: bool 
         counts[e.origin] = counts.get(e.origin, 0) + 1
     return export(model, plan, out / "reader", {
         "examples": counts, "windows": len(features), "windows_with_answer": answerable,
-        "seconds_this_call": round(time.perf_counter() - started), "final_loss": losses[-1] if losses else None})
+        "seconds_this_call": round(time.perf_counter() - started),
+        "final_loss_last_50_steps": round(sum(losses[-50:]) / len(losses[-50:]), 4) if losses else None})
 
 
 def _glossary_translator(glossary: Any, rng: random.Random) -> Callable[[str], str | None]:
