@@ -347,13 +347,17 @@ class _Composer:
 
     def cite(self, candidate: Candidate) -> int:
         number = len(self.citations) + 1
-        hit = candidate.hit
-        self.citations.append(Citation(
-            number=number, chunk_id=hit.chunk_id, text=hit.text, source=hit.source, start=hit.start,
-            end=hit.end, score=round(candidate.score, 4), title=hit.title, paragraph=hit.paragraph,
-            quote=candidate.span.text, quote_start=candidate.span.start, quote_end=candidate.span.end,
-        ))
+        self.citations.append(citation_of(number, candidate.hit, candidate.span, candidate.score))
         return number
+
+
+def citation_of(number: int, hit: Hit, sentence: Span, score: float) -> Citation:
+    """Citation ``number``: the passage ``hit``, quoting ``sentence`` (source offsets)."""
+    return Citation(
+        number=number, chunk_id=hit.chunk_id, text=hit.text, source=hit.source, start=hit.start,
+        end=hit.end, score=round(score, 4), title=hit.title, paragraph=hit.paragraph,
+        quote=sentence.text, quote_start=sentence.start, quote_end=sentence.end,
+    )
 
 
 def refusal(language: str, templates: dict[str, dict[str, str]], question: str = "") -> Answer:

@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ..answer import Candidate, ExtractiveAnswerer, refusal, speaker_of
+from ..answer import Candidate, ExtractiveAnswerer, citation_of, refusal, speaker_of
 from ..chunking import chunk_sentences
 from ..glossary import WordGlosses
 from ..retrieval import QueryVectors
 from ..text import Span, day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
-from ..types import Answer, AnswerSpan, Chunk, Citation, Hit
+from ..types import Answer, AnswerSpan, Chunk, Hit
 from .model import Reading
-from .render import render_for
+from .render import has_arabic, render_for
 from .spans import SpanCandidate
 
 
@@ -121,7 +121,7 @@ class ReaderAnswerer:
         span = source_span(hit, best)
         sentence = sentence_around(hit, span)
         short = self.render(span.text, language, kind)
-        citation = replace(_citation(1, hit, sentence, best.score), span_start=span.start, span_end=span.end)
+        citation = replace(citation_of(1, hit, sentence, best.score), span_start=span.start, span_end=span.end)
         text = wording["with_short"].format(short=short, quote=sentence.text, n=1)
         return Answer(text=text, grounded=True, language=language, citations=[citation], question=shown,
                       short=short, span=span)
@@ -131,7 +131,7 @@ class ReaderAnswerer:
         """Each competing value with who gives it; the reader is not asked to pick one of them."""
         claims, citations, values = [], [], []
         for n, (candidate, value, speaker) in enumerate(conflict, start=1):
-            citation = _citation(n, candidate.hit, candidate.span, candidate.score)
+            citation = citation_of(n, candidate.hit, candidate.span, candidate.score)
             where = _value_offsets(candidate.span.text, value)
             if where is not None:
                 citation = replace(citation, span_start=candidate.span.start + where[0],
@@ -158,7 +158,7 @@ class ReaderAnswerer:
         Across languages a count is shown as its number ("136 («136 شخصاً على الأقل»)") and a day as
         its name: the question asked for that, and a word-by-word gloss of the rest reads worse.
         """
-        if detect_language(span) == language and not (language == "en" and _has_arabic(span)):
+        if detect_language(span) == language and not (language == "en" and has_arabic(span)):
             return span
         numbers, days = numbers_in(span), weekdays_in(span)
         if kind == "number" and len(set(numbers)) == 1:
@@ -272,10 +272,6 @@ def carried_speaker(candidate: Candidate, previous: Callable[[Hit], Chunk | None
     return words[position].strip("\"«»،,.") if position < len(words) else match.group(1)
 
 
-def _has_arabic(text: str) -> bool:
-    return any("\u0600" <= c <= "\u06ff" for c in text)
-
-
 def source_span(hit: Hit, span: SpanCandidate) -> AnswerSpan:
     """A reader span (offsets into the passage) as source-document offsets."""
     return AnswerSpan(hit.text[span.start:span.end], hit.source, hit.start + span.start, hit.start + span.end)
@@ -289,12 +285,6 @@ def sentence_around(hit: Hit, span: AnswerSpan) -> Span:
         return Span(span.start, span.end, span.text)
     start, end = inside[0].start, inside[-1].end
     return Span(start, end, hit.text[start - hit.start : end - hit.start])
-
-
-def _citation(number: int, hit: Hit, sentence: Span, score: float) -> Citation:
-    return Citation(number=number, chunk_id=hit.chunk_id, text=hit.text, source=hit.source, start=hit.start,
-                    end=hit.end, score=round(score, 4), title=hit.title, paragraph=hit.paragraph,
-                    quote=sentence.text, quote_start=sentence.start, quote_end=sentence.end)
 
 
 def _value_offsets(sentence: str, value: str) -> tuple[int, int] | None:

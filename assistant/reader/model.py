@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .spans import SpanCandidate, Window, best_spans, context_offsets, stitch, trim_span
+from .spans import SpanCandidate, Window, best_spans, context_offsets, no_answer_margin, stitch, trim_span
 
 #: The adapter that ships with the package (see its MODEL_CARD.md).
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "data" / "reader"
@@ -64,12 +64,8 @@ class Reading:
 
     @property
     def margin(self) -> float:
-        """Best span score minus the no-answer score: below the calibrated threshold means "not here"."""
-        return self.spans[0].score - self.null if self.spans else float("-inf")
-
-    def passage_score(self, passage: int) -> float:
-        """The best span score found in one passage (minus infinity when none): a relevance signal."""
-        return max((s.score for s in self.spans if s.passage == passage), default=float("-inf"))
+        """Best span score minus the no-answer score (:func:`.spans.no_answer_margin`)."""
+        return no_answer_margin(self.spans, [self.null])
 
 
 class Reader:

@@ -83,6 +83,11 @@ class Rendering:
         return f"{self.text} («{original}»)"
 
 
+def has_arabic(text: str) -> bool:
+    """Whether the text holds Arabic letters or Arabic-Indic digits."""
+    return bool(_ARABIC.search(text))
+
+
 def transliterate(word: str) -> str:
     """A plain romanisation of one Arabic word ("مظلوم" -> "Mazlum"-like "Mzlum"), capitalised."""
     folded = _DIACRITICS.sub("", word)
@@ -113,10 +118,10 @@ def render_for(span: str, reader_language: str, glosses: WordGlosses | None, nam
     ``names``: the question asks who or where, so Arabic words are transliterated rather than
     glossed ("مظلوم" is a name there, not "downtrodden").
     """
-    has_arabic = bool(_ARABIC.search(span))
-    if (reader_language == "en") != has_arabic:
+    arabic = has_arabic(span)
+    if (reader_language == "en") != arabic:
         return Rendering(span, "same")
-    return _arabic_to_english(span, glosses, names) if has_arabic else _english_to_arabic(span, glosses)
+    return _arabic_to_english(span, glosses, names) if arabic else _english_to_arabic(span, glosses)
 
 
 def _arabic_to_english(span: str, glosses: WordGlosses | None, names: bool) -> Rendering:
