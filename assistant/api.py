@@ -45,6 +45,7 @@ class DocumentInfo:
     title: str
     chunks: int
     content_hash: str
+    indexed_at: float = 0.0
 
 
 class Assistant:
@@ -308,7 +309,7 @@ class Assistant:
         manifest = self.store.read_manifest()
         if manifest is None:
             return []
-        return [DocumentInfo(source, e.title, e.chunks, e.content_hash)
+        return [DocumentInfo(source, e.title, e.chunks, e.content_hash, e.indexed_at)
                 for source, e in sorted(manifest.documents.items())]
 
     def remove(self, source: str) -> bool:

@@ -102,6 +102,11 @@ def _note_reader(bot: Assistant) -> None:
         print(f"note: {bot.reader_problem}", file=sys.stderr)
 
 
+#: Said after ``/new``, in the language of the conversation's last question.
+NEW_CONVERSATION = {"en": "New conversation: earlier questions are forgotten.",
+                    "ar": "محادثة جديدة: نُسيت الأسئلة السابقة."}
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     bot = args.make_assistant(_settings(args))
     session = bot.chat(mode=args.mode, top_k=args.top_k)
@@ -115,7 +120,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question.strip():
             return 0
         if question.strip() == "/new":
-            session.reset()
+            print(NEW_CONVERSATION[session.reset()])
             continue
         try:
             if args.json:

@@ -139,6 +139,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``ASSISTANT_*`` variables, then apply keyword overrides.
 
+        Where the web chat listens also follows Gradio's ``GRADIO_SERVER_NAME`` and
+        ``GRADIO_SERVER_PORT`` when ``ASSISTANT_HOST`` and ``ASSISTANT_PORT`` are not set.
+
         Args:
             environ: The variables to read; ``os.environ`` when omitted.
             **overrides: Field values that win over the environment.
@@ -151,7 +154,9 @@ class Settings:
         for f in dataclasses.fields(cls):
             var = "ASSISTANT_" + f.name.upper()
             if var not in environ:
-                continue
+                var = FALLBACK_VARS.get(f.name, "")
+                if var not in environ:
+                    continue
             raw = environ[var]
             default = getattr(cls, f.name, None) if f.default is not dataclasses.MISSING else None
             values[f.name] = _parse(var, raw, f.type, default)
@@ -161,6 +166,11 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+
+#: Other tools' variables honoured when the ``ASSISTANT_*`` one is not set: Gradio's own, which
+#: users and hosting scripts set for any Gradio app.
+FALLBACK_VARS = {"host": "GRADIO_SERVER_NAME", "port": "GRADIO_SERVER_PORT"}
 
 
 def env_var_names() -> list[str]:

@@ -8,6 +8,7 @@ decoding, stitching, the no-answer margin) lives in :mod:`.spans`.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -173,7 +174,9 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
     try:
         base = AutoModelForQuestionAnswering.from_pretrained(str(base_folder))
         tokenizer = AutoTokenizer.from_pretrained(str(base_folder))
-        model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+        with warnings.catch_warnings():  # peft asks transformers a deprecated question; not the user's concern
+            warnings.simplefilter("ignore", FutureWarning)
+            model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     except Exception as error:  # safetensors, JSON and peft each raise their own kinds for a bad file
         raise ReaderUnavailable(
             f"The reader's weights in {adapter} could not be loaded ({type(error).__name__}: "
