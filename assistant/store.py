@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexLockedError, IndexMismatchError, IndexMissingError
+from .precision import mixable
 from .types import Chunk
 
 MANIFEST_VERSION = 1
@@ -81,6 +82,9 @@ class Manifest:
     generation: int = 0
     #: Set while a writer is changing the collections; still set at open means it was killed.
     dirty: bool = False
+    #: The precision the e5 vectors were made in (``bf16+fp32`` when both; an index from before
+    #: this was recorded is fp32, the only precision there was).
+    precision: str = "fp32"
 
     def to_json(self) -> str:
         """Serialise, documents sorted by source."""
@@ -96,7 +100,7 @@ class Manifest:
         return cls(**data)
 
     def check_compatible(self, embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                         where: str, second_model: str = "") -> None:
+                         where: str, second_model: str = "", precision: str = "fp32") -> None:
         """Raise when the index was built with other settings than the ones in force.
 
         Raises:
@@ -112,6 +116,12 @@ class Manifest:
         if self.chunk_max_chars != chunk_max_chars or self.chunking_version != chunking_version:
             problems.append(f"chunks of {self.chunk_max_chars} chars (v{self.chunking_version}), "
                             f"not {chunk_max_chars} (v{chunking_version})")
+        if not problems and not mixable(self.precision, precision):
+            raise IndexMismatchError(
+                f"The index at {where} holds {self.precision} vectors, which {precision} questions cannot be "
+                f"searched against. Rebuild it with `ASSISTANT_PRECISION={precision} assistant index --rebuild "
+                f"corpus/`, or set ASSISTANT_PRECISION={self.precision.split('+')[0]}."
+            )
         if problems:
             raise IndexMismatchError(
                 f"The index at {where} was built with {'; '.join(problems)}. Rebuild it with "
@@ -454,10 +464,10 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                 second_model: str = "") -> Manifest:
+                 second_model: str = "", precision: str = "fp32") -> Manifest:
     """An empty manifest for a fresh index."""
     return Manifest(embed_model=embed_model, dim=dim, chunk_max_chars=chunk_max_chars,
-                    chunking_version=chunking_version, second_model=second_model)
+                    chunking_version=chunking_version, second_model=second_model, precision=precision)
 
 
 def document_entry(content_hash: str, title: str, chunks: int, sentences: int = -1) -> DocumentEntry:

@@ -14,6 +14,7 @@ class CountingEmbedder:
 
     name = "fake"
     dim = 4
+    precision = "fp32"
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
