@@ -508,8 +508,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"Index: {report.summary()}")
     # Load the reader now, so the first question does not wait for it and a weights problem is said once.
     _ = assistant.reader_answerer
-    if assistant.reader_problem:
-        print(f"note: {assistant.reader_problem}", file=sys.stderr)
+    for note in assistant.notes:
+        print(f"note: {note}", file=sys.stderr)
     try:
         create_demo(assistant).launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth)
     except OSError as error:  # lost a race for the port, or --share could not reach gradio.live
