@@ -198,9 +198,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    """Prepare what the first question would otherwise wait for: the converted e5, the merged reader,
+    the glossary."""
     bot = args.make_assistant(_settings(args))
     embedder = bot.embedder
-    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions)")
+    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision})")
+    reader = bot.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
+    if reader is not None:
+        print(f"reader ready: {bot.settings.reader}")
     glossary = bot.glossary
     if glossary is not None:
         print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
@@ -307,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="bench-out", help="folder for bench.json, bench.md and latency-vs-size.png")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("prepare", parents=[common], help="prepare the embedding model (offline conversion)")
+    p = sub.add_parser("prepare", parents=[common],
+                       help="prepare the models (e5 conversion, the merged reader) and the glossary, offline")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("docs", parents=[common], help="list indexed documents, or remove one")
