@@ -601,10 +601,13 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
 
 def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict[str, CachedEmbedder]:
     from .embeddings import load_embedder, load_second_embedder
+    from .precision import runnable
 
+    precision = runnable(settings.precision).name  # cached per precision: vectors of two must not mix
     encoders = {"embedder": CachedEmbedder(
-        settings.embed_model, lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False),
-        VectorCache(cache_dir, settings.embed_model), perturb)}
+        settings.embed_model,
+        lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=precision),
+        VectorCache(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
     second_name = getattr(settings, "second_embedder", "")
     if second_name:
         probe = load_second_embedder(second_name)

@@ -119,12 +119,14 @@ def load_embedder(model: str, model_cache: Path, progress: bool = True,
         ModelUnavailableError: The model cannot be found or loaded offline.
     """
     if model == DEFAULT_EMBED_MODEL:
-        from .model_prep import prepare_e5_folder
+        from .model_prep import bf16_folder, prepare_e5_folder
 
         try:
             folder = prepare_e5_folder(model_cache, progress=progress)
-        except RuntimeError as error:
-            raise ModelUnavailableError(str(error)) from None
+            if runnable(precision).name == "bf16":
+                folder = bf16_folder(folder)
+        except (RuntimeError, OSError) as error:
+            raise ModelUnavailableError(f"{error}; delete {model_cache} and run `assistant prepare`.") from None
         return SentenceTransformerEmbedder(model, str(folder), precision=precision)
     packaged = PACKAGED_MODELS.get(model.lower())
     if packaged:

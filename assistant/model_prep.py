@@ -93,6 +93,45 @@ def prepare_e5_folder(cache_dir: Path, *, force: bool = False, progress: bool = 
     return target
 
 
+def bf16_folder(folder: Path) -> Path:
+    """A copy of a converted model folder with its weights stored in bf16, made once beside it.
+
+    Loading bf16 weights from an fp32 file maps the fp32 bytes as well: serving e5-small held
+    998 MB that way and 784 MB from this copy. The vectors are the same (the same rounding).
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    target = folder.with_name(f"{folder.name}-bf16")
+    version = (folder / _MARKER).read_text(encoding="utf-8").strip() if (folder / _MARKER).is_file() else ""
+    if version and _is_complete(target, version):
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)
+    try:
+        for item in folder.rglob("*"):
+            relative = item.relative_to(folder)
+            if item.is_dir():
+                (tmp / relative).mkdir(parents=True, exist_ok=True)
+            elif item.suffix == ".safetensors":
+                tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in load_file(item).items()}
+                save_file(tensors, tmp / relative, metadata={"format": "pt"})
+            elif item.name != _MARKER:
+                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, tmp / relative)
+        (tmp / _MARKER).write_text(version, encoding="utf-8")  # last: the copy is complete
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _is_complete(target, version):  # a concurrent copy may have won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def _is_complete(folder: Path, version: str) -> bool:
     marker = folder / _MARKER
     return marker.is_file() and marker.read_text(encoding="utf-8").strip() == version

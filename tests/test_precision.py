@@ -61,3 +61,16 @@ def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, 
     embedder = SentenceTransformerEmbedder("e5", e5_folder, precision="bf16")
     assert embedder.precision == "fp32" and "\n" not in embedder.note and "ASSISTANT_PRECISION=fp32" in embedder.note
     assert np.allclose(embedder.embed_passages(TEXTS), fp32_vectors, atol=1e-5)  # fp32's vectors, never garbage
+
+
+def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
+    from pathlib import Path
+
+    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.model_prep import bf16_folder
+
+    copy = bf16_folder(Path(e5_folder))
+    assert copy.name.endswith("-bf16") and bf16_folder(Path(e5_folder)) == copy  # made once
+    converted = SentenceTransformerEmbedder("e5", e5_folder, precision="bf16").embed_passages(TEXTS)
+    stored = SentenceTransformerEmbedder("e5", str(copy), precision="bf16").embed_passages(TEXTS)
+    assert np.array_equal(converted, stored)

@@ -147,18 +147,21 @@ class Reader:
         return readings
 
 
-def merged_folder(base_folder: Path, adapter: Path) -> Path:
-    """Where the adapter merged into the base encoder is kept, beside the base: named by the base and a
-    hash of the adapter's files, so new weights get a new folder."""
+def merged_folder(base_folder: Path, adapter: Path, precision: str = "fp32") -> Path:
+    """Where the adapter merged into the base encoder is kept, beside the base: named by the base, a
+    hash of the adapter's files (new weights get a new folder) and the dtype it is stored in (bf16
+    for bf16, so loading maps half the bytes; fp32 for the rest, int8 quantising after the load)."""
     from .train import ADAPTER_FILES
 
     digest = hashlib.sha256(b"".join((adapter / name).read_bytes() for name in ADAPTER_FILES)).hexdigest()[:16]
-    return base_folder.parent / f"reader-{base_folder.name}-{digest}"
+    stored = "bf16" if precision == "bf16" else "fp32"
+    return base_folder.parent / f"reader-{base_folder.name}-{digest}-{stored}"
 
 
-def _merge(base_folder: Path, adapter: Path, keep: Path) -> Any:
-    """The adapter merged into the fp32 base (exact), saved to ``keep`` for the next start when the
-    cache is writable: merging takes seconds (3.4 s on 2 busy cores), loading the result 0.03 s."""
+def _merge(base_folder: Path, adapter: Path, keep: Path, precision: str) -> Any:
+    """The adapter merged into the fp32 base (exact), in ``precision`` (:func:`~assistant.precision.apply`),
+    saved to ``keep`` for the next start when the cache is writable: merging takes seconds (3.4 s on 2
+    busy cores), loading the result 0.03 s."""
     from peft import PeftModel
     from transformers import AutoModelForQuestionAnswering
 
@@ -166,6 +169,8 @@ def _merge(base_folder: Path, adapter: Path, keep: Path) -> Any:
     with warnings.catch_warnings():  # peft asks transformers a deprecated question; not the user's concern
         warnings.simplefilter("ignore", FutureWarning)
         model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    if precision == "bf16":
+        model = apply(model, precision)
     partial: Path | None = None
     try:
         partial = Path(tempfile.mkdtemp(prefix=f".{keep.name}-", dir=keep.parent))
@@ -207,7 +212,7 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()  # the fresh qa_outputs head is replaced by the adapter's
     runs = runnable(precision)
-    merged = merged_folder(Path(base_folder), adapter)
+    merged = merged_folder(Path(base_folder), adapter, runs.name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base_folder))
         model = None
@@ -217,7 +222,7 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
             except Exception:  # noqa: BLE001 - a damaged cache is rebuilt from the adapter below
                 shutil.rmtree(merged, ignore_errors=True)
         if model is None:
-            model = _merge(Path(base_folder), adapter, merged)
+            model = _merge(Path(base_folder), adapter, merged, runs.name)
     except Exception as error:  # safetensors, JSON and peft each raise their own kinds for a bad file
         raise ReaderUnavailable(
             f"The reader's weights in {adapter} could not be loaded ({type(error).__name__}: "
