@@ -66,6 +66,31 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
     return results
 
 
+def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds: int = 6,
+                   batch: int = 48) -> dict[str, Any]:
+    """e5 alone in fp32 and in ``chosen`` on the same batches, taking turns: a busy machine slows both
+    alike, so the median of the per-round ratios holds where back-to-back phases do not."""
+    import statistics
+    import time
+
+    from .embeddings import load_embedder
+
+    models = {p: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=p)
+              for p in ("fp32", chosen)}
+    rates: dict[str, list[float]] = {p: [] for p in models}
+    for r in range(rounds):
+        part = list(texts[r * batch:(r + 1) * batch]) or list(texts[:batch])
+        for precision, model in models.items():
+            started = time.perf_counter()
+            model.embed_passages(part)
+            rates[precision].append(len(part) / (time.perf_counter() - started))
+    ratios = [b / a for a, b in zip(rates["fp32"], rates[chosen], strict=True)]
+    return {"rounds": rounds, "batch": batch, "fp32_texts_per_s": round(statistics.median(rates["fp32"]), 1),
+            f"{chosen}_texts_per_s": round(statistics.median(rates[chosen]), 1),
+            "ratio_median": round(statistics.median(ratios), 2), "ratios": [round(x, 2) for x in ratios],
+            "load_average": round(os.getloadavg()[0], 2)}
+
+
 def _article_questions(limit: int) -> list[str]:
     questions = [q.question for path in default_question_files()[:1] for q in load_questions(path)]
     return questions[:limit]
@@ -92,6 +117,9 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
                       quality_limit)
     asked = _article_questions(questions + 4)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "chosen": chosen, "runs": {}}
+    log("e5 alone, fp32 and the chosen precision taking turns ...")
+    results["interleaved"] = interleaved_e5(settings, list(paragraphs.values()), chosen)
+    log(json.dumps(results["interleaved"]))
     with tempfile.TemporaryDirectory(prefix="assistant-bench-precision-") as tmp:
         questions_file = Path(tmp) / "questions.json"
         questions_file.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
@@ -135,6 +163,10 @@ def precision_table(results: dict[str, Any]) -> str:
     """Markdown: speed and memory per precision with the ratio, then the quality rows and their deltas."""
     chosen, runs = results["chosen"], results["runs"]
     lines = [f"| | fp32 | {chosen} | {chosen} ÷ fp32 |", "|---|---:|---:|---:|"]
+    turns = results.get("interleaved")
+    if turns:
+        lines.append(f"| e5 alone, XQuAD paragraphs/s (taking turns, median of {turns['rounds']} rounds) | "
+                     f"{turns['fp32_texts_per_s']} | {turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} |")
     for label, (part, key), _ in SPEED_ROWS:
         base, other = runs["fp32"][part].get(key), runs[chosen][part].get(key)
         ratio = f"{other / base:.2f}" if base and other is not None else "–"
