@@ -300,7 +300,7 @@ class LLMAnswerer:
         """The extractive answer, after one line in the question's language saying why the LLM's is not used."""
         message = self._prompts[language]["messages"][kind].format(
             where=self._target.where, model=self._target.model, status=status or "?",
-            timeout=f"{self._target.timeout:g}",
+            timeout=f"{self._target.timeout:g}", detail=detail,
         )
         reason = self._prompts["en"]["fallback_note"].format(reason=f"{kind}{f' (HTTP {status})' if status else ''}"
                                                                     f"{f': {detail}' if detail else ''}")
