@@ -65,6 +65,7 @@ from .evaluate import (
     summary_table,
     write_records,
 )
+from .llm_report import llm_summary, write_llm_report
 from .metrics import percentile
 from .reader.model import Reader
 from .text import detect_language, split_clauses, split_sentences
@@ -330,8 +331,13 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     if compare:
         summary["compare"] = {name: summarize(records) for name, records in runs.items() if name != "ours"}
     summary["setup"] = setup
+    llm = llm_summary(runs["ours"])
+    if llm:
+        summary["llm"] = llm
     table = summary_table(runs)
     files = write_eval(runs, summary, table, out_dir, title)
+    if llm:
+        files["LLM sentences through verification"] = write_llm_report(runs["ours"], out_dir / "llm-report.md")
     return EvalOutcome(runs, summary, table, files)
 
 

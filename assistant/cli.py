@@ -139,6 +139,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"\n{summary['setup']['set']}")
     print(outcome.table)
     extra = {k: v for k, v in summary.items() if k.startswith("calibrated_")}
+    extra.update(summary.get("llm", {}))
     for key, value in extra.items():
         print(f"{key}: {value}")
     for name, path in outcome.files.items():
