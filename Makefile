@@ -91,12 +91,12 @@ $(STAMPS)/gguf: pyproject.toml $(STAMPS)/install
 	$(BIN)/pip install -q -e '.[gguf]'
 	@touch $@
 
-# The shipped question set answered by that model, every sentence verified: records, summary and
-# llm-report.md (every sentence the model wrote and what verification did) in llm-bench-out/.
-# About 45 minutes on 2 cores (docs/llm-bench.md).
+# The shipped question set answered by that model, every sentence verified: records, summary,
+# llm-report.md (every sentence the model wrote and what verification did) and replies.jsonl (to
+# re-verify the same replies without the model: tests/bench_llm.py --replay) in llm-bench-out/.
+# About an hour on 2 cores (docs/llm-bench.md).
 llm-bench: llm-model index
-	ASSISTANT_LLM=gguf:$$($(BIN)/assistant llm-model --path) ASSISTANT_LLM_TIMEOUT=300 \
-	  $(BIN)/assistant eval --mode llm --out llm-bench-out
+	$(BIN)/python tests/bench_llm.py --out llm-bench-out
 
 # Throughput, latency at 1k/10k/100k chunks, peak memory and cold start (see README).
 bench: model
