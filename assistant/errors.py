@@ -27,7 +27,7 @@ class IndexLockedError(AssistantError):
 
 
 class ModelUnavailableError(AssistantError):
-    """An embedding model could not be loaded offline."""
+    """A model could not be loaded offline, or assembled from its packages."""
 
 
 class ConfigError(AssistantError, ValueError):

@@ -111,6 +111,10 @@ class Record:
     short_in_english: bool | None = None
     #: The best retrieved passage is in the other language than the question (None: unknown).
     across: bool | None = None
+    #: How the answer was written (``llm`` or ``extractive``), and what was noted on the way:
+    #: sentences verification dropped, why an LLM answer was not used (see ``llm_report``).
+    mode: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 class Passage(Protocol):
@@ -392,6 +396,7 @@ def score_answer(question: Question, answer: Answer, latency_ms: float, system: 
         reader_margin=answer.reader_margin, span_em=span_em, span_f1=span_f1,
         short_first_80=short_first_80(question, answer), short_in_english=short_in_english(question, answer),
         across=detect_language(passages[0].text) != question.lang if passages else None,
+        mode=answer.mode, notes=list(answer.notes),
     )
 
 

@@ -265,7 +265,7 @@ class LLMAnswerer:
         except LLMFailure as failure:
             yield self.fallback(extractive, language, failure.kind, failure.status, failure.detail)
             return
-        yield self.finish("".join(parts), language, hits, extractive)
+        yield self.finish("".join(parts), language, hits, extractive, question)
 
     def answer(self, question: str, language: str, hits: Sequence[Hit], extractive: Answer) -> Answer:
         """The verified answer (see :meth:`stream`), without the draft."""
@@ -275,8 +275,12 @@ class LLMAnswerer:
                 final = event
         return final
 
-    def finish(self, reply: str, language: str, hits: Sequence[Hit], extractive: Answer) -> Answer:
-        """Verify a complete reply and write the answer; the extractive one when nothing survives."""
+    def finish(self, reply: str, language: str, hits: Sequence[Hit], extractive: Answer, question: str = "") -> Answer:
+        """Verify a complete reply and write the answer; the extractive one when nothing survives.
+
+        ``question`` is what the LLM was asked (``extractive.question`` when omitted): a bare number
+        in the reply is checked against what it asks to count.
+        """
         text = clean_reply(reply)
         if not text:
             return self.fallback(extractive, language, "empty", None, "the reply had no text")
@@ -287,7 +291,7 @@ class LLMAnswerer:
             return replace(extractive, text=self._refusals[language], grounded=False, citations=[], mode="llm",
                            notes=["the LLM found no answer in the sources"])
         sources = sources_from_hits(hits, self._sentence_vectors)
-        verdicts = verify_claims(claims, sources, self.vectors, self.verify)
+        verdicts = verify_claims(claims, sources, self.vectors, self.verify, question or extractive.question)
         if not any(v.supported for v in verdicts):
             notes = verification_notes(verdicts, len(sources), "drop")
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)
@@ -300,7 +304,7 @@ class LLMAnswerer:
         """The extractive answer, after one line in the question's language saying why the LLM's is not used."""
         message = self._prompts[language]["messages"][kind].format(
             where=self._target.where, model=self._target.model, status=status or "?",
-            timeout=f"{self._target.timeout:g}",
+            timeout=f"{self._target.timeout:g}", detail=detail,
         )
         reason = self._prompts["en"]["fallback_note"].format(reason=f"{kind}{f' (HTTP {status})' if status else ''}"
                                                                     f"{f': {detail}' if detail else ''}")

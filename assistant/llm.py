@@ -6,8 +6,9 @@
 - ``ollama:MODEL``: an Ollama server at ``llm_base_url`` (``http://localhost:11434`` when empty).
 - ``openai:MODEL``: any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio, OpenAI) at
   ``llm_base_url``, with ``llm_api_key``.
-- ``llamacpp:/path/model.gguf``: a local GGUF file through ``llama-index-llms-llama-cpp``
-  (``pip install -e .[llamacpp]``; it compiles llama.cpp).
+- ``gguf:/path/model.gguf`` (``llamacpp:`` is the same): a local GGUF file served by xllamacpp's
+  llama.cpp server in a child process (:mod:`assistant.gguf`; ``pip install -e '.[gguf]'``, a
+  prebuilt wheel).
 
 The API key goes to the client object and nowhere else: it is not logged, printed, stored or put
 into any error message (:func:`scrub` removes it from server replies quoted in messages).
@@ -15,6 +16,7 @@ into any error message (:func:`scrub` removes it from server replies quoted in m
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,9 @@ from .errors import AssistantError, ConfigError
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
 
-BACKENDS = ("extractive", "ollama", "openai", "llamacpp")
+BACKENDS = ("extractive", "ollama", "openai", "gguf")
+#: Other names of backends: ``llamacpp:`` named local GGUF files before xllamacpp served them.
+ALIASES = {"llamacpp": "gguf"}
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 #: Context window assumed for servers that do not report one (Ollama is asked otherwise).
@@ -67,7 +71,7 @@ def llm_target(settings: Settings, spec: LLMSpec | None = None) -> LLMTarget:
     spec = spec or parse_llm_spec(settings.llm)
     if not spec.enabled:
         return LLMTarget(timeout=settings.llm_timeout)
-    return LLMTarget(endpoint(settings, spec), Path(spec.model).name if spec.backend == "llamacpp" else spec.model,
+    return LLMTarget(endpoint(settings, spec), Path(spec.model).name if spec.backend == "gguf" else spec.model,
                      settings.llm_timeout, settings.llm_api_key)
 
 
@@ -76,13 +80,14 @@ class LLMFailure(AssistantError):
 
     Attributes:
         kind: ``connection``, ``timeout``, ``auth``, ``rate_limit``, ``server``, ``empty``,
-            ``malformed``, ``model_missing`` or ``unavailable``.
+            ``malformed``, ``model_missing``, ``unavailable`` (a local model could not be started),
+            or for a local GGUF file ``gguf_missing``, ``gguf_invalid`` or ``gguf_too_big``.
         status: The HTTP status, when there was one.
         detail: A short, key-free description for logs and notes.
     """
 
     KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
-             "unavailable")
+             "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big")
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(f"LLM {kind}{f' (HTTP {status})' if status else ''}: {detail}".rstrip(": "))
@@ -92,7 +97,7 @@ class LLMFailure(AssistantError):
 
 
 def parse_llm_spec(value: str) -> LLMSpec:
-    """Parse ``extractive``, ``ollama:MODEL``, ``openai:MODEL`` or ``llamacpp:/path.gguf``.
+    """Parse ``extractive``, ``ollama:MODEL``, ``openai:MODEL`` or ``gguf:/path.gguf`` (alias ``llamacpp:``).
 
     Raises:
         ConfigError: An unknown backend or a missing model name.
@@ -102,11 +107,12 @@ def parse_llm_spec(value: str) -> LLMSpec:
         return LLMSpec("extractive")
     backend, _, model = value.partition(":")
     backend = backend.strip().lower()
+    backend = ALIASES.get(backend, backend)
     model = model.strip()
     if backend not in BACKENDS[1:] or not model:
         raise ConfigError(
             f"ASSISTANT_LLM={value!r} is not a valid LLM; use one of: extractive, ollama:MODEL "
-            "(e.g. ollama:qwen2.5:7b), openai:MODEL (e.g. openai:gpt-4o-mini), llamacpp:/path/model.gguf."
+            "(e.g. ollama:qwen2.5:7b), openai:MODEL (e.g. openai:gpt-4o-mini), gguf:/path/model.gguf."
         )
     return LLMSpec(backend, model)
 
@@ -123,21 +129,21 @@ def endpoint(settings: Settings, spec: LLMSpec) -> str:
 def build_llm(settings: Settings) -> LLM | None:
     """The llama-index LLM that ``settings.llm`` names, or ``None`` for ``extractive``.
 
-    Nothing is contacted here: servers are reached on the first question.
+    Nothing is contacted or started here: servers are reached, and a local GGUF model is checked
+    and loaded, on the first question.
 
     Raises:
-        ConfigError: The value is invalid, the backend's package is missing, or the GGUF file
-            does not exist.
+        ConfigError: The value is invalid or the backend's package is missing.
     """
     spec = parse_llm_spec(settings.llm)
     if not spec.enabled:
         return None
-    builders = {"ollama": _build_ollama, "openai": _build_openai, "llamacpp": _build_llamacpp}
+    builders = {"ollama": _build_ollama, "openai": _build_openai, "gguf": _build_gguf}
     try:
         return builders[spec.backend](settings, spec)
     except ConfigError:
         raise
-    except Exception as error:  # a backend rejecting its arguments, or llama.cpp failing to load the file
+    except Exception as error:  # a backend rejecting its arguments
         detail = scrub(str(error), settings.llm_api_key)[:200]
         raise ConfigError(f"Could not set up ASSISTANT_LLM={spec}: {type(error).__name__}: {detail}. "
                           "Check the model name, ASSISTANT_LLM_BASE_URL, or the GGUF file.") from None
@@ -172,21 +178,23 @@ def _build_openai(settings: Settings, spec: LLMSpec) -> LLM:
                       context_window=DEFAULT_CONTEXT_WINDOW)
 
 
-def _build_llamacpp(settings: Settings, spec: LLMSpec) -> LLM:
-    path = Path(spec.model).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"ASSISTANT_LLM={spec}: no GGUF file at {path}. Give the path of a downloaded .gguf model.")
-    try:
-        from llama_index.llms.llama_cpp import LlamaCPP
-    except ImportError:
-        raise ConfigError(_missing_package("llama-index-llms-llama-cpp", "llamacpp")) from None
-    return LlamaCPP(model_path=str(path), temperature=settings.llm_temperature,
-                    max_new_tokens=settings.llm_max_tokens, context_window=DEFAULT_CONTEXT_WINDOW,
-                    verbose=False)
+def _build_gguf(settings: Settings, spec: LLMSpec) -> LLM:
+    # The file is checked (exists, is GGUF, fits in memory) when the model is started, on the first
+    # question: each problem is then one line before the extractive answer, not an error.
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise ConfigError(_missing_package("xllamacpp", "gguf"))
+    from .gguf import LocalGGUF, ServerConfig, server_for
+
+    path = Path(spec.model).expanduser().resolve()
+    server = server_for(ServerConfig(path, context=DEFAULT_CONTEXT_WINDOW))
+    return LocalGGUF(server, model=path.name, temperature=settings.llm_temperature,
+                     max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout,
+                     context_window=DEFAULT_CONTEXT_WINDOW)
 
 
 def _missing_package(package: str, extra: str) -> str:
-    return f"The LLM backend needs the package {package}; run `pip install -e .[{extra}]` (or `pip install {package}`)."
+    return (f"The LLM backend needs the package {package}; run `pip install -e '.[{extra}]'` "
+            f"(or `pip install {package}`).")
 
 
 # -- calling ------------------------------------------------------------------------------------
@@ -235,7 +243,7 @@ def complete_reply(llm: LLM, messages: Sequence[ChatMessage], timeout: float, se
 
 
 def classify_failure(error: BaseException, secret: str = "") -> LLMFailure:
-    """Map a client exception (openai, ollama, httpx, llama-cpp) to an :class:`LLMFailure`."""
+    """Map a client exception (openai, ollama, httpx) to an :class:`LLMFailure`."""
     status = _status_of(error)
     name = type(error).__name__
     text = scrub(str(error), secret)[:200]

@@ -69,8 +69,8 @@ CITATION_QA_FIELDS = {
     "fallback_note": {"reason"},
 }
 MESSAGE_KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
-                 "unavailable", "unverified")
-MESSAGE_FIELDS = {"where", "model", "status", "timeout"}
+                 "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big", "unverified")
+MESSAGE_FIELDS = {"where", "model", "status", "timeout", "detail"}
 CONDENSE_FIELDS = {"system": set(), "user": {"history", "question"}}
 
 

@@ -76,6 +76,10 @@ class VerifySettings:
             found in the cited passage (catches additions the embedding glosses over).
         binding_margin: A number is taken to count something else when another number's counted
             words in the passage match the sentence's by this much more than its own do.
+        binding_floor: … or when its own counted words in the passage match the sentence's less than
+            this, whatever else the passage counts ("800 vehicles" where the passage's 800 are
+            escaped fighters). Set below every counted phrase of the correct scripted answers
+            (lowest 0.837, across languages; ``tests/bench_verify.py``).
         repair_margin: An uncited sentence gets a citation only this far above the threshold.
         mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
     """
@@ -85,6 +89,7 @@ class VerifySettings:
     max_gap: float = 0.01
     min_coverage: float = 0.5
     binding_margin: float = 0.03
+    binding_floor: float = 0.82
     repair_margin: float = 0.02
     mode: str = "drop"
 
@@ -496,6 +501,16 @@ def identity_complement(claim: str) -> str:
     return match.group(1) if match else ""
 
 
+def identity_head(claim: str) -> str:
+    """The first content word before the copula of an Arabic identity sentence ("مدير السجن هو …"
+    -> "مدير"), ``""`` when there is none: the role or thing being identified, which its passage
+    must name too (a true name given to a role the passage never mentions is still invented)."""
+    text = MARKER.sub(" ", claim).strip(" .،؛؟!")
+    match = _AR_COPULA.search(text)
+    cores = content_cores(text[:match.start()]) if match else []
+    return cores[0] if cores else ""
+
+
 # -- events (across languages) ---------------------------------------------------------------------
 
 #: Events an English sentence may claim, with the normalised Arabic stems a passage reporting them
@@ -516,10 +531,29 @@ EVENTS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
 }
 
 
+#: Roles an English sentence may give someone ("the director of the prison is …"), with the
+#: normalised Arabic stems of a passage naming that role. Like events: across languages a role
+#: the passage never mentions would pass on similarity alone.
+ROLES: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    name: (re.compile(pattern), stems) for name, pattern, stems in (
+        ("director", r"\b(?:director|manager|warden)s?\b", ("مدير", "اداره", "ادار")),
+        ("leader", r"\bleaders?\b", ("زعيم", "قائد", "قاده", "امير", "قياد")),
+        ("spokesperson", r"\bspokes(?:man|woman|person|people|men)\b", ("متحدث", "ناطق")),
+        ("head", r"\b(?:head|chief|president|chairman)s?\b(?!\s+(?:of\s+)?(?:quarters|office))",
+         ("رئيس", "مدير", "قائد", "زعيم")),
+        ("founder", r"\bfound(?:er|ers|ed)\b", ("مؤسس", "اسس", "تاسيس")),
+        ("governor", r"\b(?:governor|mayor)s?\b", ("محافظ", "حاكم", "والي", "رئيس بلدي")),
+        ("minister", r"\bministers?\b", ("وزير",)),
+    )
+}
+
+
 def missing_events(claim: str, passages_folded: Sequence[str]) -> list[str]:
-    """The events of :data:`EVENTS` an English sentence claims that none of the (normalised) passages names."""
+    """The events of :data:`EVENTS` and roles of :data:`ROLES` an English sentence claims that none of
+    the (normalised) passages names."""
     lowered = claim.lower()
-    return [f"event «{name}»" for name, (pattern, stems) in EVENTS.items()
+    return [f"{kind} «{name}»" for kind, lexicon in (("event", EVENTS), ("role", ROLES))
+            for name, (pattern, stems) in lexicon.items()
             if pattern.search(lowered) and not any(stem in folded for folded in passages_folded for stem in stems)]
 
 
@@ -613,6 +647,25 @@ def number_phrases(text: str) -> list[tuple[frozenset[str], str]]:
     return phrases
 
 
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+(.+)", re.IGNORECASE)
+_AR_HOW_MANY = re.compile(r"(?:^|\s)(?:و|ف)?(?:ب|ل)?كم\s+(?:عدد\s+)?(.+)")
+
+
+def question_counted_phrase(question: str) -> str:
+    """What a "how many" question counts ("How many civilians were killed?" -> "civilians";
+    "كم عدد المدنيين الذين قتلوا؟" -> "المدنيين الذين قتلوا"), ``""`` for other questions.
+
+    An answer that gives a bare number ("136", "IS says 800.") states what it counts only through
+    the question, so its number is checked against this phrase.
+    """
+    text = MARKER.sub(" ", question).strip(" ?؟.!")
+    match = _HOW_MANY.search(text) or _AR_HOW_MANY.search(text)
+    if not match:
+        return ""
+    phrases = number_phrases(f"1 {match.group(1)}")
+    return phrases[0][1] if phrases else ""
+
+
 def _in_arabic(phrase: str) -> str:
     """A counted phrase with glossary acronyms in Arabic ("IS fighters" -> "تنظيم fighters")."""
     return " ".join(GLOSSARY[w.lower()][0] if w.isupper() and w.lower() in GLOSSARY else w for w in phrase.split())
@@ -678,7 +731,7 @@ def _prepare(sources: Sequence[Source], embed: EmbedFn) -> dict[int, _Passage]:
 
 
 def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: EmbedFn,
-                  settings: VerifySettings) -> list[Verdict]:
+                  settings: VerifySettings, question: str = "") -> list[Verdict]:
     """Check each sentence against the passages it cites (or, uncited, against all of them).
 
     Args:
@@ -687,6 +740,7 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
         embed: Unit-length vectors for texts (the passage side of the embedder); pass a cached
             one, as the same passages come back across questions.
         settings: Thresholds and mode.
+        question: The question answered: a bare number ("136") counts what it asks about.
 
     Returns:
         One verdict per claim, in order.
@@ -694,14 +748,16 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
     if not claims:
         return []
     passages = _prepare(sources, embed)
-    phrases = list(dict.fromkeys(_in_arabic(p) for c in claims for _, p in number_phrases(c.text)))
+    asked = _in_arabic(question_counted_phrase(question)) if question else ""
+    phrases = list(dict.fromkeys([_in_arabic(p) for c in claims for _, p in number_phrases(c.text)]
+                                 + ([asked] if asked else [])))
     vectors = embed([c.text for c in claims] + phrases)  # one call: each costs a model pass
     known = dict(zip(phrases, vectors[len(claims):], strict=True))
 
     def phrase_vectors(texts: list[str]) -> np.ndarray:
         return np.stack([known[t] for t in texts])
 
-    return [_verdict(claim, vector, passages, settings, phrase_vectors)
+    return [_verdict(claim, vector, passages, settings, phrase_vectors, asked)
             for claim, vector in zip(claims, vectors[:len(claims)], strict=True)]
 
 
@@ -718,7 +774,7 @@ def _best_unit(vector: np.ndarray, passage: _Passage) -> _Match:
 
 
 def _verdict(claim: Claim, vector: np.ndarray, passages: dict[int, _Passage], settings: VerifySettings,
-             embed: EmbedFn) -> Verdict:
+             embed: EmbedFn, asked: str = "") -> Verdict:
     if not passages:
         return Verdict(claim, False, (), claim.cited, 0.0, reason="no sources")
     matches = {n: _best_unit(vector, p) for n, p in passages.items()}
@@ -726,11 +782,12 @@ def _verdict(claim: Claim, vector: np.ndarray, passages: dict[int, _Passage], se
     valid = [n for n in claim.cited if n in passages]
     invalid = tuple(n for n in claim.cited if n not in passages)
     if not valid:
-        return _repair(claim, matches, best_anywhere, passages, settings, embed, invalid)
+        return _repair(claim, matches, best_anywhere, passages, settings, embed, invalid, asked)
     number = max(valid, key=lambda n: matches[n].similarity)
     similarity = matches[number].similarity
     gap = round(best_anywhere - similarity, 6)
-    reason = _unsupported_reason(claim, valid, number, matches, best_anywhere, passages, settings, False, embed)
+    reason = _unsupported_reason(claim, valid, number, matches, best_anywhere, passages, settings, False, embed,
+                                 asked)
     if reason:
         return Verdict(claim, False, (), invalid + tuple(valid), similarity, reason=reason, gap=gap)
     facts = ClaimFacts.of(claim.text)
@@ -742,14 +799,14 @@ def _verdict(claim: Claim, vector: np.ndarray, passages: dict[int, _Passage], se
 
 
 def _repair(claim: Claim, matches: dict[int, _Match], best_anywhere: float, passages: dict[int, _Passage],
-            settings: VerifySettings, embed: EmbedFn, invalid: tuple[int, ...]) -> Verdict:
+            settings: VerifySettings, embed: EmbedFn, invalid: tuple[int, ...], asked: str = "") -> Verdict:
     """An uncited sentence (or one whose markers name no source) gets the most similar passage that
     passes every check with the stricter repair threshold; otherwise it is unsupported."""
     ranked = sorted(matches, key=lambda n: -matches[n].similarity)
     reason = ""
     for number in ranked:
         reason = _unsupported_reason(claim, [number], number, matches, best_anywhere, passages, settings, True,
-                                     embed)
+                                     embed, asked)
         if not reason:
             quote = _quote(passages[number], matches[number].unit)
             return Verdict(claim, True, (number,), invalid, matches[number].similarity, {number: quote},
@@ -759,12 +816,12 @@ def _repair(claim: Claim, matches: dict[int, _Match], best_anywhere: float, pass
     first = ranked[0]
     return Verdict(claim, False, (), invalid, matches[first].similarity, reason=f"uncited; best source [{first}]: "
                    + _unsupported_reason(claim, [first], first, matches, best_anywhere, passages, settings, True,
-                                         embed), gap=0.0)
+                                         embed, asked), gap=0.0)
 
 
 def _unsupported_reason(claim: Claim, cited: list[int], number: int, matches: dict[int, _Match],
                         best_anywhere: float, passages: dict[int, _Passage], settings: VerifySettings,
-                        repaired: bool, embed: EmbedFn) -> str:
+                        repaired: bool, embed: EmbedFn, asked: str = "") -> str:
     """Why the cited passages do not support the sentence, or ``""`` when they do. Cheapest checks first."""
     language = detect_language(claim.text)
     passage = passages[number]
@@ -777,14 +834,14 @@ def _unsupported_reason(claim: Claim, cited: list[int], number: int, matches: di
         # is closer in wording but lacks its facts or words is not a better source.
         rivals = [n for n in passages if n not in cited and matches[n].similarity > similarity + settings.max_gap]
         for rival in sorted(rivals, key=lambda n: -matches[n].similarity):
-            if not _content_reason(claim, language, [rival], rival, matches, passages, settings, embed):
+            if not _content_reason(claim, language, [rival], rival, matches, passages, settings, embed, asked):
                 return (f"another source supports it better than [{number}] "
                         f"([{rival}]: {matches[rival].similarity:.3f} vs {similarity:.3f})")
-    return _content_reason(claim, language, cited, number, matches, passages, settings, embed)
+    return _content_reason(claim, language, cited, number, matches, passages, settings, embed, asked)
 
 
 def _content_reason(claim: Claim, language: str, cited_numbers: list[int], number: int, matches: dict[int, _Match],
-                    passages: dict[int, _Passage], settings: VerifySettings, embed: EmbedFn) -> str:
+                    passages: dict[int, _Passage], settings: VerifySettings, embed: EmbedFn, asked: str = "") -> str:
     """The checks beyond similarity: facts, words (or events, across languages), negation, outcome, binding."""
     passage = passages[number]
     cited = [passages[n] for n in cited_numbers]
@@ -799,6 +856,9 @@ def _content_reason(claim: Claim, language: str, cited_numbers: list[int], numbe
         complement = identity_complement(claim.text)
         if complement and content_coverage(complement, tokens) < 1.0:
             return f"«{complement}» not in the cited source{'s' if len(cited) > 1 else ''}"
+        head = identity_head(claim.text)
+        if head and content_coverage(head, tokens) < 1.0:
+            return f"«{head}», what it identifies, is not in the cited source{'s' if len(cited) > 1 else ''}"
     else:
         absent = missing_events(claim.text, [p.facts.folded for p in cited])
         if absent:
@@ -807,27 +867,39 @@ def _content_reason(claim: Claim, language: str, cited_numbers: list[int], numbe
         return f"negation differs from source [{number}]: «{matches[number].unit.text}»"
     if _contradicts_outcome(claim.text, matches[number].unit, passage):
         return f"it reports success where source [{number}] reports failure"
-    return _unbound_number(claim.text, passage, embed, settings.binding_margin)
+    return _unbound_number(claim.text, passage, embed, settings, asked)
 
 
-def _unbound_number(text: str, passage: _Passage, embed: EmbedFn, margin: float) -> str:
+def _unbound_number(text: str, passage: _Passage, embed: EmbedFn, settings: VerifySettings, asked: str = "") -> str:
     """A number of the claim that its passage attaches to something else: "84 civilians" when the
-    passage says 84 fighters and seven civilians. Compares what the number counts in the claim with
-    what each number counts in the passage; flags it when another number's fits clearly better."""
-    if len({n for found, _ in passage.numbers for n in found}) < 2:
+    passage says 84 fighters and seven civilians, or "800 vehicles" when its 800 are fighters.
+    Compares what the number counts in the claim (for a bare number, what the question ``asked``
+    counts) with what each number counts in the passage; flags it when another number's fits
+    clearly better (``binding_margin``) or its own fits too little (``binding_floor``)."""
+    if not passage.numbers:
         return ""
     claimed = [(found, _in_arabic(phrase)) for found, phrase in number_phrases(text)]
+    bare = numbers_of(text) - {n for found, _ in claimed for n in found}
+    if bare and asked:
+        claimed.append((frozenset(bare), asked))
     if not claimed:
         return ""
+    several = len({n for found, _ in passage.numbers for n in found}) >= 2
     vectors = embed([phrase for _, phrase in claimed])
     for (found, phrase), vector in zip(claimed, vectors, strict=True):
         similarities = passage.number_vectors @ vector
-        own = [float(s) for (numbers, _), s in zip(passage.numbers, similarities, strict=True) if numbers & found]
+        own = [(float(s), counted) for (numbers, counted), s in zip(passage.numbers, similarities, strict=True)
+               if numbers & found]
+        if not own:
+            continue
         best = int(np.argmax(similarities))
-        if own and float(similarities[best]) - max(own) > margin:
-            counted = passage.numbers[best][1]
-            return (f"its {', '.join(sorted(found))} {phrase!r} matches «{counted}» "
+        closest, counted = max(own)
+        if several and float(similarities[best]) - closest > settings.binding_margin:
+            return (f"its {', '.join(sorted(found))} {phrase!r} matches «{passage.numbers[best][1]}» "
                     f"({', '.join(sorted(passage.numbers[best][0]))}) in the source better")
+        if closest < settings.binding_floor:
+            return (f"its {', '.join(sorted(found))} {phrase!r} is not what the source counts with it "
+                    f"(«{counted}», similarity {closest:.3f} < {settings.binding_floor})")
     return ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,12 +16,14 @@ from assistant.verify import (
     Source,
     VerifySettings,
     identity_complement,
+    identity_head,
     is_negated,
     latin_skeleton,
     marker_numbers,
     missing_events,
     number_phrases,
     numbers_of,
+    question_counted_phrase,
     render,
     split_claims,
     verify_claims,
@@ -103,12 +106,12 @@ def _toy_embed(texts: list[str]) -> np.ndarray:
 
 
 TOY = VerifySettings(min_similarity_same=0.3, min_similarity_cross=0.3, max_gap=0.05, min_coverage=0.5,
-                     repair_margin=0.05, binding_margin=0.5)
+                     repair_margin=0.05, binding_margin=0.5, binding_floor=0.3)
 SOURCES = [Source(1, "The prison is in the Ghweiran district of Hasakah. It was attacked on Thursday."),
            Source(2, "Seven civilians and 84 fighters were killed in the clashes, the Observatory said.")]
 
 
-def _verify(answer: str, sources: list[Source] = SOURCES) -> list:
+def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", settings: VerifySettings = TOY) -> list:
     # The toy embedding gives every text its own vocabulary, so embed all texts in one call.
     cache: dict[str, np.ndarray] = {}
 
@@ -122,9 +125,10 @@ def _verify(answer: str, sources: list[Source] = SOURCES) -> list:
     everything += [p for s in sources for _, p in phrases(s.text)]
     claims = split_claims(answer)
     everything += [c.text for c in claims] + [p for c in claims for _, p in phrases(c.text)]
+    everything += [question_counted_phrase(question)] if question else []
     for text, vector in zip(everything, _toy_embed(everything), strict=True):
         cache[text] = vector
-    return verify_claims(claims, sources, embed, TOY)
+    return verify_claims(claims, sources, embed, settings, question)
 
 
 def test_supported_sentence_is_kept_and_its_quote_located() -> None:
@@ -174,6 +178,52 @@ def test_a_closer_source_without_the_facts_does_not_make_the_citation_wrong() ->
     sources[0] = Source(1, "Seven civilians were killed in the clashes.")
     [verdict] = _verify("Seven civilians were killed in the clashes [2].", sources)
     assert not verdict.supported and verdict.reason.startswith("another source supports it better")
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("How many civilians were killed?", "civilians"), ("Over how many hours did it last?", "hours"),
+    ("كم عدد المدنيين الذين قتلوا؟", "المدنيين الذين قتلوا"), ("وكم منهم مدنيون؟", "منهم مدنيون"),
+    ("Who leads the SDF?", ""), ("ما اسم السجن؟", ""),
+])
+def test_what_a_how_many_question_counts(question: str, phrase: str) -> None:
+    assert question_counted_phrase(question) == phrase
+
+
+def test_a_bare_number_counts_what_the_question_asks_about() -> None:
+    question = "How many civilians were killed?"
+    [wrong] = _verify("84 [2].", question=question)
+    assert not wrong.supported and "its 84 'civilians' matches «civilians» (7)" in wrong.reason
+    [right] = _verify("Seven [2].", question=question)
+    assert right.supported
+    [unasked] = _verify("84 [2].")  # no question: nothing to bind it to
+    assert unasked.supported
+
+
+def test_a_number_the_passage_counts_as_something_else_is_dropped_even_alone() -> None:
+    sources = [Source(1, "Amaq said that 800 fighters escaped.")]
+    floor = replace(TOY, binding_floor=0.6)  # toy similarity of the counted words: 0.5 here, 1.0 when right
+    [verdict] = _verify("Amaq said that 800 vehicles escaped [1].", sources, settings=floor)
+    assert not verdict.supported and "'vehicles escaped' is not what the source counts with it" in verdict.reason
+    [kept] = _verify("Amaq said that 800 fighters escaped [1].", sources, settings=floor)
+    assert kept.supported
+
+
+def test_an_identity_needs_what_it_identifies_in_the_passage() -> None:
+    assert identity_head("مدير سجن الصناعة هو «مظلوم عبدي» [1].") == "مدير"
+    assert identity_head("سيطر السجناء على السجن [1].") == ""
+    sources = [Source(1, "بدوره أكد القائد العام لقوات سوريا الديمقراطية «مظلوم عبدي» أن قواته صدت الهجوم.")]
+    [invented] = _verify("مدير قوات سوريا الديمقراطية هو «مظلوم عبدي» [1].", sources)
+    assert not invented.supported and "«مدير», what it identifies" in invented.reason
+    [true] = _verify("القائد العام لقوات سوريا الديمقراطية هو «مظلوم عبدي» [1].", sources)
+    assert true.supported
+
+
+def test_a_role_across_languages_must_be_named_in_the_passage() -> None:
+    passage = [normalize_arabic("بدوره أكد القائد العام لقوات سوريا الديمقراطية مظلوم عبدي")]
+    assert missing_events("The director of the SDF is Mazloum Abdi.", passage) == ["role «director»"]
+    assert missing_events("The spokesman of the SDF is Mazloum Abdi.", passage) == ["role «spokesperson»"]
+    assert missing_events("The commander-in-chief of the SDF is Mazloum Abdi.", passage) == []
+    assert missing_events("The SDF's leader is Mazloum Abdi.", passage) == []
 
 
 def test_render_renumbers_citations_in_order_of_use() -> None:
