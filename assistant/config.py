@@ -106,7 +106,7 @@ class Settings:
     #: LLM answers: sentences their cited passages do not support are dropped (``drop``) or kept
     #: with a mark (``mark``). Similarity thresholds for a sentence and the best piece of its
     #: passage in the same language and across languages, and how far the cited passage may fall
-    #: below the best one; calibrated with ``python tests/bench_verify.py --calibrate``.
+    #: below the best one; calibrated with ``python benchmarks/bench_verify.py --calibrate``.
     verify: str = "drop"
     verify_similarity_same: float = 0.85
     verify_similarity_cross: float = 0.81

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real bundled embedder and a real on-disk index, built once per session."""
+"""Shared fixtures: the real bundled embedder and a real on-disk index, built once per session.
+
+Tests that load a model, start a server or a browser, or run the CLI or the web chat in a
+subprocess are marked ``slow``; ``make check`` (``pytest -m "not slow"``) runs the rest in seconds.
+A test using one of the model fixtures below is marked here, so a new one cannot slip into it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"
 XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
+
+#: Fixtures that load the real embedder (and build an index with it).
+MODEL_FIXTURES = {"embedder", "bot", "fresh_bot"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -320,6 +320,7 @@ def _wait_until_served(server: subprocess.Popen, port: int, timeout: float = 180
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_a_restart_right_after_a_kill_comes_up_on_the_same_port(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "note.txt").write_text("Note\nThe ferry leaves at nine.\n", encoding="utf-8")
@@ -346,6 +347,7 @@ def test_a_restart_right_after_a_kill_comes_up_on_the_same_port(tmp_path: Path) 
         second.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_the_app_serves_the_current_index_while_another_process_writes(tmp_path: Path, monkeypatch, capsys) -> None:
 
     import app

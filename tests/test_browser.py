@@ -30,7 +30,7 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing; pip install -e '.[test]'")
 expect = sync_api.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DIALOGS: list[str] = []  # messages of any alert/confirm a page opened: injected script ran
 
 

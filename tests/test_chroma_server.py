@@ -28,6 +28,8 @@ from assistant.loaders import content_hash
 from assistant.store import CHUNKS, SECOND_CHUNKS, SENTENCES, SPACES, ChromaStore, document_entry, new_manifest
 from assistant.types import Document
 
+pytestmark = pytest.mark.slow
+
 LIGHTHOUSE = ("Lighthouse of Port Amsel\n"
               "The lighthouse of Port Amsel was built in 1847 by the engineer Margit Olsen.\n"
               "Its lamp could be seen from forty kilometres away on a clear night.\n")

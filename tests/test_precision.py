@@ -39,6 +39,7 @@ def fp32_vectors(e5_folder) -> np.ndarray:
     return SentenceTransformerEmbedder("e5", e5_folder, precision="fp32").embed_passages(TEXTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("precision", "closeness"), [("bf16", 0.99), ("int8", 0.9)])
 def test_e5_in_each_precision_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors, precision: str,
                                                                closeness: float) -> None:
@@ -51,6 +52,7 @@ def test_e5_in_each_precision_gives_unit_vectors_close_to_fp32(e5_folder, fp32_v
     assert (vectors * fp32_vectors).sum(axis=1).min() >= closeness
 
 
+@pytest.mark.slow
 def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, monkeypatch) -> None:
     import torch
 
@@ -63,6 +65,7 @@ def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, 
     assert np.allclose(embedder.embed_passages(TEXTS), fp32_vectors, atol=1e-5)  # fp32's vectors, never garbage
 
 
+@pytest.mark.slow
 def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
     from pathlib import Path
 

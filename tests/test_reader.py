@@ -92,6 +92,7 @@ def tokenizer(settings_base):
     return AutoTokenizer.from_pretrained(str(prepare_e5_folder(settings_base.model_cache, progress=False)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("context, answer", [
     ("قُتِلَ سَبْعَةُ مدنيين في الحسكة.", "سَبْعَةُ مدنيين"),  # diacritics
     ("وأكدت أعمــــاق أن عدد الفارين بلغ 800 عنصر.", "800 عنصر"),  # tatweel before the answer
@@ -111,6 +112,7 @@ def test_offsets_map_tokens_back_to_exact_source_characters(tokenizer, context, 
     assert context[a:b] == answer
 
 
+@pytest.mark.slow
 def test_windows_of_a_long_passage_label_the_answer_once_per_window_that_holds_it(tokenizer):
     from assistant.reader.train import featurize
 
@@ -189,6 +191,7 @@ def test_code_switched_copies_change_words_and_keep_the_label():
 
 # -- training, tiny -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, tokenizer):
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
@@ -239,6 +242,7 @@ def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, toke
     assert torch.allclose(rebuilt.start_logits, got)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_where_it_stopped(tmp_path, tokenizer):
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
@@ -265,6 +269,7 @@ def test_a_resumed_run_continues_where_it_stopped(tmp_path, tokenizer):
               log=lambda line: None)
 
 
+@pytest.mark.slow
 def test_a_huge_passage_is_read_in_a_bounded_number_of_windows(tokenizer):
     import time
 

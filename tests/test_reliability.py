@@ -3,7 +3,7 @@
 The crash tests run ``python -m assistant index`` in subprocesses that kill themselves at a chosen
 point (``ASSISTANT_TEST_CRASH_AT``), all at once, while this process builds the clean index they
 are compared with. The load test drives the real app with gradio_client sessions (the full
-20-client run and the 1,000-question soak are ``tests/bench_load.py``).
+20-client run and the 1,000-question soak are ``benchmarks/bench_load.py``).
 """
 
 from __future__ import annotations
@@ -442,9 +442,8 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
 @pytest.fixture(scope="module")
 def load_app(tmp_path_factory, bot: Assistant, settings_base, embedder, second_embedder):
     """The real app (create_demo) over the article and four canary documents, on a free port."""
-    from bench_load import _free_port, canaries, write_corpus
-
     from app import create_demo
+    from benchmarks.bench_load import _free_port, canaries, write_corpus
 
     folder = tmp_path_factory.mktemp("load")
     facts = canaries(4)
@@ -462,10 +461,10 @@ def load_app(tmp_path_factory, bot: Assistant, settings_base, embedder, second_e
 def test_concurrent_sessions_keep_their_own_history_without_errors(load_app) -> None:
     """Four sessions at once, each asking its canary, its follow-up, and mixed questions.
 
-    Memory is measured by ``tests/bench_load.py`` (a 1,000-question soak): a run short enough for the
+    Memory is measured by ``benchmarks/bench_load.py`` (a 1,000-question soak): a run short enough for the
     suite would only measure warm-up allocations.
     """
-    from bench_load import run_sessions
+    from benchmarks.bench_load import run_sessions
 
     url, facts = load_app
     result = run_sessions(url, facts, seconds=20, max_turns=2)

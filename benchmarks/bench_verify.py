@@ -1,8 +1,8 @@
 """Verification of LLM answers: calibration, the adversarial set, and the overhead per answer.
 
-    python tests/bench_verify.py              # adversarial set + overhead, with the shipped thresholds
-    python tests/bench_verify.py --calibrate  # similarity distributions and the thresholds they give
-    python tests/bench_verify.py --verbose    # every sentence's verdict
+    python benchmarks/bench_verify.py              # adversarial set + overhead, with the shipped thresholds
+    python benchmarks/bench_verify.py --calibrate  # similarity distributions and the thresholds they give
+    python benchmarks/bench_verify.py --verbose    # every sentence's verdict
 
 Scripted answers (``tests/scripted_answers.py``) run through the real pipeline: the article is
 indexed into a temporary folder, each answer's question is retrieved as ``Assistant.ask`` does,
@@ -27,9 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path[:0] = [str(ROOT), str(HERE)]
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the scripted LLM and answers live with the tests
 
 from fake_servers import ScriptedLLM  # noqa: E402
 from scripted_answers import ADVERSARIAL, CORRECT, FABRICATED  # noqa: E402

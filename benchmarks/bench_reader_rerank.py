@@ -1,6 +1,7 @@
 """Does the reader's best-span score, fused into retrieval, lift XQuAD-ar hit@1? (issue: reader as a reranker)
 
-    python tests/bench_reader_rerank.py [--xquad-dir ../shared/data/xquad] [--depth 4] [--out bench-out/rerank.json]
+    python benchmarks/bench_reader_rerank.py [--xquad-dir ../shared/data/xquad] [--depth 4] \
+        [--out bench-out/rerank.json]
 
 The 240 XQuAD-ar paragraphs are indexed through the real pipeline; each question's top ``depth``
 fused passages are read one by one, and they are reordered by

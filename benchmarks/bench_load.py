@@ -13,8 +13,8 @@ plus one "canary" document per session), then:
 Everything is bounded: requests time out, each session stops at ``--max-turns``, the load phase at
 ``--seconds`` (in-flight requests finish), the soak at ``--soak`` questions or ``--soak-seconds``.
 
-    .venv/bin/python tests/bench_load.py                       # 20 clients x 60 s, 1,000-question soak
-    .venv/bin/python tests/bench_load.py --clients 4 --seconds 20 --soak 200   # a quick look
+    .venv/bin/python benchmarks/bench_load.py                       # 20 clients x 60 s, 1,000-question soak
+    .venv/bin/python benchmarks/bench_load.py --clients 4 --seconds 20 --soak 200   # a quick look
 """
 
 from __future__ import annotations

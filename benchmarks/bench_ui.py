@@ -1,8 +1,8 @@
 """Benchmark the web UI: first streamed text, page load, and concurrent chat sessions.
 
-Not collected by pytest (``bench_*.py``). Run::
+Not collected by pytest (outside ``tests/``). Run::
 
-    HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False .venv/bin/python tests/bench_ui.py
+    HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False .venv/bin/python benchmarks/bench_ui.py
 
 It builds a temporary index from ``corpus/`` and launches the app in-process, or measures a running
 app with ``--url http://127.0.0.1:7860/``. Figures:

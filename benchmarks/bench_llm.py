@@ -1,9 +1,9 @@
 """The real-model bench: the shipped question set answered by a local GGUF model, every sentence verified.
 
-    python tests/bench_llm.py                          # the model `assistant llm-model` assembled
-    python tests/bench_llm.py --model my.gguf --out llm-bench-out
-    python tests/bench_llm.py --replay llm-bench-out/replies.jsonl --out llm-replay-out
-    python tests/bench_llm.py --sample 40 --seed 7     # a seeded subset, when the whole set takes too long
+    python benchmarks/bench_llm.py                          # the model `assistant llm-model` assembled
+    python benchmarks/bench_llm.py --model my.gguf --out llm-bench-out
+    python benchmarks/bench_llm.py --replay llm-bench-out/replies.jsonl --out llm-replay-out
+    python benchmarks/bench_llm.py --sample 40 --seed 7     # a seeded subset, when the whole set takes too long
 
 It runs ``assistant eval --mode llm`` (:func:`assistant.benchmarks.run_eval`) with the model, and
 writes, besides the records and the summary, ``llm-report.md`` (every sentence the model wrote and

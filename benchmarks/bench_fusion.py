@@ -1,6 +1,6 @@
 """How far fusion weights can take XQuAD-ar retrieval: the limit the packaged models put on it.
 
-    python tests/bench_fusion.py [--xquad-dir ../shared/data/xquad] [--out bench-out/fusion.json]
+    python benchmarks/bench_fusion.py [--xquad-dir ../shared/data/xquad] [--out bench-out/fusion.json]
 
 The 240 XQuAD-ar paragraphs are indexed into a temporary folder through the real pipeline; every
 Arabic and English question's signals (e5 passages, e5 sentences, USE passages, USE sentences,
