@@ -10,23 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .answer import AnswerSettings, ExtractiveAnswerer, refusal
+from .answer.extractive import AnswerSettings, ExtractiveAnswerer, refusal
+from .answer.generate import LLMAnswerer
+from .answer.prompts.loader import load_extractive
+from .answer.reader.answering import ReaderAnswerer, ReaderAnswerSettings, SpanReader
 from .chat import ChatSession
-from .chunking import CHUNKING_VERSION
 from .config import Settings
-from .embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
-from .evaluate import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
-from .generate import LLMAnswerer
-from .glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
-from .indexing import IndexOptions, index_paths, remove_source, repair_index
-from .loaders import SkipFile, content_hash, find_files, load_text
-from .prompts import load_extractive
-from .reader.answering import ReaderAnswerer, ReaderAnswerSettings, SpanReader
-from .rerank import Reranker, rerank
-from .retrieval import FusionWeights, QueryVectors, Retriever
-from .store import SECOND_SENTENCES, SENTENCES, ChromaStore
-from .text import detect_language, has_words, strip_invisible
+from .eval.scoring import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
+from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
+from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
+from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
+from .ingest.chunking import CHUNKING_VERSION
+from .ingest.loaders import SkipFile, content_hash, find_files, load_text
+from .retrieve.rerank import Reranker, rerank
+from .retrieve.retriever import FusionWeights, QueryVectors, Retriever
+from .text.glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
+from .text.normalize import detect_language, has_words, strip_invisible
 from .types import Answer, Chunk, Hit, IndexReport
 
 if TYPE_CHECKING:
@@ -178,8 +178,8 @@ class Assistant:
                 choice = self.settings.reader.strip()
                 reader = self._reader
                 if reader is None and choice and choice.lower() not in ("off", "none", "extractive"):
-                    from .model_prep import prepare_e5_folder
-                    from .reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_reader
+                    from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_reader
+                    from .index.model_prep import prepare_e5_folder
 
                     adapter = SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
                     try:

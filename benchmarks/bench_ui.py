@@ -62,8 +62,8 @@ def questions() -> list[str]:
 @contextmanager
 def local_app() -> Iterator[str]:
     """The app over a fresh temporary index of ``corpus/``, launched in this process."""
-    from app import create_demo
     from assistant import Assistant, Settings
+    from assistant.ui.web import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         bot = Assistant(Settings.from_env(index_dir=Path(tmp) / "index", corpus_dir=ROOT / "corpus", progress=False))

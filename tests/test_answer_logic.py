@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.answer import (
+from assistant.answer.extractive import (
     Candidate,
     Claim,
     compose_answer,
@@ -18,10 +18,10 @@ from assistant.answer import (
     same_subject,
     speaker_of,
 )
+from assistant.answer.prompts.loader import load_extractive, placeholders
 from assistant.chat import needs_context
-from assistant.glossary import Glossary
-from assistant.prompts import load_extractive, placeholders
-from assistant.text import Span, numbers_in, tokenize
+from assistant.text.glossary import Glossary
+from assistant.text.normalize import Span, numbers_in, tokenize
 from assistant.types import Hit
 
 TEMPLATES = load_extractive()

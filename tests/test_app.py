@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 from assistant import Answer, Assistant, AssistantError, Citation, Settings
-from assistant.render import passage_parts, render_answer, render_question, render_sources, stream_cuts
+from assistant.ui.html import passage_parts, render_answer, render_question, render_sources, stream_cuts
 
 AR_QUESTION = "من هو القائد العام لقسد؟"
 EN_QUESTION = "How many people have been killed in total since the fighting began?"
@@ -104,7 +104,7 @@ def ui_bot(tmp_path_factory: pytest.TempPathFactory, settings_base, embedder, ar
 
 @pytest.fixture(scope="module")
 def server(ui_bot: Assistant) -> Iterator[str]:
-    from app import create_demo
+    from assistant.ui.web import create_demo
 
     demo = create_demo(ui_bot)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
@@ -201,7 +201,7 @@ def test_upload_then_answer_from_it_then_remove(client, ui_bot: Assistant, tmp_p
 
 
 def test_uploads_are_stored_by_content_and_shown_by_their_sanitised_names(tmp_path: Path) -> None:
-    from app import store_upload
+    from assistant.ui.web import store_upload
 
     uploads = tmp_path / "uploads"
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
@@ -224,7 +224,7 @@ def test_uploads_are_stored_by_content_and_shown_by_their_sanitised_names(tmp_pa
 
 def test_documents_sharing_a_name_are_told_apart_and_counts_read_right() -> None:
     from assistant.api import DocumentInfo
-    from assistant.render import document_names, plural, render_documents
+    from assistant.ui.html import document_names, plural, render_documents
 
     day = time.mktime((2026, 11, 30, 9, 15, 0, 0, 0, -1))
     documents = [DocumentInfo("/i/uploads/0a1b2c3d4e5f6a7b/report.txt", "Water", 2, "h1", day),
@@ -249,7 +249,7 @@ def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_
 
 
 def test_upload_refuses_files_over_the_limit(tmp_path: Path) -> None:
-    from app import store_upload
+    from assistant.ui.web import store_upload
 
     path = tmp_path / "big.txt"
     path.write_text("x" * 2_000, encoding="utf-8")
@@ -273,7 +273,7 @@ def test_document_text_is_escaped_everywhere(client, tmp_path: Path) -> None:
 
 
 def test_parse_auth_and_default_host() -> None:
-    from app import parse_args, parse_auth
+    from assistant.ui.web import parse_args, parse_auth
 
     assert parse_auth("") is None and parse_auth("ann:s3:cret") == ("ann", "s3:cret")
     with pytest.raises(AssistantError, match="user:password"):
@@ -283,7 +283,7 @@ def test_parse_auth_and_default_host() -> None:
 
 
 def test_a_busy_port_is_one_line_naming_the_fix(monkeypatch, capsys) -> None:
-    import app
+    from assistant.ui import web as app
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -320,7 +320,6 @@ def _wait_until_served(server: subprocess.Popen, port: int, timeout: float = 180
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_a_restart_right_after_a_kill_comes_up_on_the_same_port(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "note.txt").write_text("Note\nThe ferry leaves at nine.\n", encoding="utf-8")
@@ -350,7 +349,7 @@ def test_a_restart_right_after_a_kill_comes_up_on_the_same_port(tmp_path: Path) 
 @pytest.mark.slow
 def test_the_app_serves_the_current_index_while_another_process_writes(tmp_path: Path, monkeypatch, capsys) -> None:
 
-    import app
+    from assistant.ui import web as app
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "index").mkdir()
@@ -387,7 +386,7 @@ def llm_app(bot):
     """The app over an assistant answering through a scripted LLM, and the passage number of the evidence."""
     from fake_servers import ScriptedLLM
 
-    from app import create_demo
+    from assistant.ui.web import create_demo
 
     llm = ScriptedLLM()
     assistant = Assistant(bot.settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm)
@@ -442,13 +441,13 @@ def test_extractive_mode_does_not_call_the_llm_and_failures_fall_back(llm_app) -
 # -- evaluation tab ----------------------------------------------------------------------------------
 
 def _record(qid: str, answerable: bool, grounded: bool, correct: bool, answer: str):
-    from assistant.evaluate import Record
+    from assistant.eval.scoring import Record
 
     return Record(qid, "ar", f"سؤال {qid} <i>?</i>", answer, grounded, answerable, correct, correct, [], [], 12.0)
 
 
 def test_evaluation_report_shows_figures_and_puts_misses_first_escaped() -> None:
-    from assistant.render import render_eval_summary
+    from assistant.ui.html import render_eval_summary
 
     records = [_record("q-ok", True, True, True, "«ok» [1]"), _record("q-bad", True, True, False, "<b>x</b>"),
                _record("q-un", False, True, False, "«y» [1]")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.benchmarks import CachedEmbedder, VectorCache, bench_table, passage_pool, write_corpus
+from assistant.eval.runner import CachedEmbedder, VectorCache, bench_table, passage_pool, write_corpus
 
 
 class CountingEmbedder:
@@ -70,7 +70,7 @@ def test_bench_table_has_a_row_per_size():
 
 
 def test_the_precision_table_gives_ratios_and_quality_deltas() -> None:
-    from assistant.bench_precision import precision_table
+    from assistant.eval.bench_precision import precision_table
 
     serve = {"cold_start_s": 10.0, "load_models_s": 6.0, "ask_ms_p50": 200.0, "ask_ms_p95": 300.0,
              "serve_peak_rss_mb": 2000.0}

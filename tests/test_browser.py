@@ -42,8 +42,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory, settings_base, embedder, article_corpus) -> Iterator[str]:
-    from app import create_demo
     from assistant import Assistant
+    from assistant.ui.web import create_demo
 
     settings = settings_base.replace(index_dir=tmp_path_factory.mktemp("browser-index"), corpus_dir=article_corpus)
     bot = Assistant(settings, embedder=embedder)

@@ -23,9 +23,9 @@ import pytest
 from conftest import ROOT
 
 from assistant import Assistant, IndexLockedError
-from assistant.chunking import chunk_document, chunk_sentences, sentence_id
-from assistant.loaders import content_hash
-from assistant.store import CHUNKS, SECOND_CHUNKS, SENTENCES, SPACES, ChromaStore, document_entry, new_manifest
+from assistant.index.store import CHUNKS, SECOND_CHUNKS, SENTENCES, SPACES, ChromaStore, document_entry, new_manifest
+from assistant.ingest.chunking import chunk_document, chunk_sentences, sentence_id
+from assistant.ingest.loaders import content_hash
 from assistant.types import Document
 
 pytestmark = pytest.mark.slow
@@ -142,7 +142,7 @@ import sys
 from pathlib import Path
 sys.path[:0] = [{tests!r}, {root!r}]
 from test_chroma_server import LIGHTHOUSE, _add, _document
-from assistant.store import ChromaStore, document_entry
+from assistant.index.store import ChromaStore, document_entry
 store = ChromaStore(Path({index!r}), {url!r}, {collection!r})
 lock = store.write_lock()
 document, chunks = _document("lighthouse.txt", LIGHTHOUSE)
@@ -192,7 +192,7 @@ def test_a_second_writer_gets_a_clear_message(store_factory) -> None:
 
 
 def test_a_dead_writers_lease_expires(chroma_url: str, tmp_path: Path, monkeypatch) -> None:
-    from assistant import store as store_module
+    from assistant.index import store as store_module
 
     collection = f"t-{uuid.uuid4().hex[:12]}"
     monkeypatch.setattr(store_module, "LEASE_SECONDS", 0.5)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from conftest import ARTICLE
 
-from assistant.chunking import chunk_document, is_furniture
-from assistant.loaders import content_hash
+from assistant.ingest.chunking import chunk_document, is_furniture
+from assistant.ingest.loaders import content_hash
 from assistant.types import Document
 
 

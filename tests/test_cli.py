@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assistant.cli import main
+from assistant.ui.cli import main
 
 
 @pytest.fixture

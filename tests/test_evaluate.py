@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.evaluate import (
+from assistant.eval.scoring import (
     Question,
     Record,
     calibrate_threshold,

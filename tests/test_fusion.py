@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval import fuse, lexical_coverage, max_by_chunk
+from assistant.retrieve.retriever import fuse, lexical_coverage, max_by_chunk
 
 
 def test_coverage_is_share_of_query_tokens_in_vocabulary():

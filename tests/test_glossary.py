@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import word_overlap
-from assistant.glossary import Glossary, dictd_entries, folded_tokens, load_glossary
-from assistant.text import fold_suffix, tokenize
+from assistant.answer.extractive import word_overlap
+from assistant.text.glossary import Glossary, dictd_entries, folded_tokens, load_glossary
+from assistant.text.normalize import fold_suffix, tokenize
 
 FREEDICT = Path("/usr/share/dictd")
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -180,7 +180,7 @@ def test_english_questions_quote_the_sentence_their_translated_words_point_to(bo
 def test_prepare_reports_the_glossary_or_how_to_install_it(bot, small_freedict: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     from assistant import Assistant
-    from assistant.cli import main
+    from assistant.ui.cli import main
 
     def run(folder: Path) -> str:
         code = main(["prepare", "--no-progress"], make_assistant=lambda settings: Assistant(

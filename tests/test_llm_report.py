@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluate import Question, score_answer
-from assistant.llm import LLMFailure
-from assistant.llm_report import fallback_kind, llm_summary, sentences, write_llm_report
+from assistant.answer.llm import LLMFailure
+from assistant.eval.llm_report import fallback_kind, llm_summary, sentences, write_llm_report
+from assistant.eval.scoring import Question, score_answer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loaders import SkipFile, decode_bytes, find_files, html_to_text, load_text
+from assistant.ingest.loaders import SkipFile, decode_bytes, find_files, html_to_text, load_text
 
 ARABIC = "عادت الاشتباكات فجر الاثنين إلى محيط سجن الصناعة في حي غويران."
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assistant.metrics import (
+from assistant.eval.metrics import (
     best_over_truths,
     citation_precision,
     citation_recall,

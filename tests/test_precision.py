@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant import ConfigError, Settings
-from assistant.precision import combined, mixable, runnable
+from assistant.index.precision import combined, mixable, runnable
 
 TEXTS = ["query: كم عدد المدنيين الذين قتلوا؟", "passage: The lighthouse of Port Amsel was built in 1847.",
          "passage: وأدت الاشتباكات إلى مقتل 136 شخصاً على الأقل."]
@@ -27,14 +27,14 @@ def test_an_unknown_precision_names_the_variable_and_the_choices() -> None:
 
 @pytest.fixture(scope="module")
 def e5_folder(settings_base):
-    from assistant.model_prep import prepare_e5_folder
+    from assistant.index.model_prep import prepare_e5_folder
 
     return str(prepare_e5_folder(settings_base.model_cache, progress=False))
 
 
 @pytest.fixture(scope="module")
 def fp32_vectors(e5_folder) -> np.ndarray:
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.index.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("e5", e5_folder, precision="fp32").embed_passages(TEXTS)
 
@@ -43,7 +43,7 @@ def fp32_vectors(e5_folder) -> np.ndarray:
 @pytest.mark.parametrize(("precision", "closeness"), [("bf16", 0.99), ("int8", 0.9)])
 def test_e5_in_each_precision_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors, precision: str,
                                                                closeness: float) -> None:
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.index.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder("e5", e5_folder, precision=precision)
     assert embedder.precision == precision and embedder.note == ""
@@ -56,7 +56,7 @@ def test_e5_in_each_precision_gives_unit_vectors_close_to_fp32(e5_folder, fp32_v
 def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, monkeypatch) -> None:
     import torch
 
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.index.embeddings import SentenceTransformerEmbedder
 
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)  # another CPU
     assert runnable("bf16").name == "fp32" and "no bf16 support" in runnable("bf16").note
@@ -69,8 +69,8 @@ def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, 
 def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
     from pathlib import Path
 
-    from assistant.embeddings import SentenceTransformerEmbedder
-    from assistant.model_prep import bf16_folder
+    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.index.model_prep import bf16_folder
 
     copy = bf16_folder(Path(e5_folder))
     assert copy.name.endswith("-bf16") and bf16_folder(Path(e5_folder)) == copy  # made once

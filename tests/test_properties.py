@@ -7,9 +7,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_document, chunk_id, chunk_sentences, is_furniture
-from assistant.loaders import content_hash, decode_bytes
-from assistant.text import normalize_arabic, split_paragraphs, strip_invisible, tokenize
+from assistant.ingest.chunking import chunk_document, chunk_id, chunk_sentences, is_furniture
+from assistant.ingest.loaders import content_hash, decode_bytes
+from assistant.text.normalize import normalize_arabic, split_paragraphs, strip_invisible, tokenize
 from assistant.types import Document
 
 AR_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإؤئةىٱ"
@@ -107,8 +107,8 @@ def test_utf8_and_utf16_text_decodes_to_itself(text: str) -> None:
 @FAST
 @given(sentences, st.lists(st.integers(min_value=0, max_value=200), max_size=6), sentences)
 def test_a_leading_number_is_one_the_quote_gives_and_the_question_does_not(quote, picks, extra):
-    from assistant.answer import pin_short_answer
-    from assistant.text import numbers_in
+    from assistant.answer.extractive import pin_short_answer
+    from assistant.text.normalize import numbers_in
 
     # Questions that borrow words (and numbers) from the quote, as real ones do.
     words = quote.split()

@@ -9,8 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.reader.data import QAExample, TrainingDataError, code_switched, load_squad, other_paragraph_negatives
-from assistant.reader.spans import (
+from assistant.answer.reader.data import (
+    QAExample,
+    TrainingDataError,
+    code_switched,
+    load_squad,
+    other_paragraph_negatives,
+)
+from assistant.answer.reader.spans import (
     SpanCandidate,
     Window,
     best_spans,
@@ -87,7 +93,7 @@ def test_trim_span_drops_punctuation_and_spaces_a_token_carried():
 def tokenizer(settings_base):
     from transformers import AutoTokenizer
 
-    from assistant.model_prep import prepare_e5_folder
+    from assistant.index.model_prep import prepare_e5_folder
 
     return AutoTokenizer.from_pretrained(str(prepare_e5_folder(settings_base.model_cache, progress=False)))
 
@@ -99,7 +105,7 @@ def tokenizer(settings_base):
     ("قال قائد SDF \"Mazloum Abdi\" إن القتال مستمر", "Mazloum Abdi"),  # mixed scripts
 ])
 def test_offsets_map_tokens_back_to_exact_source_characters(tokenizer, context, answer):
-    from assistant.reader.train import featurize
+    from assistant.answer.reader.train import featurize
 
     start = context.index(answer)
     example = QAExample("q", "ما الجواب؟", context, start, answer)
@@ -114,7 +120,7 @@ def test_offsets_map_tokens_back_to_exact_source_characters(tokenizer, context, 
 
 @pytest.mark.slow
 def test_windows_of_a_long_passage_label_the_answer_once_per_window_that_holds_it(tokenizer):
-    from assistant.reader.train import featurize
+    from assistant.answer.reader.train import featurize
 
     filler = " ".join(["كلام"] * 120)
     context = f"{filler} وبلغ عدد الفارين 800 عنصر. {filler}"
@@ -196,8 +202,8 @@ def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, toke
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from assistant.reader.model import load_reader, merged_folder
-    from assistant.reader.train import TrainPlan, export, featurize, new_model, train
+    from assistant.answer.reader.model import load_reader, merged_folder
+    from assistant.answer.reader.train import TrainPlan, export, featurize, new_model, train
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -247,7 +253,7 @@ def test_a_resumed_run_continues_where_it_stopped(tmp_path, tokenizer):
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from assistant.reader.train import TrainPlan, featurize, new_model, train
+    from assistant.answer.reader.train import TrainPlan, featurize, new_model, train
 
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
                         intermediate_size=32, max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id)
@@ -276,7 +282,7 @@ def test_a_huge_passage_is_read_in_a_bounded_number_of_windows(tokenizer):
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from assistant.reader.model import Reader, ReaderSettings
+    from assistant.answer.reader.model import Reader, ReaderSettings
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=1,

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.reader.model import Reading
-from assistant.reader.render import render_for, transliterate
-from assistant.reader.spans import SpanCandidate
+from assistant.answer.reader.model import Reading
+from assistant.answer.reader.render import render_for, transliterate
+from assistant.answer.reader.spans import SpanCandidate
 
 
 class FakeReader:
@@ -69,7 +69,7 @@ def test_an_english_reader_gets_a_name_transliterated_and_marked(ask_with):
 
 
 def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
-    from assistant.glossary import WordGlosses
+    from assistant.text.glossary import WordGlosses
 
     glosses = WordGlosses({"سياره": "car", "مفخخه": "booby-trapped"}, {})
     rendering = render_for("بسيارة مفخخة", "en", glosses)
@@ -137,7 +137,7 @@ def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, emb
 
 def test_corrupt_weights_fall_back_too(bot, embedder, tmp_path):
     from assistant import Assistant
-    from assistant.reader.model import SHIPPED_ADAPTER
+    from assistant.answer.reader.model import SHIPPED_ADAPTER
 
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -174,7 +174,7 @@ def test_an_english_span_for_an_arabic_reader_is_the_mirror():
 
 
 def test_the_sources_panel_highlights_the_span_inside_the_quoted_sentence(ask_with):
-    from assistant.render import render_sources
+    from assistant.ui.html import render_sources
 
     answer = ask_with(FakeReader("سبعة مدنيين")).ask("كم عدد المدنيين الذين قتلوا؟")
     html = render_sources([("كم عدد المدنيين الذين قتلوا؟", answer)])

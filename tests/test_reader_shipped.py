@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.metrics import contains_answer
+from assistant.eval.metrics import contains_answer
 
 CASES = [
     ("كم عدد القتلى الإجمالي في الاشتباكات حسب المرصد السوري؟", ["136"]),

@@ -94,8 +94,8 @@ def _options(parser) -> set[str]:
 
 def check_command(words: list[str]) -> None:
     """Fail unless the command names something real (a subcommand, its options, a make target)."""
-    from app import build_arg_parser
-    from assistant.cli import build_parser
+    from assistant.ui.cli import build_parser
+    from assistant.ui.web import build_arg_parser
 
     program = Path(words[0]).name
     if program == "assistant":

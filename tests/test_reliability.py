@@ -22,10 +22,10 @@ import pytest
 from conftest import ARTICLE, ROOT
 
 from assistant import Assistant, IndexLockedError, IndexMismatchError, InvalidQuestionError
-from assistant.chunking import chunk_document, chunk_sentences, sentence_id
-from assistant.indexing import needs_repair
-from assistant.loaders import content_hash, load_text
-from assistant.store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, SPACES, ChromaStore
+from assistant.index.indexing import needs_repair
+from assistant.index.store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, SPACES, ChromaStore
+from assistant.ingest.chunking import chunk_document, chunk_sentences, sentence_id
+from assistant.ingest.loaders import content_hash, load_text
 from assistant.types import Document
 
 LIGHTHOUSE = ("Lighthouse of Port Amsel\n"
@@ -126,7 +126,7 @@ def crash_lab(tmp_path_factory, settings_base, embedder, second_embedder):
         # copy is made by another process: Chroma caches an open index per path, and this process must
         # read the update index only once the killed run has written it.
         copy = subprocess.run([sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
-                               "from assistant.store import ChromaStore\n"
+                               "from assistant.index.store import ChromaStore\n"
                                "ChromaStore(Path(sys.argv[1])).copy_to(ChromaStore(Path(sys.argv[2])))",
                                str(root / "clean"), str(root / "update")], env=_env(), capture_output=True,
                               text=True, timeout=120)
@@ -442,7 +442,7 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
 @pytest.fixture(scope="module")
 def load_app(tmp_path_factory, bot: Assistant, settings_base, embedder, second_embedder):
     """The real app (create_demo) over the article and four canary documents, on a free port."""
-    from app import create_demo
+    from assistant.ui.web import create_demo
     from benchmarks.bench_load import _free_port, canaries, write_corpus
 
     folder = tmp_path_factory.mktemp("load")

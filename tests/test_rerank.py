@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.embeddings import CrossEncoderReranker
 from assistant.errors import ConfigError
-from assistant.rerank import rerank
+from assistant.index.embeddings import CrossEncoderReranker
+from assistant.retrieve.rerank import rerank
 from assistant.types import Hit
 
 

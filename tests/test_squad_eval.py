@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.evaluate import (
+from assistant.eval.scoring import (
     Question,
     gold_units,
     load_squad,
@@ -141,7 +141,7 @@ def xquad_subset(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_xquad_eval_end_to_end_with_baselines(xquad_subset, settings_base, embedder, tmp_path):
-    from assistant.benchmarks import run_eval
+    from assistant.eval.runner import run_eval
 
     ar, en = xquad_subset
     out = tmp_path / "out"
@@ -178,7 +178,7 @@ def test_xquad_eval_end_to_end_with_baselines(xquad_subset, settings_base, embed
 
 
 def test_eval_cli_rejects_questions_from_without_squad(capsys, tmp_path):
-    from assistant.cli import main
+    from assistant.ui.cli import main
 
     assert main(["eval", "--questions-from", str(tmp_path / "x.json"), "--out", str(tmp_path)]) == 2
     assert "--questions-from needs --squad" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.text import (
+from assistant.text.normalize import (
     detect_language,
     normalize_arabic,
     numbers_in,

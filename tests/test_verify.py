@@ -9,9 +9,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assistant.text import normalize_arabic, tokenize
+from assistant.text.normalize import normalize_arabic, tokenize
 from assistant.types import Answer
-from assistant.verify import (
+from assistant.verify.checks import (
     PassageFacts,
     Source,
     VerifySettings,
@@ -118,8 +118,8 @@ def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", se
     def embed(texts: list[str]) -> np.ndarray:
         return np.stack([cache[t] for t in texts])
 
-    from assistant.verify import number_phrases as phrases
-    from assistant.verify import support_units
+    from assistant.verify.checks import number_phrases as phrases
+    from assistant.verify.checks import support_units
 
     everything = [u.text for s in sources for u in support_units(s.text)]
     everything += [p for s in sources for _, p in phrases(s.text)]
@@ -351,7 +351,7 @@ def test_nothing_relevant_refuses_without_calling_the_llm(scripted) -> None:
 
 
 def test_llm_refusal_is_a_refusal(scripted) -> None:
-    from assistant.prompts import load_extractive
+    from assistant.answer.prompts.loader import load_extractive
 
     phrase = load_extractive()["en"]["refusal"]
     answer = _ask(scripted, "How many civilians were killed?", phrase)
@@ -448,7 +448,7 @@ def test_a_sentence_written_twice_is_kept_once(scripted) -> None:
 
 
 def test_repetition_share_counts_sentences_repeating_an_earlier_one() -> None:
-    from assistant.generate import without_repeats
+    from assistant.answer.generate import without_repeats
 
     def repeated_share(text: str) -> float:
         return without_repeats(split_claims(text))[1]

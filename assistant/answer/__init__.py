@@ -1,0 +1,3 @@
+"""Passages -> an Answer: the extractive answerer (:mod:`.extractive`) and the trained reader
+(:mod:`.reader`), or the user's LLM (:mod:`.llm`, :mod:`.gguf`) through :mod:`.generate`, with the
+wording in :mod:`.prompts` (package data)."""

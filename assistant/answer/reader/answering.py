@@ -1,0 +1,302 @@
+"""Answers from the trained reader: the short answer first, its sentence quoted and cited, or a refusal.
+
+The extractive answerer still ranks sentences and finds competing claims (its decisions are the
+baseline that ``assistant eval --compare`` shows); the reader then picks the exact span across the
+best passages and decides whether they answer the question at all. Pure given a :class:`Reader`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from ...ingest.chunking import chunk_sentences
+from ...retrieve.retriever import QueryVectors
+from ...text.glossary import WordGlosses
+from ...text.normalize import Span, day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
+from ...types import Answer, AnswerSpan, Chunk, Hit
+from ..extractive import Candidate, ExtractiveAnswerer, citation_of, refusal, speaker_of
+from .model import Reading
+from .render import has_arabic, render_for
+from .spans import SpanCandidate
+
+
+class SpanReader(Protocol):
+    """What answering needs of a reader (:class:`.model.Reader`, or a fake in tests)."""
+
+    def read(self, question: str, passages: Sequence[str]) -> Reading:
+        ...
+
+
+@dataclass(frozen=True)
+class ReaderAnswerSettings:
+    """How reader answers are decided.
+
+    Attributes:
+        min_evidence_same: Refuse a question on text in its own language when its evidence
+            (:meth:`evidence`: retrieval support plus the weighted reader margin, see
+            :attr:`Reading.margin`) is below this; calibrated with ``assistant eval --calibrate-reader``.
+        min_evidence_across: The same for a question on text in the other language, whose
+            similarities run lower.
+        margin_weight: Weight of the reader's margin in the evidence; calibrated with the thresholds.
+        passages: How many of the best passages the reader reads (when ``sentences`` is 0).
+        sentences: Read windows around this many of the best-ranked sentences (the extractive
+            answerer's ranking) instead of whole passages: each sentence with ``neighbours``
+            sentences either side, within its passage.
+        sentences_across: The same for a question in the other language than the text: the
+            reader's choice between sentences is weaker across languages than the ranking's (e5,
+            USE and the glossary), so it looks for the span in fewer of them.
+        pin_window: For a count, a span holding the number the counted-noun rule pins
+            (:func:`assistant.answer.pin_short_answer`) wins over a better-scored one within this many
+            logits: the reader knows where the answer is, the rule which number counts what was asked.
+    """
+
+    min_evidence_same: float = float("-inf")
+    min_evidence_across: float = float("-inf")
+    margin_weight: float = 1.0
+    passages: int = 4
+    sentences: int = 3
+    sentences_across: int = 1
+    neighbours: int = 1
+    pin_window: float = 3.0
+
+    def min_evidence(self, across: bool) -> float:
+        return self.min_evidence_across if across else self.min_evidence_same
+
+    def evidence(self, margin: float, support: float) -> float:
+        """What the refusal threshold is compared with: the retrieval support of the best sentence
+        plus the weighted reader margin (similarity says "on topic", the reader "it answers")."""
+        return support + self.margin_weight * margin
+
+
+class ReaderAnswerer:
+    """Short answers from a trained reader over the extractive answerer's ranking."""
+
+    def __init__(self, reader: SpanReader, extractive: ExtractiveAnswerer, templates: dict[str, dict[str, str]],
+                 settings: ReaderAnswerSettings, glosses: Callable[[], WordGlosses | None] = lambda: None,
+                 previous: Callable[[Hit], Chunk | None] = lambda hit: None) -> None:
+        self.reader = reader
+        self._previous = previous
+        self.extractive = extractive
+        self._templates = templates
+        self.settings = settings
+        self._glosses = glosses
+
+    def answer(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
+               display_question: str | None = None, top_k: int | None = None) -> Answer:
+        """Like :meth:`ExtractiveAnswerer.answer`, with the reader's span, short answer and refusal."""
+        a = self.extractive.analyse(question, language, query, hits, display_question, top_k)
+        if a.refused:
+            return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved)
+        top_k = min(top_k or len(hits), len(hits))
+        across = bool(a.ranked) and detect_language(a.ranked[0].span.text) != language
+        if self.settings.sentences:
+            count = self.settings.sentences_across if across else self.settings.sentences
+            read, offsets = sentence_windows(a.ranked, count, self.settings.neighbours)
+        else:
+            read = hits[: min(top_k, self.settings.passages)]
+            offsets = [(0, len(h.text)) for h in read]
+        reading = shift(self.reader.read(question, [h.text[a:b] for h, (a, b) in zip(read, offsets, strict=True)]),
+                        [a for a, _ in offsets])
+        margin = round(reading.margin, 3) if reading.spans else None
+        evidence = self.settings.evidence(reading.margin, a.support) if reading.spans else float("-inf")
+        if evidence < self.settings.min_evidence(across):
+            return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved,
+                           reader_margin=margin)
+        wording = self._templates.get(language, self._templates["en"])
+        if a.conflict:
+            conflict = [(c, value, speaker or carried_speaker(c, self._previous)) for c, value, speaker in a.conflict]
+            answer = self._conflict(a.shown, language, conflict, wording)
+        else:
+            best = preferred_span(reading, [h.text for h in read], a.kind, a.short, self.settings.pin_window)
+            best = pinned_in_sentence(best, read[best.passage], a.kind, a.short)
+            answer = self._single(a.shown, language, a.kind, best, read, wording)
+        return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin)
+
+    def _single(self, shown: str, language: str, kind: str, best: SpanCandidate, read: list[Hit],
+                wording: dict[str, str]) -> Answer:
+        hit = read[best.passage]
+        span = source_span(hit, best)
+        sentence = sentence_around(hit, span)
+        short = self.render(span.text, language, kind)
+        citation = replace(citation_of(1, hit, sentence, best.score), span_start=span.start, span_end=span.end)
+        text = wording["with_short"].format(short=short, quote=sentence.text, n=1)
+        return Answer(text=text, grounded=True, language=language, citations=[citation], question=shown,
+                      short=short, span=span)
+
+    def _conflict(self, shown: str, language: str, conflict: list[tuple[Candidate, str, str]],
+                  wording: dict[str, str]) -> Answer:
+        """Each competing value with who gives it; the reader is not asked to pick one of them."""
+        claims, citations, values = [], [], []
+        for n, (candidate, value, speaker) in enumerate(conflict, start=1):
+            citation = citation_of(n, candidate.hit, candidate.span, candidate.score)
+            where = _value_offsets(candidate.span.text, value)
+            if where is not None:
+                citation = replace(citation, span_start=candidate.span.start + where[0],
+                                   span_end=candidate.span.start + where[1])
+            citations.append(citation)
+            shown_speaker = self.render(speaker, language, "who") if speaker else ""
+            template = wording["value_claim_with_speaker"] if speaker else wording["value_claim"]
+            claims.append(template.format(value=value, speaker=shown_speaker, quote=candidate.span.text, n=n))
+            values.append(f"{value} ({shown_speaker})" if speaker else value)
+        text = wording["conflict"].format(claims="\n".join(claims))
+        first = conflict[0][0]
+        where = _value_offsets(first.span.text, conflict[0][1])
+        span = None
+        if where is not None:
+            start = first.span.start + where[0]
+            span = AnswerSpan(first.span.text[where[0]:where[1]], first.hit.source, start,
+                              start + where[1] - where[0])
+        return Answer(text=text, grounded=True, language=language, citations=citations, question=shown,
+                      short=" / ".join(values), span=span)
+
+    def render(self, span: str, language: str, kind: str) -> str:
+        """The short answer as shown to a reader of ``language``: the span, or its rendering beside it.
+
+        Across languages a count is shown as its number ("136 («136 شخصاً على الأقل»)") and a day as
+        its name: the question asked for that, and a word-by-word gloss of the rest reads worse.
+        """
+        if detect_language(span) == language and not (language == "en" and has_arabic(span)):
+            return span
+        numbers, days = numbers_in(span), weekdays_in(span)
+        if kind == "number" and len(set(numbers)) == 1:
+            return f"{numbers[0]} («{span}»)"
+        if kind == "day" and len(days) == 1:
+            return f"{day_name(days[0], language)} («{span}»)"
+        glosses = self._glosses()
+        return render_for(span, language, glosses, names=kind in ("who", "where")).shown(span)
+
+
+# "وأشارت أنها ..." / "وأضاف أن ...": a sentence that reports without naming who speaks.
+_PRONOUN_REPORT = re.compile(r"^\W*(?:و|ف)?(?:اشار|اشارت|اضاف|اضافت|اكد|اكدت|قال|قالت|بين|بينت|اوضح|اوضحت|تابع|تابعت)"
+                             r"\s+(?:ان|انه|انها|الي|ب)")
+# "وكانت قسد قد أعلنت ..." : the speaker named before its verb, as Arabic news often writes.
+_SUBJECT_FIRST = re.compile(r"(?:^|\s)(?:و|ف)?(?:كانت|كان)\s+([^\s،,.]+)\s+(?:قد\s+)?"
+                            r"(?:اعلنت|اعلن|قالت|قال|ذكرت|ذكر|اكدت|اكد|اشارت|اشار)")
+
+
+def sentence_windows(ranked: Sequence[Candidate], count: int, neighbours: int
+                     ) -> tuple[list[Hit], list[tuple[int, int]]]:
+    """Windows around the ``count`` best distinct sentences: the passage of each, and the window's
+    ``(start, end)`` in it (the sentence and ``neighbours`` sentences either side). Pure."""
+    read, offsets, seen = [], [], set()
+    for candidate in ranked:
+        key = (candidate.hit.chunk_id, candidate.span.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        sentences = chunk_sentences(candidate.hit)
+        index = next((i for i, s in enumerate(sentences) if s.start == candidate.span.start), None)
+        if index is None:
+            continue
+        first, last = sentences[max(0, index - neighbours)], sentences[min(len(sentences) - 1, index + neighbours)]
+        read.append(candidate.hit)
+        offsets.append((first.start - candidate.hit.start, last.end - candidate.hit.start))
+        if len(read) == count:
+            break
+    return read, offsets
+
+
+def shift(reading: Reading, starts: Sequence[int]) -> Reading:
+    """A reading of windows with its spans' offsets moved into their passages (window ``i`` starts at ``starts[i]``)."""
+    spans = tuple(replace(s, start=s.start + starts[s.passage], end=s.end + starts[s.passage]) for s in reading.spans)
+    return replace(reading, spans=spans)
+
+
+def preferred_span(reading: Reading, passages: Sequence[str], kind: str, pinned: str,
+                   window: float) -> SpanCandidate:
+    """The reader's best span; for a count, the best span within ``window`` logits of it that gives the
+    pinned number, narrowed to that number when the span gives others too ("84 … وسبعة" -> "سبعة"). Pure."""
+    best = reading.spans[0]
+    if kind != "number" or not pinned:
+        return best
+    close = [s for s in reading.spans if best.score - s.score <= window]
+
+    def numbers(span: SpanCandidate) -> set[str]:
+        return set(numbers_in(passages[span.passage][span.start:span.end]))
+
+    exact = next((s for s in close if numbers(s) == {pinned}), None)
+    if exact is not None:
+        return exact
+    for span in close:
+        if pinned in numbers(span):
+            where = _value_offsets(passages[span.passage][span.start:span.end], pinned)
+            if where is not None:
+                return replace(span, start=span.start + where[0], end=span.start + where[1])
+    return best
+
+
+def pinned_in_sentence(span: SpanCandidate, hit: Hit, kind: str, pinned: str) -> SpanCandidate:
+    """For a count whose pinned number the span lacks, that number where the span's own sentence gives
+    it ("How many civilians were killed?": the reader points at the casualty sentence's 136, the rule
+    at its "سبعة مدنيين"); otherwise the span. Pure."""
+    text = hit.text[span.start:span.end]
+    if kind != "number" or not pinned or pinned in numbers_in(text):
+        return span
+    sentence = sentence_around(hit, source_span(hit, span))
+    where = _value_offsets(sentence.text, pinned)
+    if where is None:
+        return span
+    offset = sentence.start - hit.start
+    return replace(span, start=offset + where[0], end=offset + where[1])
+
+
+def carried_speaker(candidate: Candidate, previous: Callable[[Hit], Chunk | None]) -> str:
+    """Who speaks in a sentence that reports with a pronoun ("وأشارت أنها ..."): the speaker of the
+    sentence before it, in its passage or in the passage before (``previous``, same document).
+
+    Without this the SDF's 80 escapees came unattributed while Amaq's 800 named Amaq. Pure given
+    ``previous``.
+    """
+    if not _PRONOUN_REPORT.search(normalize_arabic(candidate.span.text)):
+        return ""
+    hit = candidate.hit
+    before = [s.text for s in chunk_sentences(hit) if s.end <= candidate.span.start]
+    earlier = previous(hit) if not before else None
+    if earlier is not None:
+        before = [s.text for s in chunk_sentences(earlier)]
+    if not before:
+        return ""
+    sentence = before[-1]
+    named = speaker_of(sentence)
+    if named:
+        return named
+    match = _SUBJECT_FIRST.search(normalize_arabic(sentence))
+    if not match:
+        return ""
+    # Report the name as written: the word at the same position in the original sentence.
+    position = len(normalize_arabic(sentence)[: match.start(1)].split())
+    words = sentence.split()
+    return words[position].strip("\"«»،,.") if position < len(words) else match.group(1)
+
+
+def source_span(hit: Hit, span: SpanCandidate) -> AnswerSpan:
+    """A reader span (offsets into the passage) as source-document offsets."""
+    return AnswerSpan(hit.text[span.start:span.end], hit.source, hit.start + span.start, hit.start + span.end)
+
+
+def sentence_around(hit: Hit, span: AnswerSpan) -> Span:
+    """The sentence of the passage that holds the span (the sentences it crosses, joined)."""
+    sentences = chunk_sentences(hit)
+    inside = [s for s in sentences if s.start < span.end and s.end > span.start]
+    if not inside:
+        return Span(span.start, span.end, span.text)
+    start, end = inside[0].start, inside[-1].end
+    return Span(start, end, hit.text[start - hit.start : end - hit.start])
+
+
+def _value_offsets(sentence: str, value: str) -> tuple[int, int] | None:
+    """Where a claimed number is written in its sentence (digits, or its Arabic number word)."""
+    position = 0
+    for word in sentence.split():
+        found = sentence.find(word, position)
+        position = found + len(word)
+        bare = word.strip("،,.؛:()\"«»")
+        if numbers_in(normalize_arabic(bare)) == [value]:
+            begin = sentence.find(bare, found)
+            if bare[:1] in "وفب" and numbers_in(normalize_arabic(bare[1:])) == [value]:
+                begin += 1  # a conjunction or preposition written onto the number word: "وسبعة"
+            return begin, sentence.find(bare, found) + len(bare)
+    return None

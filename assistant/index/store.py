@@ -1,0 +1,576 @@
+"""The index: a Chroma collection plus a manifest that describes it. The only module touching index/.
+
+Chroma's own clients are used directly rather than llama-index's Chroma adapter: the adapter
+reports similarity as exp(-distance), hides the ids we derive from content, and has no notion of
+"all chunks of this source", which replacing a changed file needs.
+
+Two deployments, one behaviour:
+
+* embedded (``PersistentClient`` under ``index/chroma``): the manifest is ``index/manifest.json``
+  and writers are serialised by the file lock ``index/.write.lock``;
+* server (``ASSISTANT_CHROMA_URL``, ``HttpClient``): the manifest lives in the main collection's
+  metadata, so every app process sharing the server sees the same index. A file lock would only
+  guard one machine, so writers take a lease instead: a record in the ``<collection>__meta``
+  collection, added only if absent (Chroma ignores an ``add`` of an existing id, which makes it a
+  compare-and-set) and checked by reading it back. A crashed writer's lease expires after
+  ``LEASE_SECONDS``; a live writer renews it as it goes. The same collection's metadata carries the
+  manifest generation, so readers notice new documents without downloading the manifest.
+
+Every write of the manifest moves its ``generation`` counter, and every reader checks it before a
+question (:meth:`ChromaStore.refresh`: one tiny file read, or one request to the server). Embedded
+Chroma keeps each collection's vector index in process memory and never reloads it when another
+process writes (a query would miss the other process's chunks), so a moved counter reopens the
+client there; the server needs no reopening. Callers rebuild what they derived (BM25) on a move.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexLockedError, IndexMismatchError, IndexMissingError
+from .precision import mixable
+from ..types import Chunk
+
+MANIFEST_VERSION = 1
+#: Beside manifest.json (embedded): the manifest's generation counter alone, cheap to read per question.
+GENERATION_FILE = "generation"
+_BATCH = 1000
+#: How long a server-mode write lease lasts without renewal (a crashed writer blocks no longer).
+LEASE_SECONDS = 120.0
+_LEASE_ID = "write-lock"
+
+#: Vector spaces: e5 over chunks (the main collection, holding text and offsets), e5 over
+#: sentences, and the second embedder (multilingual USE) over chunks and over sentences.
+CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES = "chunks", "sentences", "use", "use_sentences"
+SPACES = (CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES)
+
+
+@dataclass
+class DocumentEntry:
+    """What the manifest knows of one indexed document."""
+
+    content_hash: str
+    title: str
+    chunks: int
+    indexed_at: float = 0.0
+    #: Sentence vectors per space (-1: unknown, an index written before this was recorded).
+    sentences: int = -1
+
+
+@dataclass
+class Manifest:
+    """How the index was built, and what is in it."""
+
+    embed_model: str
+    dim: int
+    chunk_max_chars: int
+    chunking_version: int
+    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    second_model: str = ""
+    version: int = MANIFEST_VERSION
+    generation: int = 0
+    #: Set while a writer is changing the collections; still set at open means it was killed.
+    dirty: bool = False
+    #: The precision the e5 vectors were made in (``bf16+fp32`` when both; an index from before
+    #: this was recorded is fp32, the only precision there was).
+    precision: str = "fp32"
+
+    def to_json(self) -> str:
+        """Serialise, documents sorted by source."""
+        data = asdict(self)
+        data["documents"] = dict(sorted(data["documents"].items()))
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Parse what :meth:`to_json` wrote."""
+        data = json.loads(text)
+        data["documents"] = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
+        return cls(**data)
+
+    def check_compatible(self, embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
+                         where: str, second_model: str = "", precision: str = "fp32") -> None:
+        """Raise when the index was built with other settings than the ones in force.
+
+        Raises:
+            IndexMismatchError: With the command that rebuilds the index.
+        """
+        problems = []
+        if self.embed_model != embed_model:
+            problems.append(f"embedding model {self.embed_model!r}, not {embed_model!r}")
+        if self.dim != dim:
+            problems.append(f"dimension {self.dim}, not {dim}")
+        if self.second_model != second_model:
+            problems.append(f"second embedder {self.second_model or 'none'!r}, not {second_model or 'none'!r}")
+        if self.chunk_max_chars != chunk_max_chars or self.chunking_version != chunking_version:
+            problems.append(f"chunks of {self.chunk_max_chars} chars (v{self.chunking_version}), "
+                            f"not {chunk_max_chars} (v{chunking_version})")
+        if not problems and not mixable(self.precision, precision):
+            raise IndexMismatchError(
+                f"The index at {where} holds {self.precision} vectors, which {precision} questions cannot be "
+                f"searched against. Rebuild it with `ASSISTANT_PRECISION={precision} assistant index --rebuild "
+                f"corpus/`, or set ASSISTANT_PRECISION={self.precision.split('+')[0]}."
+            )
+        if problems:
+            raise IndexMismatchError(
+                f"The index at {where} was built with {'; '.join(problems)}. Rebuild it with "
+                "`assistant index --rebuild corpus/` (or set ASSISTANT_EMBED_MODEL back to "
+                f"{self.embed_model!r})."
+            )
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store, with its cosine similarity when from a query."""
+
+    chunk: Chunk
+    similarity: float = 0.0
+
+
+class ChromaStore:
+    """Chunks and their vectors in Chroma, embedded (``PersistentClient``) or remote (``HttpClient``)."""
+
+    def __init__(self, index_dir: Path, chroma_url: str = "", collection: str = "documents") -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.index_dir = Path(index_dir)
+        self.chroma_url = chroma_url
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if chroma_url:
+            from urllib.parse import urlparse
+
+            url = urlparse(chroma_url)
+            self._client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                               ssl=url.scheme == "https", settings=chroma_settings)
+        else:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            self._client = _embedded_client(self.index_dir / "chroma")
+        self._collection_name = collection
+        self._open_spaces()
+        # Server mode only: the write lease and the manifest generation (see the module docstring).
+        self._meta = self._client.get_or_create_collection(name=f"{collection}__meta", embedding_function=None) \
+            if chroma_url else None
+        self._seen = self.generation()
+        self._refresh_lock = threading.Lock()
+
+    def _open_spaces(self) -> None:
+        # One collection per vector space: chunks and sentences, for each embedder. Chunks keep
+        # their text and offsets; the other spaces point back to a chunk by id.
+        name = self._collection_name
+        self._spaces = {
+            space: self._client.get_or_create_collection(
+                name=name if space == CHUNKS else f"{name}__{space}",
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+            for space in SPACES
+        }
+        self._collection = self._spaces[CHUNKS]
+
+    @property
+    def where(self) -> str:
+        """Where the index lives, for messages."""
+        return self.chroma_url or str(self.index_dir)
+
+    # -- manifest -------------------------------------------------------------------------------
+
+    def read_manifest(self) -> Manifest | None:
+        """The manifest, or ``None`` for an index that was never written."""
+        if self.chroma_url:
+            # Fetched afresh: another process may have written it since this one opened the store.
+            raw = (self._client.get_collection(self._collection_name).metadata or {}).get("manifest")
+            return Manifest.from_json(raw) if raw else None
+        path = self.index_dir / "manifest.json"
+        return Manifest.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        """Persist the manifest atomically (a reader sees the old one or the new one) and move the
+        generation counter that other processes watch."""
+        manifest.generation = max(manifest.generation, self.generation()) + 1
+        if self.chroma_url:
+            assert self._meta is not None
+            self._collection.modify(metadata={"manifest": manifest.to_json()})
+            self._meta.modify(metadata={"generation": manifest.generation})
+        else:
+            _write_atomically(self.index_dir / "manifest.json", manifest.to_json())
+            _write_atomically(self.index_dir / GENERATION_FILE, str(manifest.generation))
+        self._seen = manifest.generation  # this process's own write is already in its memory
+
+    def generation(self) -> int:
+        """The manifest's write counter, read cheaply: a tiny file beside it, or the server's copy."""
+        if self.chroma_url:
+            meta = self._client.get_collection(f"{self._collection_name}__meta").metadata or {}
+            return int(meta.get("generation", 0))
+        try:
+            return int((self.index_dir / GENERATION_FILE).read_text(encoding="ascii") or 0)
+        except (FileNotFoundError, ValueError):
+            # An index written before the counter had its own file (or a torn first write): the manifest's.
+            manifest = self.read_manifest()
+            return manifest.generation if manifest is not None else 0
+
+    def refresh(self) -> int:
+        """Catch up with writes by other processes; returns the generation now in view.
+
+        Call it before answering a question. When the counter moved, an embedded store reopens its
+        Chroma client so that its queries see the other process's vectors (see the module docstring).
+        """
+        generation = self.generation()
+        if generation == self._seen:
+            return generation
+        with self._refresh_lock:
+            if generation != self._seen:
+                if not self.chroma_url:
+                    self._client = _embedded_client(self.index_dir / "chroma", stale=self._client)
+                self._open_spaces()  # a rebuild elsewhere may have recreated the collections
+                self._seen = generation
+        return generation
+
+    def require_manifest(self) -> Manifest:
+        """The manifest, or an error naming the command that builds the index."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            raise IndexMissingError(
+                f"No index at {self.where}. Build it with `assistant index corpus/` (or `make run`)."
+            )
+        return manifest
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def write_lock(self, timeout: float = 0.0) -> WriteLock:
+        """A lock held while writing; a second writer gets a clear error instead of corrupting.
+
+        Embedded: the file lock ``index/.write.lock``. Server: a lease in the server (see the module
+        docstring), so writers on different machines exclude each other too.
+
+        Raises:
+            IndexLockedError: Another process holds the lock.
+        """
+        if self.chroma_url:
+            assert self._meta is not None
+            lock: WriteLock = _Lease.acquire(self._meta, self.where, timeout)
+        else:
+            lock = _FileWriteLock.acquire(self.index_dir / ".write.lock", self.where, timeout)
+        self.refresh()  # write on top of what other processes wrote, not on a stale view of it
+        return lock
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, content_hash: str | list[str]) -> None:
+        """Add chunks with their vectors (ids already present are overwritten).
+
+        ``content_hash`` is their document's hash, or one per chunk when they come from several
+        documents: writing many documents in one call saves Chroma's per-call cost (about 6 ms).
+        """
+        hashes = [content_hash] * len(chunks) if isinstance(content_hash, str) else content_hash
+        for lo in range(0, len(chunks), _BATCH):
+            batch = chunks[lo:lo + _BATCH]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[lo:lo + _BATCH],
+                documents=[c.text for c in batch],
+                metadatas=[_metadata(c, h) for c, h in zip(batch, hashes[lo:lo + _BATCH], strict=True)],
+            )
+
+    def add_vectors(self, space: str, ids: list[str], vectors: np.ndarray, chunk_ids: list[str],
+                    source: str | list[str]) -> None:
+        """Add vectors to a secondary space; each points back to its chunk (and its chunk's source,
+        one for all or one per vector)."""
+        collection = self._spaces[space]
+        sources = [source] * len(ids) if isinstance(source, str) else source
+        for lo in range(0, len(ids), _BATCH):
+            collection.upsert(
+                ids=ids[lo:lo + _BATCH], embeddings=vectors[lo:lo + _BATCH],
+                metadatas=[{"chunk_id": c, "source": s}
+                           for c, s in zip(chunk_ids[lo:lo + _BATCH], sources[lo:lo + _BATCH], strict=True)],
+            )
+
+    def delete_source(self, source: str) -> None:
+        """Remove every chunk (in every space) of one source."""
+        for collection in self._spaces.values():
+            collection.delete(where={"source": source})
+
+    def delete_ids(self, ids: list[str]) -> None:
+        """Remove chunks by id, with their sentence and second-embedder vectors."""
+        for lo in range(0, len(ids), _BATCH):
+            batch = ids[lo:lo + _BATCH]
+            self._collection.delete(ids=batch)
+            for space, collection in self._spaces.items():
+                if space != CHUNKS:
+                    collection.delete(where={"chunk_id": {"$in": batch}})
+
+    def clear(self, recreate: bool = False) -> None:
+        """Remove everything from every space.
+
+        Args:
+            recreate: Drop and recreate the collections, forgetting their vector dimensions (needed
+                when the embedding model changes). Other processes must then reopen the index.
+        """
+        if recreate:
+            for collection in self._spaces.values():
+                self._client.delete_collection(collection.name)
+            self._open_spaces()
+            return
+        for collection in self._spaces.values():
+            while True:
+                ids = collection.get(limit=5000, include=[])["ids"]
+                if not ids:
+                    break
+                collection.delete(ids=ids)
+
+    def copy_to(self, target: ChromaStore) -> int:
+        """Copy every vector, chunk and the manifest into another store, without re-embedding.
+
+        Moves an embedded index to a Chroma server (or back). The target's collections are
+        recreated (it may have held another model's vectors) and written under its write lock.
+
+        Returns:
+            How many chunks were copied.
+        """
+        manifest = self.require_manifest()
+        lock = target.write_lock()
+        try:
+            target.clear(recreate=True)
+            for space in SPACES:
+                include = ["embeddings", "metadatas"] + (["documents"] if space == CHUNKS else [])
+                for ids, got in self._pages(space, include=include, page=_BATCH):
+                    target._spaces[space].upsert(ids=ids, embeddings=got["embeddings"], metadatas=got["metadatas"],
+                                                 documents=got["documents"] if space == CHUNKS else None)
+            target.write_manifest(manifest)
+        finally:
+            lock.release()
+        return target.count()
+
+    def delete_vectors(self, space: str, ids: list[str]) -> None:
+        """Remove vectors of one space by id."""
+        for lo in range(0, len(ids), _BATCH):
+            self._spaces[space].delete(ids=ids[lo:lo + _BATCH])
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def count(self, space: str = CHUNKS) -> int:
+        """How many chunks (or vectors of another space) the collection holds."""
+        return self._spaces[space].count()
+
+    def ids(self, space: str) -> list[str]:
+        """Every id of a space, sorted (for comparing two indexes)."""
+        return sorted(i for ids, _ in self._pages(space, include=[]) for i in ids)
+
+    def owners(self, space: str) -> Iterator[tuple[str, str, str]]:
+        """Every vector of a secondary space as ``(id, chunk id, source)``."""
+        for ids, got in self._pages(space, include=["metadatas"]):
+            for vector_id, meta in zip(ids, got["metadatas"], strict=True):
+                yield vector_id, str(meta.get("chunk_id", "")), str(meta.get("source", ""))
+
+    def _pages(self, space: str, include: list[str], page: int = 5000) -> Iterator[tuple[list[str], Any]]:
+        # Paged by offset: a reconcile runs under the write lock, so nothing shifts underneath.
+        collection = self._spaces[space]
+        for offset in range(0, collection.count(), page):
+            got = collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            yield got["ids"], got
+
+    def iter_chunks(self) -> Iterator[tuple[Chunk, str]]:
+        """Every stored chunk with the content hash of its document."""
+        for ids, got in self._pages(CHUNKS, include=["documents", "metadatas"]):
+            for chunk_id, text, meta in zip(ids, got["documents"], got["metadatas"], strict=True):
+                yield _chunk(chunk_id, text, meta), str(meta.get("content_hash", ""))
+
+    def query(self, vector: np.ndarray, n_results: int) -> list[StoredChunk]:
+        """The nearest chunks by cosine similarity, best first."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._collection.query(
+            query_embeddings=[vector], n_results=min(n_results, total),
+            include=["documents", "metadatas", "distances"],
+        )
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True)
+        return [StoredChunk(_chunk(i, t, m), 1.0 - float(d)) for i, t, m, d in rows]
+
+    def query_space(self, space: str, vector: np.ndarray, n_results: int) -> list[tuple[str, str, float]]:
+        """Nearest vectors of a space: ``(id, chunk id, cosine similarity)``, best first."""
+        collection = self._spaces[space]
+        total = collection.count()
+        if total == 0:
+            return []
+        include = ["distances"] if space == CHUNKS else ["distances", "metadatas"]
+        got = collection.query(query_embeddings=[vector], n_results=min(n_results, total), include=include)
+        metas = got["metadatas"][0] if space != CHUNKS else [None] * len(got["ids"][0])
+        return [
+            (i, i if m is None else str(m["chunk_id"]), 1.0 - float(d))
+            for i, m, d in zip(got["ids"][0], metas, got["distances"][0], strict=True)
+        ]
+
+    def vectors(self, space: str, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of a space by id (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self._spaces[space].get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def get(self, ids: list[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (missing ids are left out)."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {i: _chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return [by_id[i] for i in ids if i in by_id]
+
+
+_CLIENTS: dict[Path, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _embedded_client(path: Path, stale: Any = None) -> Any:
+    """The process's Chroma client for an index folder; a new one (with a fresh System) when ``stale``
+    is the current one.
+
+    chromadb shares one ``System`` per folder within a process, and that System holds the vector
+    indexes loaded from disk; asking ``PersistentClient`` again returns the same stale System. Its
+    cache entry is dropped instead (the old System is left to in-flight queries and the garbage
+    collector, not stopped under them), so the next client loads what is on disk now.
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.config import Settings as ChromaSettings
+
+    key = path.resolve()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None or client is stale:
+            if client is not None:
+                SharedSystemClient._identifier_to_system.pop(str(key), None)
+                SharedSystemClient._identifier_to_refcount.pop(str(key), None)
+            client = chromadb.PersistentClient(path=str(key),
+                                               settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+            _CLIENTS[key] = client
+        return client
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
+                 second_model: str = "", precision: str = "fp32") -> Manifest:
+    """An empty manifest for a fresh index."""
+    return Manifest(embed_model=embed_model, dim=dim, chunk_max_chars=chunk_max_chars,
+                    chunking_version=chunking_version, second_model=second_model, precision=precision)
+
+
+def document_entry(content_hash: str, title: str, chunks: int, sentences: int = -1) -> DocumentEntry:
+    """A manifest entry stamped with the current time."""
+    return DocumentEntry(content_hash=content_hash, title=title, chunks=chunks, indexed_at=time.time(),
+                         sentences=sentences)
+
+
+class WriteLock:
+    """What :meth:`ChromaStore.write_lock` returns: release it when done, renew it while working."""
+
+    def release(self) -> None:
+        """Let the next writer in."""
+
+    def renew(self) -> None:
+        """Tell other writers this one is still alive (a no-op for the file lock).
+
+        Raises:
+            IndexLockedError: The lease expired and another writer took it.
+        """
+
+
+class _FileWriteLock(WriteLock):
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    @classmethod
+    def acquire(cls, path: Path, where: str, timeout: float) -> _FileWriteLock:
+        from filelock import FileLock, Timeout
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path), timeout=timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"Another process is writing to the index at {where} (it holds {path}). Wait for it to "
+                "finish, then run the command again."
+            ) from None
+        return cls(lock)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class _Lease(WriteLock):
+    """A writer's lease in the server: one record, added only if absent, expiring unless renewed."""
+
+    def __init__(self, collection: Any, owner: str) -> None:
+        self._collection = collection
+        self.owner = owner
+
+    @classmethod
+    def acquire(cls, collection: Any, where: str, timeout: float) -> _Lease:
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + timeout
+        for _ in range(1000):  # bounded: each pass either wins, clears a dead lease, or waits
+            now = time.time()
+            collection.add(ids=[_LEASE_ID], embeddings=[[1.0]],
+                           metadatas=[{"owner": owner, "expires": now + LEASE_SECONDS}])
+            holder = _lease_holder(collection)
+            if holder is None:
+                continue  # released between our add and our read; try again
+            if holder["owner"] == owner:
+                return cls(collection, owner)
+            if float(holder["expires"]) < now:
+                # A writer that died without releasing: remove its lease, and only its lease.
+                collection.delete(ids=[_LEASE_ID], where={"owner": holder["owner"]})
+                continue
+            if time.monotonic() >= deadline:
+                left = float(holder["expires"]) - now
+                raise IndexLockedError(
+                    f"Another process ({holder['owner']}) is writing to the index at {where}. Wait for it "
+                    f"to finish, then run the command again (its lease expires in {left:.0f}s if it died)."
+                )
+            time.sleep(0.2)
+        raise IndexLockedError(f"Could not take the write lease on {where}; run the command again.")
+
+    def renew(self) -> None:
+        holder = _lease_holder(self._collection)
+        if holder is None or holder["owner"] != self.owner:
+            raise IndexLockedError(
+                "This writer's lease on the index expired and another process took it; its changes "
+                "so far are repaired at the next start. Run the command again."
+            )
+        self._collection.update(ids=[_LEASE_ID], metadatas=[{"owner": self.owner,
+                                                             "expires": time.time() + LEASE_SECONDS}])
+
+    def release(self) -> None:
+        self._collection.delete(ids=[_LEASE_ID], where={"owner": self.owner})
+
+
+def _lease_holder(collection: Any) -> dict[str, Any] | None:
+    got = collection.get(ids=[_LEASE_ID], include=["metadatas"])
+    return dict(got["metadatas"][0]) if got["ids"] else None
+
+
+def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+    return {"source": chunk.source, "title": chunk.title, "paragraph": chunk.paragraph,
+            "start": chunk.start, "end": chunk.end, "content_hash": content_hash}
+
+
+def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(chunk_id=chunk_id, source=str(meta["source"]), title=str(meta.get("title", "")),
+                 paragraph=int(meta.get("paragraph", 0)), start=int(meta["start"]), end=int(meta["end"]),
+                 text=text)

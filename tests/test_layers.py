@@ -1,0 +1,91 @@
+"""Imports flow one way: a module imports only from its own stage or stages to its left.
+
+``types``, ``config`` and ``errors`` import nothing internal; ``verify`` (pure checks over text,
+which the LLM answerer runs on its draft) sits left of ``answer``; the pure half of ``eval``
+(question sets, metrics, scoring) sits below the API, and what drives an ``Assistant`` (the eval
+runner, baselines, benchmarks, the CLI and the web chat) above it. Lazy imports count too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
+
+#: Stages, left to right. A module's stage is its longest matching prefix.
+STAGES = [
+    ("assistant.types", "assistant.config", "assistant.errors"),
+    ("assistant.text",),
+    ("assistant.ingest",),
+    ("assistant.index",),
+    ("assistant.retrieve",),
+    ("assistant.verify",),
+    ("assistant.answer",),
+    ("assistant.eval",),
+    ("assistant.chat", "assistant.api"),
+    ("assistant.eval.runner", "assistant.eval.baselines", "assistant.eval.performance",
+     "assistant.eval.bench_precision", "assistant.ui", "assistant.__init__", "assistant.__main__",
+     "assistant.cli"),
+]
+
+
+def stage_of(module: str) -> int:
+    best, rank = -1, -1
+    for index, prefixes in enumerate(STAGES):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, rank = len(prefix), index
+    assert rank >= 0, f"{module} is in no stage; add it to STAGES"
+    return rank
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts)
+
+
+def internal_imports(path: Path) -> list[tuple[int, str]]:
+    """``(line, module)`` for every import of the package in ``path``, relative ones resolved."""
+    module = module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    package = package.removesuffix(".__init__")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target == "assistant" or target.startswith("assistant."):
+                # `from . import metrics` imports a module of that package
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    found.append((node.lineno, sub if (PACKAGE.parent / (sub.replace(".", "/") + ".py")).exists()
+                                  or (PACKAGE.parent / sub.replace(".", "/")).is_dir() else target))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("assistant")]
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[module_name(p) for p in MODULES])
+def test_imports_flow_left_to_right(path: Path) -> None:
+    module = module_name(path)
+    mine = stage_of(module)
+    wrong = [f"line {line}: {target}" for line, target in internal_imports(path)
+             if stage_of("assistant.__init__" if target == "assistant" else target) > mine]
+    assert not wrong, f"{module} imports from stages to its right: {wrong}"
+
+
+def test_the_base_modules_import_nothing_internal() -> None:
+    """Besides each other: settings raise :class:`~assistant.errors.ConfigError`."""
+    base = set(STAGES[0])
+    for name in base:
+        imported = {target for _, target in internal_imports(PACKAGE / f"{name.rpartition('.')[2]}.py")}
+        assert imported <= base, (name, imported - base)
