@@ -26,11 +26,12 @@ from .errors import (
     InvalidQuestionError,
     ModelUnavailableError,
 )
-from .types import Answer, AnswerSpan, Chunk, Citation, Document, Hit, IndexReport
+from .types import Answer, AnswerSpan, AnswerStream, Chunk, Citation, Document, Hit, IndexReport
 
 __all__ = [
     "Answer",
     "AnswerSpan",
+    "AnswerStream",
     "Assistant",
     "AssistantError",
     "ChatSession",

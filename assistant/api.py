@@ -27,7 +27,7 @@ from .retrieve.rerank import Reranker, rerank
 from .retrieve.retriever import FusionWeights, QueryVectors, Retriever
 from .text.glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
 from .text.normalize import detect_language, has_words, strip_invisible
-from .types import Answer, Chunk, Hit, IndexReport
+from .types import Answer, AnswerStream, Chunk, Hit, IndexReport
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -411,22 +411,20 @@ class Assistant:
             InvalidQuestionError: The question is empty, too long or has no words.
             ConfigError: An unknown mode, or the LLM backend cannot be set up.
         """
-        answer: Answer | None = None
-        for event in self.ask_stream(question, top_k, search_query=search_query, mode=mode,
-                                     exclude_sources=exclude_sources):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None  # ask_stream always ends with the answer
-        return answer
+        return self.ask_stream(question, top_k, search_query=search_query, mode=mode,
+                               exclude_sources=exclude_sources).answer()
 
     def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
-                   mode: str | None = None, exclude_sources: Collection[str] = ()) -> Iterator[str | Answer]:
-        """Like :meth:`ask`, streaming: the LLM's draft text as it arrives, then the final :class:`Answer`.
-
-        The final answer is always the last item and replaces the draft: verification may have
-        dropped sentences, or the LLM failed and the extractive answer follows a one-line message.
-        In extractive mode, or when nothing relevant is found, the only item is the answer.
+                   mode: str | None = None, exclude_sources: Collection[str] = ()) -> AnswerStream:
+        """Like :meth:`ask`, streaming: iterate for the LLM's draft text as it arrives, then
+        ``.answer()`` for the final :class:`Answer`, which replaces the draft (verification may have
+        dropped sentences, or the LLM failed and the extractive answer follows a one-line message).
+        In extractive mode, or when nothing relevant is found, there is no draft.
         """
+        return AnswerStream(self._answer_events(question, top_k, search_query, mode, exclude_sources))
+
+    def _answer_events(self, question: str, top_k: int | None, search_query: str | None, mode: str | None,
+                       exclude_sources: Collection[str]) -> Iterator[str | Answer]:
         use_llm = self.check_mode(mode) == "llm"
         question = self.check_question(question)
         query = self.check_question(search_query) if search_query else question
@@ -448,7 +446,7 @@ class Assistant:
             # Nothing relevant was found: refuse without calling the LLM.
             yield extractive
             return
-        yield from llm_answerer.stream(query, language, hits[:top_k], extractive)
+        yield from llm_answerer.stream(query, language, hits[:top_k], extractive).events()
 
     def _llm_answerer_for_use(self) -> LLMAnswerer | None:
         with self._lock:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .text.normalize import detect_language, normalize_arabic, tokenize
-from .types import Answer
+from .types import Answer, AnswerStream
 
 _EN_REFERRING = re.compile(
     r"\b(?:he|she|it|they|him|her|his|its|their|them|this|that|these|those|there|then|same|"
@@ -60,37 +60,36 @@ class ChatSession:
         rewrite: ``(follow-up, [(question, answer text), ...]) -> standalone question`` in the
             follow-up's language, or ``""`` when it cannot; an LLM condenser when one is configured.
             The rule-based :func:`condense` is used when it is absent or returns ``""``.
-        stream_fn: ``(question, search_query) -> iterator of draft text, then the Answer``;
-            normally :meth:`Assistant.ask_stream`. Used by :meth:`ask_stream`.
+        stream_fn: ``(question, search_query) -> AnswerStream``; normally
+            :meth:`Assistant.ask_stream`. Used by :meth:`ask_stream`.
     """
 
     answer_fn: Callable[[str, str], Answer]
     max_turns: int = 20
     history: list[Turn] = field(default_factory=list)
     rewrite: Callable[[str, list[tuple[str, str]]], str] | None = None
-    stream_fn: Callable[[str, str], Iterator[str | Answer]] | None = None
+    stream_fn: Callable[[str, str], AnswerStream] | None = None
 
-    def ask_stream(self, question: str) -> Iterator[str | Answer]:
-        """Like :meth:`ask`, streaming through ``stream_fn``: draft text, then the final answer (last)."""
+    def ask_stream(self, question: str) -> AnswerStream:
+        """Like :meth:`ask`, streaming through ``stream_fn``: iterate for the draft, then ``.answer()``.
+
+        The turn joins the history when the final answer arrives.
+        """
         if self.stream_fn is None:
-            yield self.ask(question)
-            return
+            return AnswerStream([self.ask(question)])
         standalone = self.standalone(question)
-        answer: Answer | None = None
-        for event in self.stream_fn(question, standalone):
-            if isinstance(event, Answer):
-                answer = event
-            yield event
-        if answer is not None:
-            self.history.append(Turn(question, standalone, answer))
-            del self.history[:-self.max_turns]
+        return AnswerStream(self.stream_fn(question, standalone).events(),
+                            lambda answer: self._remember(question, standalone, answer))
+
+    def _remember(self, question: str, standalone: str, answer: Answer) -> None:
+        self.history.append(Turn(question, standalone, answer))
+        del self.history[:-self.max_turns]
 
     def ask(self, question: str) -> Answer:
         """Answer a question, resolving it against the conversation so far."""
         standalone = self.standalone(question)
         answer = self.answer_fn(question, standalone)
-        self.history.append(Turn(question, standalone, answer))
-        del self.history[:-self.max_turns]
+        self._remember(question, standalone, answer)
         return answer
 
     def standalone(self, question: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -134,6 +135,54 @@ class Answer:
             "support": self.support,
             "retrieved": list(self.retrieved),
         }
+
+
+class AnswerStream:
+    """An answer as it is written (simonw/llm's ``Response``): iterate for the draft text, then
+    :meth:`answer` for the final :class:`Answer`.
+
+    The draft is the LLM's reply as it arrives; the final answer replaces it (verification may drop
+    sentences, or the extractive answer follows a one-line message when the LLM fails). Without an
+    LLM there is no draft: iterating yields nothing and :meth:`answer` is the answer.
+
+    Args:
+        events: Draft text pieces, then the final answer (last), as the answering code yields them.
+        on_answer: Called once with the final answer when it arrives (a chat records its turn).
+    """
+
+    def __init__(self, events: Iterable[str | Answer], on_answer: Callable[[Answer], None] | None = None) -> None:
+        self._events = iter(events)
+        self._on_answer = on_answer
+        self._draft: list[str] = []
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for event in self._events:
+            if isinstance(event, Answer):
+                self._answer = event
+                if self._on_answer is not None:
+                    self._on_answer(event)
+            else:
+                self._draft.append(event)
+                yield event
+
+    def answer(self) -> Answer:
+        """The final answer, reading whatever of the draft is still unread."""
+        for _ in self:
+            pass
+        if self._answer is None:
+            raise RuntimeError("the answer stream ended without an answer")
+        return self._answer
+
+    def events(self) -> Iterator[str | Answer]:
+        """The draft pieces, then the final answer: for wrapping this stream in another."""
+        yield from self
+        yield self.answer()
+
+    @property
+    def draft(self) -> str:
+        """The draft text read so far."""
+        return "".join(self._draft)
 
 
 @dataclass

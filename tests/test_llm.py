@@ -195,9 +195,10 @@ def test_http_answer_is_streamed_verified_and_cited(http_bot) -> None:
     question = "Who is the commander-in-chief of the SDF?"
     n = _passage_number(assistant, question, "مظلوم عبدي")
     server.enqueue(Reply(f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}].", piece=8))
-    events = list(assistant.ask_stream(question))
-    final = events[-1]
-    assert sum(isinstance(e, str) for e in events) > 3
+    stream = assistant.ask_stream(question)
+    events = list(stream)
+    final = stream.answer()
+    assert sum(isinstance(e, str) for e in events) > 3 and "".join(events) == stream.draft
     assert final.mode == "llm" and final.text == "The SDF's commander-in-chief is Mazloum Abdi [1]."
     assert any("1967" in note for note in final.notes)
     assert KEY not in repr(final.to_dict())

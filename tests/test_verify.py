@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -372,10 +371,10 @@ def test_stream_yields_the_draft_then_the_verified_answer(scripted) -> None:
     question = "How many civilians were killed?"
     n = _number_of(assistant, question, "وسبعة مدنيين")
     llm.enqueue(f"Seven civilians were killed [{n}]. The Observatory is based in London [{n}].")
-    events: Iterator = assistant.ask_stream(question)
-    items = list(events)
+    stream = assistant.ask_stream(question)
+    items = [*stream, stream.answer()]
     draft = "".join(e for e in items if isinstance(e, str))
-    assert len(items) > 3 and "London" in draft
+    assert len(items) > 3 and "London" in draft and draft == stream.draft
     final = items[-1]
     assert isinstance(final, Answer) and final.text == "Seven civilians were killed [1]."
 
@@ -427,7 +426,8 @@ def test_chat_streams_and_records_the_final_answer(scripted) -> None:
     question = "How many civilians were killed?"
     n = _number_of(assistant, question, "وسبعة مدنيين")
     llm.enqueue(f"Seven civilians were killed [{n}].")
-    events = list(chat.ask_stream(question))
+    stream = chat.ask_stream(question)
+    events = [*stream, stream.answer()]
     assert isinstance(events[-1], Answer) and chat.history[-1].answer is events[-1]
     assert events[-1].text == "Seven civilians were killed [1]." and any(isinstance(e, str) for e in events)
 

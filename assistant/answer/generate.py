@@ -20,7 +20,7 @@ import numpy as np
 from ..config import Settings
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..text.normalize import Span, detect_language, normalize_arabic
-from ..types import Answer, Citation, Hit
+from ..types import Answer, AnswerStream, Citation, Hit
 from ..verify import (
     MARKER,
     Claim,
@@ -246,8 +246,8 @@ class LLMAnswerer:
             target = replace(target, where=type(llm).__name__, model=model)
         return cls(llm, load_citation_qa(), refusals, embed, verify, target, sentence_vectors, load_condense())
 
-    def stream(self, question: str, language: str, hits: Sequence[Hit], extractive: Answer) -> Iterator[str | Answer]:
-        """Yield the reply's text as it arrives, then the verified :class:`Answer` (always last).
+    def stream(self, question: str, language: str, hits: Sequence[Hit], extractive: Answer) -> AnswerStream:
+        """The reply's text as it arrives, then the verified :class:`Answer` (``.answer()``).
 
         Args:
             question: What the LLM answers (a follow-up already made standalone).
@@ -256,6 +256,9 @@ class LLMAnswerer:
             extractive: The grounded extractive answer: the fallback, and the source of the
                 question, support and retrieved ids recorded on the result.
         """
+        return AnswerStream(self._events(question, language, hits, extractive))
+
+    def _events(self, question: str, language: str, hits: Sequence[Hit], extractive: Answer) -> Iterator[str | Answer]:
         messages = build_messages(question, language, hits, self._prompts, self._refusals[language])
         parts: list[str] = []
         try:
@@ -269,11 +272,7 @@ class LLMAnswerer:
 
     def answer(self, question: str, language: str, hits: Sequence[Hit], extractive: Answer) -> Answer:
         """The verified answer (see :meth:`stream`), without the draft."""
-        final = extractive
-        for event in self.stream(question, language, hits, extractive):
-            if isinstance(event, Answer):
-                final = event
-        return final
+        return self.stream(question, language, hits, extractive).answer()
 
     def finish(self, reply: str, language: str, hits: Sequence[Hit], extractive: Answer, question: str = "") -> Answer:
         """Verify a complete reply and write the answer; the extractive one when nothing survives.

@@ -7,11 +7,11 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import Answer, Assistant, AssistantError, InvalidQuestionError, Settings
+from .. import Answer, AnswerStream, Assistant, AssistantError, InvalidQuestionError, Settings
 from ..api import ANSWER_MODES
 from .html import replaced_draft_heading
 
@@ -47,8 +47,8 @@ def _print_citations(answer: Answer, out: TextIO) -> None:
                   file=out)
 
 
-def print_stream(events: Iterable[str | Answer], out: TextIO | None = None) -> Answer:
-    """Print an answer as :meth:`Assistant.ask_stream` yields it, and return it.
+def print_stream(stream: AnswerStream, out: TextIO | None = None) -> Answer:
+    """Print an answer as :meth:`Assistant.ask_stream` writes it, and return it.
 
     The LLM's draft is written piece by piece as it arrives. When the final answer differs from
     it (verification dropped or renumbered something, or the LLM failed and the extractive answer
@@ -56,21 +56,15 @@ def print_stream(events: Iterable[str | Answer], out: TextIO | None = None) -> A
     citations always belong to the final answer.
     """
     out = out or sys.stdout
-    draft: list[str] = []
-    answer: Answer | None = None
-    for event in events:
-        if isinstance(event, Answer):
-            answer = event
-            continue
-        draft.append(event)
-        out.write(event)
+    for piece in stream:
+        out.write(piece)
         out.flush()
-    assert answer is not None  # ask_stream always ends with the answer
-    if not draft:
+    answer = stream.answer()
+    if not stream.draft:
         _print_answer(answer, False, out)
         return answer
     print(file=out)
-    if "".join(draft).strip() != answer.text:
+    if stream.draft.strip() != answer.text:
         print(f"\n{replaced_draft_heading(answer)}\n{answer.text}", file=out)
     _print_citations(answer, out)
     out.flush()

@@ -251,25 +251,20 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
             return
         asked = [*_messages(chat), {"role": "user", "content": render_question(question)}]
         yield [*asked, {"role": "assistant", "content": PENDING}], gr.skip(), "", chat
-        answer: Answer | None = None
-        drafted = shown = 0
-        draft: list[str] = []
+        shown = 0
         try:
             chat = conversation(int(top_k), mode, chat)  # the slider and the mode apply from this question on
-            for event in chat.ask_stream(question):
-                if isinstance(event, Answer):
-                    answer = event
-                    continue
-                draft.append(event)
-                drafted += len(event)
-                if drafted - shown >= STREAM_STEP:
-                    shown = drafted
-                    yield [*asked, {"role": "assistant", "content": render_draft("".join(draft))}], \
+            stream = chat.ask_stream(question)
+            for _ in stream:
+                if len(stream.draft) - shown >= STREAM_STEP:
+                    shown = len(stream.draft)
+                    yield [*asked, {"role": "assistant", "content": render_draft(stream.draft)}], \
                         gr.skip(), gr.skip(), chat
+            answer = stream.answer()
         except AssistantError as error:
             yield [*asked, {"role": "assistant", "content": render_error(str(error))}], gr.skip(), gr.skip(), chat
             return
-        assert answer is not None  # ask_stream always ends with the answer
+        draft = stream.draft
         turn = len(chat.history)
         sources = render_sources(_turns(chat), document_names(assistant.documents()))  # sent as diffs
         # A streamed draft is replaced at once by the verified answer; otherwise reveal it gradually.
