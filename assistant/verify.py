@@ -507,8 +507,16 @@ def identity_head(claim: str) -> str:
     must name too (a true name given to a role the passage never mentions is still invented)."""
     text = MARKER.sub(" ", claim).strip(" .،؛؟!")
     match = _AR_COPULA.search(text)
-    cores = content_cores(text[:match.start()]) if match else []
+    subject = re.split(r"[،,:]", text[:match.start()])[-1] if match else ""  # after a lead-in ("بحسب المصادر، …")
+    cores = [core for core in content_cores(subject) if core not in _generic_heads()]
     return cores[0] if cores else ""
+
+
+@lru_cache(maxsize=1)
+def _generic_heads() -> frozenset[str]:
+    """Words that open an identity sentence without naming what is identified ("عدد القتلى هو …",
+    "اسم القائد هو …"): the word after them is its head."""
+    return frozenset(content_cores("عدد إجمالي أجمالي مجموع حصيلة اسم نوع"))
 
 
 # -- events (across languages) ---------------------------------------------------------------------
@@ -879,9 +887,14 @@ def _unbound_number(text: str, passage: _Passage, embed: EmbedFn, settings: Veri
     if not passage.numbers:
         return ""
     claimed = [(found, _in_arabic(phrase)) for found, phrase in number_phrases(text)]
-    bare = numbers_of(text) - {n for found, _ in claimed for n in found}
+    numbers = numbers_of(text)
+    bare = numbers - {n for found, _ in claimed for n in found}
     if bare and asked:
         claimed.append((frozenset(bare), asked))
+    elif asked and len(numbers) == 1:
+        # The one number of the answer to "how many X" is read as a count of X ("136 people" answering
+        # "how many civilians"): it must be the number the passage gives for X, not one near it.
+        claimed.append((frozenset(numbers), asked))
     if not claimed:
         return ""
     several = len({n for found, _ in passage.numbers for n in found}) >= 2
