@@ -79,7 +79,8 @@ class VerifySettings:
         binding_floor: … or when its own counted words in the passage match the sentence's less than
             this, whatever else the passage counts ("800 vehicles" where the passage's 800 are
             escaped fighters). Set below every counted phrase of the correct scripted answers
-            (lowest 0.837, across languages; ``tests/bench_verify.py``).
+            (lowest 0.839, across languages; ``tests/bench_verify.py``) and of the right answers
+            of the real-model bench (lowest 0.837; docs/llm-bench.md).
         repair_margin: An uncited sentence gets a citation only this far above the threshold.
         mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
     """
