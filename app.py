@@ -8,6 +8,7 @@ into escaped HTML, and everything here only wires Gradio events to them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import hashlib
 import json
@@ -25,10 +26,13 @@ import gradio as gr
 
 from assistant import Answer, Assistant, AssistantError, ChatSession, IndexLockedError, Settings
 from assistant.evaluate import write_records
+from assistant.loaders import SUPPORTED_SUFFIXES, safe_file_name
 from assistant.render import (
     EMPTY_SOURCES,
     PENDING,
     display_name,
+    document_names,
+    plural,
     render_answer,
     render_documents,
     render_draft,
@@ -43,7 +47,9 @@ from assistant.render import (
 #: Largest upload accepted through the page, in MB (the index itself allows ``Settings.max_file_mb``).
 UPLOAD_MAX_MB = 20.0
 #: File types the loaders read; anything else is refused before it is stored.
-ACCEPTED_TYPES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+ACCEPTED_TYPES = SUPPORTED_SUFFIXES
+#: Hex digits of an upload's sha256 naming its folder (64 bits: collisions are not a concern).
+UPLOAD_HASH_CHARS = 16
 #: Question ids from ``assistant/data/questions.jsonl`` shown as examples.
 EXAMPLE_IDS = ("ar-14", "ar-04", "ar-22", "en-01", "en-15", "en-33")
 #: Conversation turns kept per browser session (shown, and used for follow-ups).
@@ -102,6 +108,7 @@ a.cite:hover, a.cite:focus { background: var(--color-accent); color: white; }
 #documents .doc-list td, #documents .doc-list th { padding: .3em .6em; text-align: start; }
 #documents .doc-list .n { text-align: end; font-variant-numeric: tabular-nums; }
 .notices { list-style: none; padding: 0; } .notices .refused { color: #b91c1c; } .notices .ok { color: #15803d; }
+.notices .ask { color: #b45309; font-weight: 600; }
 """
 
 # Clicking or hovering a [n] reveals its passage; the question box follows what is typed.
@@ -151,28 +158,52 @@ class UploadRefused(AssistantError):
     """An uploaded file was not stored; the message says why and what is accepted."""
 
 
-def store_upload(path: Path, uploads_dir: Path, max_mb: float = UPLOAD_MAX_MB) -> Path:
-    """Copy an uploaded file to ``uploads_dir/<sha256>.<ext>``; the client's name is never used.
+def store_upload(path: Path, uploads_dir: Path, max_mb: float = UPLOAD_MAX_MB, name: str = "") -> Path:
+    """Copy an uploaded file to ``uploads_dir/<sha256 prefix>/<its name, made safe>``.
+
+    Stored by content (the same bytes uploaded again are the same document), listed and cited by
+    the name the user gave it (``name``, else the file's own). Nothing of the client's name reaches
+    the path but its safe last component.
 
     Raises:
         UploadRefused: The type is not accepted or the file is larger than ``max_mb``.
     """
+    shown = safe_file_name(name or path.name)
     suffix = path.suffix.lower()
     if suffix not in ACCEPTED_TYPES:
-        raise UploadRefused(f"{path.name}: {suffix or 'no extension'} files are not accepted; "
+        raise UploadRefused(f"{shown}: {suffix or 'no extension'} files are not accepted; "
                             f"upload one of {', '.join(ACCEPTED_TYPES)}.")
     size = path.stat().st_size
     if size > max_mb * 1_000_000:
-        raise UploadRefused(f"{path.name}: {size / 1e6:.1f} MB is over the {max_mb:g} MB upload limit; "
+        raise UploadRefused(f"{shown}: {size / 1e6:.1f} MB is over the {max_mb:g} MB upload limit; "
                             "split the document or index it with `assistant index`.")
     data = path.read_bytes()
-    target = uploads_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    if not target.exists():
-        uploads_dir.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(target)
+    folder = uploads_dir / hashlib.sha256(data).hexdigest()[:UPLOAD_HASH_CHARS]
+    earlier = sorted(folder.glob("*")) if folder.is_dir() else []
+    if earlier:
+        return earlier[0]  # these bytes are stored already, under the name first given to them
+    target = folder / f"{Path(shown).stem}{suffix}"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
     return target
+
+
+def remove_upload(source: str, uploads_dir: Path) -> None:
+    """Delete the stored copy of an uploaded document (and its folder); other sources are left alone."""
+    stored = Path(source)
+    if stored.parent.parent.resolve() == uploads_dir.resolve():
+        stored.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            stored.parent.rmdir()
+    elif stored.parent.resolve() == uploads_dir.resolve():  # the flat <sha256>.<ext> layout of earlier versions
+        stored.unlink(missing_ok=True)
+
+
+def _confirm_buttons(visible: bool) -> tuple[Any, Any]:
+    """The "Yes, remove it" and "Cancel" buttons, shown while a removal waits for its answer."""
+    return gr.Button(visible=visible), gr.Button(visible=visible)
 
 
 def _messages(chat: ChatSession) -> list[dict[str, str]]:
@@ -240,7 +271,7 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
             return
         assert answer is not None  # ask_stream always ends with the answer
         turn = len(chat.history)
-        sources = render_sources(_turns(chat))  # streamed as diffs: repeating it costs nothing
+        sources = render_sources(_turns(chat), document_names(assistant.documents()))  # sent as diffs
         # A streamed draft is replaced at once by the verified answer; otherwise reveal it gradually.
         for cut in [len(answer.text)] if draft else stream_cuts(answer.text, STREAM_STEP):
             if cut > STREAM_STEP and not draft:
@@ -263,8 +294,12 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
 
     def documents_view() -> tuple[str, Any]:
         documents = assistant.documents()
-        choices = [(f"{d.title} — {display_name(d.source)} ({d.chunks} chunks)", d.source) for d in documents]
+        names = document_names(documents)
+        choices = [(f"{d.title} — {names[d.source]} ({plural(d.chunks, 'passage')})", d.source) for d in documents]
         return render_documents(documents), gr.Dropdown(choices=choices, value=None)
+
+    def name_of(source: str) -> str:
+        return document_names(assistant.documents()).get(source) or display_name(source)
 
     def add_documents(
         files: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 - Gradio's idiom
@@ -273,7 +308,8 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
         notices: list[tuple[str, str]] = []
         paths = [Path(f) for f in files or []]
         for done, path in enumerate(paths):
-            progress((done, len(paths)), desc=f"Indexing {path.name}")
+            shown = safe_file_name(path.name)
+            progress((done, len(paths)), desc=f"Indexing {shown}")
             try:
                 stored = store_upload(path, uploads_dir, upload_max_mb)
                 report = assistant.index([stored], progress=False)
@@ -281,29 +317,39 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
                 notices.append(("refused", str(error)))
                 continue
             if report.skipped:
-                stored.unlink(missing_ok=True)  # nothing in the index refers to it
-                notices.extend(("refused", f"{path.name}: {reason}") for _, reason in report.skipped)
+                remove_upload(str(stored), uploads_dir)  # nothing in the index refers to it
+                notices.extend(("refused", f"{shown}: {reason}") for _, reason in report.skipped)
             elif report.unchanged:
-                notices.append(("ok", f"{path.name}: already indexed."))
+                notices.append(("ok", f"{shown}: already indexed as {name_of(str(stored))}."))
             else:
-                notices.append(("ok", f"{path.name}: indexed, {report.chunks_added} passages."))
+                notices.append(("ok", f"{shown}: indexed, {plural(report.chunks_added, 'passage')}."))
         progress((len(paths), len(paths)), desc="Done")
         table, dropdown = documents_view()
         return render_notices(notices), table, dropdown, None
 
-    def remove_document(source: str | None) -> tuple[str, str, Any]:
+    def confirm_removal(source: str | None) -> tuple[str, Any, Any]:
+        """Ask before removing: which document, and that it is gone from answers until indexed again."""
+        if not source:
+            return render_notices([("refused", "Choose a document to remove.")]), *_confirm_buttons(False)
+        question = (f"Remove {name_of(source)} from the index? Answers stop citing it; "
+                    "upload or index it again to bring it back.")
+        return render_notices([("ask", question)]), *_confirm_buttons(True)
+
+    def remove_document(source: str | None) -> tuple[str, str, Any, Any, Any]:
         """Remove a document from the index (and its stored upload)."""
+        name = name_of(source) if source else ""
         if not source:
             notices = [("refused", "Choose a document to remove.")]
         elif assistant.remove(source):
-            stored = Path(source)
-            if stored.parent.resolve() == uploads_dir.resolve():
-                stored.unlink(missing_ok=True)
-            notices = [("ok", f"Removed {display_name(source)}.")]
+            remove_upload(source, uploads_dir)
+            notices = [("ok", f"Removed {name}.")]
         else:
-            notices = [("refused", f"{display_name(source)} is not in the index.")]
+            notices = [("refused", f"{name} is not in the index.")]
         table, dropdown = documents_view()
-        return render_notices(notices), table, dropdown
+        return render_notices(notices), table, dropdown, *_confirm_buttons(False)
+
+    def cancel_removal() -> tuple[str, Any, Any]:
+        return render_notices([("ok", "Nothing was removed.")]), *_confirm_buttons(False)
 
     def run_evaluation(
         question_file: str | None, mode: str, progress: gr.Progress = gr.Progress(track_tqdm=True)  # noqa: B008
@@ -359,7 +405,10 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
                 documents = gr.HTML("", label="Indexed documents", elem_id="documents")
                 with gr.Row():
                     to_remove = gr.Dropdown([], label="Document", scale=3, elem_id="remove-choice")
-                    remove = gr.Button("Remove from index", variant="stop", scale=1, elem_id="remove")
+                    remove = gr.Button("Remove from index…", variant="stop", scale=1, elem_id="remove")
+                with gr.Row():
+                    confirm = gr.Button("Yes, remove it", variant="stop", visible=False, elem_id="remove-yes")
+                    cancel = gr.Button("Cancel", visible=False, elem_id="remove-cancel")
 
             with gr.Tab("Evaluate · التقييم"):
                 gr.Markdown("Score the answers against a fixed question set: the shipped one about the article, "
@@ -380,8 +429,10 @@ def create_demo(assistant: Assistant, *, upload_max_mb: float = UPLOAD_MAX_MB) -
         clear.click(new_chat, [chat_state], [chatbot, sources, chat_state], api_name="new_chat")
         files.upload(add_documents, [files], [notices, documents, to_remove, files], api_name="upload",
                      concurrency_id="index", concurrency_limit=1)
-        remove.click(remove_document, [to_remove], [notices, documents, to_remove], api_name="remove",
-                     concurrency_id="index", concurrency_limit=1)
+        remove.click(confirm_removal, [to_remove], [notices, confirm, cancel], api_name="confirm_remove")
+        confirm.click(remove_document, [to_remove], [notices, documents, to_remove, confirm, cancel],
+                      api_name="remove", concurrency_id="index", concurrency_limit=1)
+        cancel.click(cancel_removal, None, [notices, confirm, cancel], api_name="cancel_remove")
         documents_tab.select(documents_view, None, [documents, to_remove], api_name="documents")
         evaluate.click(run_evaluation, [question_set, mode], [report, records_file], api_name="evaluate",
                        concurrency_id="evaluate", concurrency_limit=1)
@@ -408,18 +459,24 @@ def parse_auth(value: str) -> tuple[str, str] | None:
 def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Namespace:
     """Command-line options; defaults come from ``settings`` (``ASSISTANT_HOST``, ``ASSISTANT_PORT``)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--host", default=settings.host,
-                        help="address to bind (ASSISTANT_HOST; default %(default)s, this machine only)")
-    parser.add_argument("--port", type=int, default=settings.port, help="port (ASSISTANT_PORT; default %(default)s)")
+    parser.add_argument("--host", default=settings.host, help="address to bind (ASSISTANT_HOST, else "
+                        "GRADIO_SERVER_NAME; default %(default)s, this machine only)")
+    parser.add_argument("--port", type=int, default=settings.port,
+                        help="port (ASSISTANT_PORT, else GRADIO_SERVER_PORT; default %(default)s)")
     parser.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     return parser.parse_args(argv)
 
 
 def port_problem(host: str, port: int) -> str:
-    """Why the web chat cannot listen on ``host:port``, with the fix; ``""`` when it can."""
+    """Why the web chat cannot listen on ``host:port``, with the fix; ``""`` when it can.
+
+    Probed the way the server binds (uvicorn sets SO_REUSEADDR), so the TIME_WAIT sockets a killed
+    server leaves behind do not refuse a restart that the server itself would accept.
+    """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
+            probe.bind((host, port))  # still refused (EADDRINUSE) while any server listens there
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 return (f"port {port} on {host} is already in use (another `make run` or app.py?); stop it, or "
@@ -451,8 +508,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"Index: {report.summary()}")
     # Load the reader now, so the first question does not wait for it and a weights problem is said once.
     _ = assistant.reader_answerer
-    if assistant.reader_problem:
-        print(f"note: {assistant.reader_problem}", file=sys.stderr)
+    for note in assistant.notes:
+        print(f"note: {note}", file=sys.stderr)
     try:
         create_demo(assistant).launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth)
     except OSError as error:  # lost a race for the port, or --share could not reach gradio.live

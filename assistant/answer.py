@@ -36,7 +36,7 @@ class AnswerSettings:
     #: Competing claims ("the sources disagree") are looked for in this many passages: the second
     #: voice is often ranked below the first few (Amaq's 800 escapees came 6th for "How many
     #: prisoners escaped from the prison?" once English words also searched through the glossary).
-    conflict_passages: int = 8
+    conflict_passages: int = 10
     second_weight: float = 0.25
     lexical_weight: float = 0.1
     type_weight: float = 0.1

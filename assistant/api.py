@@ -45,6 +45,7 @@ class DocumentInfo:
     title: str
     chunks: int
     content_hash: str
+    indexed_at: float = 0.0
 
 
 class Assistant:
@@ -95,7 +96,7 @@ class Assistant:
         with self._lock:
             if self._embedder is None:
                 self._embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
-                                               progress=self.settings.progress)
+                                               progress=self.settings.progress, precision=self.settings.precision)
             return self._embedder
 
     @property
@@ -160,7 +161,8 @@ class Assistant:
                 self._answerer = ExtractiveAnswerer(
                     self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
                     AnswerSettings(min_support_ar=self.settings.min_support_ar,
-                                   min_support_en=self.settings.min_support_en),
+                                   min_support_en=self.settings.min_support_en,
+                                   conflict_passages=self.settings.conflict_passages),
                     glossary=self.glossary,
                 )
             return self._answerer
@@ -182,7 +184,7 @@ class Assistant:
                     adapter = SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
                     try:
                         reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False), adapter,
-                                             precision=self.settings.reader_precision)
+                                             precision=self.settings.precision)
                     except (ReaderUnavailable, RuntimeError) as error:
                         self.reader_problem = f"{error} Answering with the sentence picker meanwhile."
                     else:
@@ -199,6 +201,13 @@ class Assistant:
                             neighbours=self.settings.reader_neighbours),
                         self._word_glosses, self._previous_passage)
             return self._reader_answerer
+
+    @property
+    def notes(self) -> list[str]:
+        """One line for each loaded part that runs otherwise than configured: a precision this CPU
+        cannot run (fp32 instead), the reader's weights missing (the sentence picker instead)."""
+        found = [getattr(self._embedder, "note", ""), self.reader_problem]
+        return [note for note in dict.fromkeys(found) if note]
 
     def _previous_passage(self, hit: Hit) -> Chunk | None:
         """The passage just before ``hit`` in its document (who a pronoun-led sentence quotes is named there)."""
@@ -272,7 +281,8 @@ class Assistant:
         manifest = self.store.read_manifest()
         if manifest is not None:
             manifest.check_compatible(self.embedder.name, self.embedder.dim, self.settings.chunk_max_chars,
-                                      CHUNKING_VERSION, self.store.where, self.encoders.second_name)
+                                      CHUNKING_VERSION, self.store.where, self.encoders.second_name,
+                                      self.embedder.precision)
             # An indexing run killed midway leaves a dirty mark: repair first, then re-index what it dropped.
             if repair_index(self.store, self.settings.corpus_dir, int(self.settings.max_file_mb * 1_000_000)):
                 manifest = self.store.read_manifest()
@@ -308,7 +318,7 @@ class Assistant:
         manifest = self.store.read_manifest()
         if manifest is None:
             return []
-        return [DocumentInfo(source, e.title, e.chunks, e.content_hash)
+        return [DocumentInfo(source, e.title, e.chunks, e.content_hash, e.indexed_at)
                 for source, e in sorted(manifest.documents.items())]
 
     def remove(self, source: str) -> bool:

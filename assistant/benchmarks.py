@@ -459,8 +459,10 @@ class CachedEmbedder:
     near-duplicates, not identical points. Used only to *build* benchmark indexes.
     """
 
-    def __init__(self, name: str, load: Callable[[], Embedder], cache: VectorCache, perturb: float = 0.0) -> None:
+    def __init__(self, name: str, load: Callable[[], Embedder], cache: VectorCache, perturb: float = 0.0,
+                 precision: str = "fp32") -> None:
         self.name = name
+        self.precision = precision  # of the vectors in the cache
         self._load = load
         self._model: Embedder | None = None
         self._cache = cache
@@ -517,6 +519,7 @@ class TimedEmbedder:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.precision = inner.precision
         self.seconds = 0.0
         self.batches: list[list[str]] = []
         self._lock = threading.Lock()
@@ -552,7 +555,8 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
     """
     from .embeddings import load_embedder, load_second_embedder
 
-    primary = load_embedder(settings.embed_model, settings.model_cache, progress=progress)
+    primary = load_embedder(settings.embed_model, settings.model_cache, progress=progress,
+                            precision=settings.precision)
     second_name = getattr(settings, "second_embedder", "")
     second = load_second_embedder(second_name) if second_name else None
     for model in (primary, second):
@@ -609,10 +613,13 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
 
 def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict[str, CachedEmbedder]:
     from .embeddings import load_embedder, load_second_embedder
+    from .precision import runnable
 
+    precision = runnable(settings.precision).name  # cached per precision: vectors of two must not mix
     encoders = {"embedder": CachedEmbedder(
-        settings.embed_model, lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False),
-        VectorCache(cache_dir, settings.embed_model), perturb)}
+        settings.embed_model,
+        lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=precision),
+        VectorCache(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
     second_name = getattr(settings, "second_embedder", "")
     if second_name:
         probe = load_second_embedder(second_name)

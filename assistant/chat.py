@@ -101,6 +101,9 @@ class ChatSession:
                 return rewritten
         return condense(question, self.history)
 
-    def reset(self) -> None:
-        """Forget the conversation."""
+    def reset(self) -> str:
+        """Forget the conversation; returns the language of its last question (``"en"`` when it had none),
+        for the confirmation."""
+        language = self.history[-1].answer.language if self.history else "en"
         self.history.clear()
+        return language

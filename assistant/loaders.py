@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,32 @@ def source_name(path: Path, corpus_dir: Path) -> str:
     if _inside(resolved, corpus):
         return resolved.relative_to(corpus).as_posix()
     return resolved.as_posix()
+
+
+#: Longest file-name stem kept from an upload (characters).
+MAX_NAME_CHARS = 100
+#: Characters other systems forbid in file names; replaced so a stored upload copies anywhere.
+_NAME_UNSAFE = re.compile(r'[<>:"|?*]')
+
+
+def safe_file_name(name: str, fallback: str = "document") -> str:
+    """A file name as a user gave it (an upload's), made safe to store and to show.
+
+    Only the last path component is kept (no ``../``), invisible characters go (controls, bidi
+    overrides and isolates, zero-width marks: Unicode category C), leading dots and spaces go (no
+    hidden files, no ``..``), and the stem is cut to ``MAX_NAME_CHARS``. A name with nothing left
+    becomes ``fallback`` with its suffix. Written here: none of the installed packages does it, and
+    ``werkzeug.secure_filename`` (not installed) folds names to ASCII, losing Arabic ones entirely.
+    """
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = " ".join(_NAME_UNSAFE.sub("_", name).split())
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = stem.strip(" .")[:MAX_NAME_CHARS].rstrip(" .")
+    suffix = suffix.strip(" .").lower()
+    return f"{stem or fallback}{'.' + suffix if suffix else ''}"
 
 
 def _inside(path: Path, root: Path) -> bool:

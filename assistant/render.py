@@ -14,7 +14,9 @@ its own. Passages take ``dir="auto"`` too.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from pathlib import PurePosixPath
@@ -225,27 +227,29 @@ def sentence_parts(citation: Citation, sentence: str) -> tuple[str, str, str]:
     return sentence[:begin], sentence[begin:end], sentence[end:]
 
 
-def _render_card(citation: Citation, turn: int, language: str) -> str:
+def _render_card(citation: Citation, turn: int, language: str, names: Mapping[str, str]) -> str:
     before, sentence, after = passage_parts(citation)
     lead, span, tail = sentence_parts(citation, sentence)
     inner = f'{escape(lead)}<strong class="span">{escape(span)}</strong>{escape(tail)}' if span else escape(sentence)
     mark = f"<mark>{inner}</mark>" if sentence else ""
-    where = f'{escape(display_name(citation.source))} · {_labels(language)["paragraph"]} {citation.paragraph}'
+    name = names.get(citation.source) or display_name(citation.source)
+    where = f'{escape(name)} · {_labels(language)["paragraph"]} {citation.paragraph}'
     return (
         f'<li class="source" id="{source_id(turn, citation.number)}" '
         f'dir="{first_strong_direction(citation.text) or text_direction(language)}">'
         f'<div class="meta"><span class="num" dir="ltr">[{citation.number}]</span> '
-        f'<span class="doc" dir="auto">{escape(citation.title or display_name(citation.source))}</span> '
+        f'<span class="doc" dir="auto">{escape(citation.title or name)}</span> '
         f'<span class="where" dir="auto" title="{escape(citation.source)}">{where}</span></div>'
         f'<p class="passage" dir="auto">{escape(before)}{mark}{escape(after)}</p></li>'
     )
 
 
-def render_sources(turns: Sequence[tuple[str, Answer]]) -> str:
+def render_sources(turns: Sequence[tuple[str, Answer]], names: Mapping[str, str] | None = None) -> str:
     """The sources panel: the passages of every answer, the latest open and first.
 
     Args:
         turns: ``(question, answer)`` pairs in conversation order; turn numbers count from 1.
+        names: What to call each source (:func:`document_names`); its file name when left out.
     """
     if not turns:
         return EMPTY_SOURCES
@@ -253,7 +257,7 @@ def render_sources(turns: Sequence[tuple[str, Answer]]) -> str:
     for turn in range(len(turns), 0, -1):
         question, answer = turns[turn - 1]
         labels = _labels(answer.language)
-        cards = "".join(_render_card(c, turn, answer.language) for c in answer.citations)
+        cards = "".join(_render_card(c, turn, answer.language, names or {}) for c in answer.citations)
         body = f'<ol class="cards">{cards}</ol>' if cards else f'<p class="none" dir="auto">{labels["none"]}</p>'
         opened = " open" if turn == len(turns) else ""
         sections.append(
@@ -264,25 +268,53 @@ def render_sources(turns: Sequence[tuple[str, Answer]]) -> str:
     return f'<div class="sources">{"".join(sections)}</div>'
 
 
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """``"1 document"``, ``"2 documents"`` (``nouns`` for an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def document_names(documents: Sequence[DocumentInfo]) -> dict[str, str]:
+    """What to call each document (by source): its file name, with the time it was indexed where
+    two share a name (two uploads of different reports called report.txt), and the start of its
+    folder's name as well should the times agree too."""
+    names = {d.source: display_name(d.source) for d in documents}
+    for rule in (_with_time, _with_folder):
+        clashes = Counter(names.values())
+        names = {d.source: rule(names[d.source], d) if clashes[names[d.source]] > 1 else names[d.source]
+                 for d in documents}
+    return names
+
+
+def _with_time(name: str, document: DocumentInfo) -> str:
+    when = time.localtime(document.indexed_at) if document.indexed_at else None
+    return f"{name} ({time.strftime('%Y-%m-%d %H:%M', when) if when else 'date unknown'})"
+
+
+def _with_folder(name: str, document: DocumentInfo) -> str:
+    return f"{name[:-1]}, {PurePosixPath(document.source).parent.name[:8]})"
+
+
 def render_documents(documents: Sequence[DocumentInfo]) -> str:
     """The indexed documents as a table with their chunk counts."""
     if not documents:
         return '<p class="doc-list empty">No documents are indexed yet.</p>'
+    names = document_names(documents)
     rows = "".join(
         f'<tr><td dir="auto">{escape(d.title)}</td>'
-        f'<td dir="auto" title="{escape(d.source)}">{escape(display_name(d.source))}</td>'
+        f'<td dir="auto" title="{escape(d.source)}">{escape(names[d.source])}</td>'
         f'<td class="n">{d.chunks}</td></tr>'
         for d in documents
     )
     total = sum(d.chunks for d in documents)
     return (f'<table class="doc-list"><thead><tr><th>Title</th><th>File</th><th>Chunks</th></tr></thead>'
-            f'<tbody>{rows}</tbody><tfoot><tr><td colspan="2">{len(documents)} documents</td>'
+            f'<tbody>{rows}</tbody><tfoot><tr><td colspan="2">{plural(len(documents), "document")}</td>'
             f'<td class="n">{total}</td></tr></tfoot></table>')
 
 
 def render_notices(notices: Sequence[tuple[str, str]]) -> str:
-    """Outcome lines of an upload, each ``(kind, message)`` with kind ``"ok"`` or ``"refused"``."""
-    items = "".join(f'<li class="{"ok" if kind == "ok" else "refused"}" dir="auto">{escape(message)}</li>'
+    """Outcome lines of an upload or a removal, each ``(kind, message)`` with kind ``"ok"``, ``"refused"``
+    or ``"ask"`` (a question awaiting the user's answer)."""
+    items = "".join(f'<li class="{kind if kind in ("ok", "ask") else "refused"}" dir="auto">{escape(message)}</li>'
                     for kind, message in notices)
     return f'<ul class="notices">{items}</ul>' if items else ""
 

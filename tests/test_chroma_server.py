@@ -94,11 +94,17 @@ def _document(source: str, text: str) -> tuple[Document, list]:
     return document, chunk_document(document, 1200)
 
 
+def _vectors(n: int, seed: int | np.random.Generator) -> np.ndarray:
+    """``n`` random unit vectors, the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, 16)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def _add(store: ChromaStore, document: Document, chunks: list, seed: int) -> np.ndarray:
     """Store a document with random unit vectors (no model needed); returns the chunk vectors."""
     rng = np.random.default_rng(seed)
-    vectors = rng.normal(size=(len(chunks), 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _vectors(len(chunks), rng)
     store.add(chunks, vectors, document.content_hash)
     ids = [sentence_id(c.chunk_id, k) for c in chunks for k in range(len(chunk_sentences(c)))]
     owners = [c.chunk_id for c in chunks for _ in chunk_sentences(c)]
@@ -127,6 +133,49 @@ def test_store_round_trip_and_a_second_process_sees_the_manifest(store_factory) 
     store.write_manifest(manifest)
     assert other.generation() != before and other.read_manifest().documents == {}
     assert all(other.count(space) == 0 for space in SPACES)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path[:0] = [{tests!r}, {root!r}]
+from test_chroma_server import LIGHTHOUSE, _add, _document
+from assistant.store import ChromaStore, document_entry
+store = ChromaStore(Path({index!r}), {url!r}, {collection!r})
+lock = store.write_lock()
+document, chunks = _document("lighthouse.txt", LIGHTHOUSE)
+_add(store, document, chunks, seed=7)
+manifest = store.read_manifest()
+manifest.documents["lighthouse.txt"] = document_entry(document.content_hash, document.title, len(chunks))
+store.write_manifest(manifest)
+lock.release()
+"""
+
+
+def test_a_write_by_another_process_is_seen_before_the_next_query(store_factory) -> None:
+    """Embedded Chroma keeps its vector index in memory: without refresh() the query below misses
+    the other process's chunks (checked: it returns only the first document's)."""
+    store = store_factory()
+    document, chunks = _document("desert.txt", "Desert\nThe desert is wide.\nIt is dry.\nSand moves.\n")
+    _add(store, document, chunks, seed=1)
+    manifest = new_manifest("fake", 16, 1200, 1)
+    manifest.documents["desert.txt"] = document_entry(document.content_hash, document.title, len(chunks))
+    store.write_manifest(manifest)
+    assert store.query_space(CHUNKS, np.ones(16, np.float32), 50)  # the vector index is loaded in memory now
+    before = store.refresh()
+
+    script = WRITER.format(tests=str(ROOT / "tests"), root=str(ROOT), index=str(store.index_dir),
+                           url=store.chroma_url, collection=store._collection_name)
+    writer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    assert writer.returncode == 0, writer.stderr
+
+    assert store.refresh() > before
+    lighthouse = _vectors(len(_document("lighthouse.txt", LIGHTHOUSE)[1]), seed=7)  # what the writer stored
+    nearest = store.query_space(CHUNKS, lighthouse[0], 3)
+    assert store.get([nearest[0][1]])[0].source == "lighthouse.txt" and nearest[0][2] == pytest.approx(1.0, abs=1e-4)
+    assert set(store.read_manifest().documents) == {"desert.txt", "lighthouse.txt"}
+    assert store.count() == len(chunks) + 3
 
 
 def test_a_second_writer_gets_a_clear_message(store_factory) -> None:
@@ -208,3 +257,39 @@ def test_two_app_processes_share_one_server(chroma_url: str, tmp_path: Path) -> 
     answer = json.loads(asker.stdout)
     assert "Margit Olsen" in answer["answer"] and answer["citations"][0]["source"] == "lighthouse.txt"
     assert not (tmp_path / "index" / "chroma").exists()  # nothing was written locally
+
+
+WATER = ("Water report\n\nThe new filtration plant in Hasakah will cost 42 million dollars, the water directorate said "
+         "on Monday. Construction begins in March and will take two years.\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deployment", ["embedded", "server"])
+def test_the_next_question_sees_what_another_process_indexed_or_removed(deployment: str, request, tmp_path: Path,
+                                                                        settings_base, embedder) -> None:
+    """The bug a user met: with the chat running, `assistant index report.txt` from a shell, and the
+    chat answered from the other documents until restarted."""
+    url = request.getfixturevalue("chroma_url") if deployment == "server" else ""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    report = tmp_path / "report.txt"
+    report.write_text(WATER, encoding="utf-8")
+    settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus, chroma_url=url,
+                                     collection=f"t-{uuid.uuid4().hex[:12]}")
+    chat = Assistant(settings, embedder=embedder)  # the running chat
+    assert "Margit Olsen" in chat.ask("Who built the lighthouse of Port Amsel?").text
+    env = {**os.environ, "ASSISTANT_CHROMA_URL": url, "ASSISTANT_COLLECTION": settings.collection,
+           "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+           "ASSISTANT_PROGRESS": "0", "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT)}
+
+    shell = _run(["index", str(report)], env, tmp_path)
+    assert shell.returncode == 0 and "1 added" in shell.stdout, shell.stderr
+    answer = chat.ask("How much will the new filtration plant cost?")
+    assert "42 million" in answer.text and answer.citations[0].source == str(report)
+
+    shell = _run(["docs", "--remove", str(report)], env, tmp_path)
+    assert shell.returncode == 0, shell.stderr
+    answer = chat.ask("How much will the new filtration plant cost?")
+    assert str(report) not in [c.source for c in answer.citations] and "42 million" not in answer.text
+    assert [d.source for d in chat.documents()] == ["lighthouse.txt"]

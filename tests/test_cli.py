@@ -39,6 +39,16 @@ def test_a_reader_that_goes_away_ends_quietly(cli_env, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
 
 
+def test_new_in_chat_confirms_in_the_language_of_the_last_question(cli_env, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/new\nمن هو القائد العام لقسد؟\n/new\nWho leads the SDF?\n/new\n\n"))
+    assert main(["chat"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    confirmations = [line.removeprefix("> ") for line in lines if "conversation" in line.lower() or "محادثة" in line]
+    assert confirmations[1:] == ["New conversation: earlier questions are forgotten.",
+                                 "محادثة جديدة: نُسيت الأسئلة السابقة.",
+                                 "New conversation: earlier questions are forgotten."]
+
+
 def test_index_is_idempotent(cli_env, capsys):
     assert main(["index"]) == 0
     assert "0 added, 0 updated, 1 unchanged" in capsys.readouterr().out

@@ -18,6 +18,15 @@ def test_overrides_win_over_environment():
     assert Settings.from_env({"ASSISTANT_TOP_K": "7"}, top_k=3).top_k == 3
 
 
+def test_gradio_variables_count_when_the_assistant_ones_are_not_set():
+    gradio = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "7999"}
+    assert (Settings.from_env(gradio).host, Settings.from_env(gradio).port) == ("0.0.0.0", 7999)
+    ours = Settings.from_env({**gradio, "ASSISTANT_HOST": "127.0.0.2", "ASSISTANT_PORT": "7001"})
+    assert (ours.host, ours.port) == ("127.0.0.2", 7001)
+    with pytest.raises(ConfigError, match="GRADIO_SERVER_PORT='web'"):
+        Settings.from_env({"GRADIO_SERVER_PORT": "web"})
+
+
 def test_bad_values_name_the_variable():
     with pytest.raises(ConfigError, match="ASSISTANT_TOP_K"):
         Settings.from_env({"ASSISTANT_TOP_K": "many"})

@@ -193,7 +193,7 @@ def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, toke
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from assistant.reader.model import load_reader
+    from assistant.reader.model import load_reader, merged_folder
     from assistant.reader.train import TrainPlan, export, featurize, new_model, train
 
     torch.manual_seed(0)
@@ -226,6 +226,17 @@ def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, toke
     got = reader.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).start_logits
     assert torch.allclose(got, expected, atol=0.05)
     assert reading.windows == 1 and reading.spans
+
+    # The merge is kept beside the base for the next start, which loads it instead of merging again;
+    # a damaged copy is merged afresh, never used.
+    merged = merged_folder(base_dir, folder)
+    assert (merged / "config.json").is_file() and not list(tmp_path.glob(".reader-*"))
+    again = load_reader(base_dir, folder).model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+    assert torch.allclose(again.start_logits, got)
+    for weights in merged.glob("*.safetensors"):
+        weights.write_bytes(b"not safetensors")
+    rebuilt = load_reader(base_dir, folder).model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+    assert torch.allclose(rebuilt.start_logits, got)
 
 
 def test_a_resumed_run_continues_where_it_stopped(tmp_path, tokenizer):

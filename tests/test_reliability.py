@@ -211,8 +211,8 @@ def test_a_second_writer_on_the_embedded_store_gets_a_clear_message(tmp_path: Pa
 class FakeEmbedder:
     """A deterministic stand-in model: vectors from a hash of the text."""
 
-    def __init__(self, name: str, dim: int) -> None:
-        self.name, self.dim = name, dim
+    def __init__(self, name: str, dim: int, precision: str = "fp32") -> None:
+        self.name, self.dim, self.precision = name, dim, precision
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         rows = [np.frombuffer(hashlib.sha256(t.encode()).digest(), dtype=np.uint8)[:self.dim].astype(np.float32) + 1
@@ -244,6 +244,30 @@ def test_an_index_of_another_model_or_dimension_is_refused_with_the_fix(tmp_path
     report = other.index(rebuild=True)  # the fix the message names
     assert report.added == ["lighthouse.txt"] and other.store.require_manifest().dim == 12
     assert other.store.count(SECOND_CHUNKS) == other.store.count() == 3
+
+
+def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_path: Path, settings_base) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus)
+    Assistant(settings, embedder=FakeEmbedder("model-a", 8, "fp32"), second_embedder=FakeEmbedder("use-a", 4)).index()
+
+    bf16 = Assistant(settings, embedder=FakeEmbedder("model-a", 8, "bf16"), second_embedder=FakeEmbedder("use-a", 4))
+    assert bf16.ask("Who built the lighthouse?").citations  # fp32 and bf16 vectors mix (measured, see the docs)
+    (corpus / "harbour.txt").write_text("Harbour\nThe harbour of Port Amsel opened in 1850.\n", encoding="utf-8")
+    assert bf16.index().added == ["harbour.txt"]
+    assert bf16.store.require_manifest().precision == "bf16+fp32"  # honest about what it holds
+
+    int8 = Assistant(settings, embedder=FakeEmbedder("model-a", 8, "int8"), second_embedder=FakeEmbedder("use-a", 4))
+    fix = (r"holds bf16\+fp32 vectors, which int8 questions cannot be searched against\. Rebuild it with "
+           r"`ASSISTANT_PRECISION=int8 assistant index --rebuild corpus/`, or set ASSISTANT_PRECISION=bf16\.")
+    with pytest.raises(IndexMismatchError, match=fix):
+        int8.ask("Who built the lighthouse?")
+    with pytest.raises(IndexMismatchError, match=fix):
+        int8.index()
+    assert int8.index(rebuild=True).added == ["harbour.txt", "lighthouse.txt"]
+    assert int8.store.require_manifest().precision == "int8"
 
 
 # -- bad questions -------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""ASSISTANT_PRECISION: which precisions may meet in one index, and the real e5 in each precision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant import ConfigError, Settings
+from assistant.precision import combined, mixable, runnable
+
+TEXTS = ["query: كم عدد المدنيين الذين قتلوا؟", "passage: The lighthouse of Port Amsel was built in 1847.",
+         "passage: وأدت الاشتباكات إلى مقتل 136 شخصاً على الأقل."]
+
+
+def test_fp32_and_bf16_vectors_mix_and_int8_ones_do_not() -> None:
+    assert mixable("fp32", "bf16") and mixable("bf16", "fp32") and mixable("bf16+fp32", "fp32")
+    assert mixable("int8", "int8") and not mixable("int8", "fp32") and not mixable("bf16+fp32", "int8")
+    assert combined("fp32", "bf16") == "bf16+fp32" and combined("bf16+fp32", "fp32") == "bf16+fp32"
+    assert combined("int8", "int8") == "int8"
+
+
+def test_an_unknown_precision_names_the_variable_and_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"one of fp32, bf16, int8, got 'fp16'; set ASSISTANT_PRECISION=bf16"):
+        Settings.from_env({"ASSISTANT_PRECISION": "fp16"})
+    assert Settings().precision == "bf16"
+
+
+@pytest.fixture(scope="module")
+def e5_folder(settings_base):
+    from assistant.model_prep import prepare_e5_folder
+
+    return str(prepare_e5_folder(settings_base.model_cache, progress=False))
+
+
+@pytest.fixture(scope="module")
+def fp32_vectors(e5_folder) -> np.ndarray:
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("e5", e5_folder, precision="fp32").embed_passages(TEXTS)
+
+
+@pytest.mark.parametrize(("precision", "closeness"), [("bf16", 0.99), ("int8", 0.9)])
+def test_e5_in_each_precision_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors, precision: str,
+                                                               closeness: float) -> None:
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder("e5", e5_folder, precision=precision)
+    assert embedder.precision == precision and embedder.note == ""
+    vectors = embedder.embed_passages(TEXTS)
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert (vectors * fp32_vectors).sum(axis=1).min() >= closeness
+
+
+def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, monkeypatch) -> None:
+    import torch
+
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)  # another CPU
+    assert runnable("bf16").name == "fp32" and "no bf16 support" in runnable("bf16").note
+    embedder = SentenceTransformerEmbedder("e5", e5_folder, precision="bf16")
+    assert embedder.precision == "fp32" and "\n" not in embedder.note and "ASSISTANT_PRECISION=fp32" in embedder.note
+    assert np.allclose(embedder.embed_passages(TEXTS), fp32_vectors, atol=1e-5)  # fp32's vectors, never garbage
+
+
+def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
+    from pathlib import Path
+
+    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.model_prep import bf16_folder
+
+    copy = bf16_folder(Path(e5_folder))
+    assert copy.name.endswith("-bf16") and bf16_folder(Path(e5_folder)) == copy  # made once
+    converted = SentenceTransformerEmbedder("e5", e5_folder, precision="bf16").embed_passages(TEXTS)
+    stored = SentenceTransformerEmbedder("e5", str(copy), precision="bf16").embed_passages(TEXTS)
+    assert np.array_equal(converted, stored)
