@@ -198,6 +198,16 @@ def test_a_bare_number_counts_what_the_question_asks_about() -> None:
     assert unasked.supported
 
 
+def test_the_one_number_of_an_answer_counts_what_the_question_asks_about() -> None:
+    question = "How many civilians were killed?"
+    [wrong] = _verify("84 fighters were killed [2].", question=question)  # true, but not the answer
+    assert not wrong.supported and "its 84 'civilians' matches «civilians» (7)" in wrong.reason
+    [right] = _verify("Seven civilians were killed in the clashes [2].", question=question)
+    assert right.supported
+    [both] = _verify("Seven civilians and 84 fighters were killed [2].", question=question)  # two numbers
+    assert both.supported
+
+
 def test_a_number_the_passage_counts_as_something_else_is_dropped_even_alone() -> None:
     sources = [Source(1, "Amaq said that 800 fighters escaped.")]
     floor = replace(TOY, binding_floor=0.6)  # toy similarity of the counted words: 0.5 here, 1.0 when right
@@ -209,6 +219,8 @@ def test_a_number_the_passage_counts_as_something_else_is_dropped_even_alone() -
 
 def test_an_identity_needs_what_it_identifies_in_the_passage() -> None:
     assert identity_head("مدير سجن الصناعة هو «مظلوم عبدي» [1].") == "مدير"
+    assert identity_head("بحسب المصادر، مدير السجن هو «مظلوم عبدي» [1].") == "مدير"  # after the lead-in
+    assert identity_head("إجمالي عدد القتلى هو 136 شخصاً [1].") == "قتل"  # past the generic words
     assert identity_head("سيطر السجناء على السجن [1].") == ""
     sources = [Source(1, "بدوره أكد القائد العام لقوات سوريا الديمقراطية «مظلوم عبدي» أن قواته صدت الهجوم.")]
     [invented] = _verify("مدير قوات سوريا الديمقراطية هو «مظلوم عبدي» [1].", sources)
@@ -223,6 +235,22 @@ def test_a_role_across_languages_must_be_named_in_the_passage() -> None:
     assert missing_events("The spokesman of the SDF is Mazloum Abdi.", passage) == ["role «spokesperson»"]
     assert missing_events("The commander-in-chief of the SDF is Mazloum Abdi.", passage) == []
     assert missing_events("The SDF's leader is Mazloum Abdi.", passage) == []
+
+
+@pytest.mark.parametrize(("reply", "refused"), [
+    ("I could not find an answer to this question in the indexed documents.", True),
+    ("The director of al-Sinaa prison is not mentioned in the given sources.", True),
+    ("لم تذكر المصادر اسم مدير السجن.", True),
+    ("The SDF did not mention the number of casualties [1].", False),
+    ("Abdi said the fight is not over [1].", False),
+    ("The director is not mentioned in the sources. He was born in 1967 [1].", False),
+])
+def test_a_refusal_in_the_llms_own_words_is_a_refusal(reply: str, refused: bool) -> None:
+    from assistant.generate import is_refusal
+
+    refusals = ["I could not find an answer to this question in the indexed documents.",
+                "لم أجد في المستندات المفهرسة ما يجيب عن هذا السؤال."]
+    assert is_refusal(reply, refusals) is refused
 
 
 def test_render_renumbers_citations_in_order_of_use() -> None:

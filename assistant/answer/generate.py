@@ -101,10 +101,24 @@ def without_repeats(claims: Sequence[Claim]) -> tuple[list[Claim], float]:
     return kept, share
 
 
+#: A sentence saying the sources do not give the answer, in the LLM's own words ("X is not mentioned
+#: in the given sources", "لم تذكر المصادر …").
+_NOT_IN_SOURCES = re.compile(
+    r"\b(?:(?:is|are|was|were) not (?:mentioned|stated|given|specified|provided|available)|"
+    r"(?:do|does) not (?:mention|say|state|specify|provide|contain)|no (?:information|mention))\b"
+    r".*\b(?:sources?|documents?|passages?|texts?|context)\b|"
+    r"(?:لم|لا) ?(?:ت|ي)?(?:ذكر|رد|تضمن|حدد)\w*.*(?:المصادر|المصدر|المستندات|النص)|"
+    r"لا (?:توجد|تتوفر) معلومات", re.IGNORECASE)
+
+
 def is_refusal(text: str, refusals: Sequence[str]) -> bool:
-    """True when the reply is the fixed not-found sentence (of either language), give or take punctuation."""
+    """True when the reply is the fixed not-found sentence (of either language), give or take
+    punctuation, or says only, in its own words, that the sources do not give the answer."""
     folded = _fold(MARKER.sub("", text))
-    return any(folded == _fold(r) or (_fold(r) in folded and len(folded) < len(_fold(r)) * 1.5) for r in refusals)
+    if any(folded == _fold(r) or (_fold(r) in folded and len(folded) < len(_fold(r)) * 1.5) for r in refusals):
+        return True
+    claims = split_claims(text)
+    return bool(claims) and all(_NOT_IN_SOURCES.search(normalize_arabic(c.text)) for c in claims)
 
 
 def _fold(text: str) -> str:
