@@ -14,6 +14,7 @@ import os
 # here; a value already in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from . import _moved  # noqa: E402
 from .api import Assistant, DocumentInfo  # noqa: E402
 from .chat import ChatSession
 from .config import Settings
@@ -49,3 +50,5 @@ __all__ = [
     "ModelUnavailableError",
     "Settings",
 ]
+
+_moved.install()  # old module paths (assistant.store, ...) keep importing

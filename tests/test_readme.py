@@ -67,6 +67,9 @@ def command_lines(block: Block) -> list[list[str]]:
     """Each command of a shell block as words, without comments, ``export`` and leading ``VAR=value``."""
     commands = []
     for raw in block.code.replace("\\\n", " ").splitlines():
+        for inner in re.findall(r"\$\(([^)]*)\)", raw):  # a command substitution is a command too
+            commands += command_lines(Block(block.lang, block.line, block.section, inner))
+        raw = re.sub(r"\$\([^)]*\)", "VALUE", raw)
         words = shlex.split(raw, comments=True)
         for part in _split_on(words, {"&&", ";", "||"}):
             if part and part[0] == "export":

@@ -246,7 +246,7 @@ def test_a_role_across_languages_must_be_named_in_the_passage() -> None:
     ("The director is not mentioned in the sources. He was born in 1967 [1].", False),
 ])
 def test_a_refusal_in_the_llms_own_words_is_a_refusal(reply: str, refused: bool) -> None:
-    from assistant.generate import is_refusal
+    from assistant.answer.generate import is_refusal
 
     refusals = ["I could not find an answer to this question in the indexed documents.",
                 "لم أجد في المستندات المفهرسة ما يجيب عن هذا السؤال."]
