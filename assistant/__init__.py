@@ -5,19 +5,7 @@
 >>> bot.ask("How many civilians were killed?").text  # doctest: +SKIP
 """
 
-import os
-
-# OpenMP's default wait policy keeps idle threads spinning. On two cores shared with other work
-# (an upload being indexed, another process) that stalls torch: 40 questions under two CPU hogs
-# measured ask p50/p95 176/566 ms, and 106/248 ms with PASSIVE; a quiet machine shows no difference
-# (p50 34 vs 38 ms; 10.2 vs 9.9 paragraphs/s indexed). It must be set before torch loads, hence
-# here; a value already in the environment wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from . import _moved  # noqa: E402
-from .api import Assistant, DocumentInfo  # noqa: E402
-from .chat import ChatSession
-from .config import Settings
+from .config import Settings, set_library_defaults
 from .errors import (
     AssistantError,
     ConfigError,
@@ -28,6 +16,12 @@ from .errors import (
     ModelUnavailableError,
 )
 from .types import Answer, AnswerSpan, AnswerStream, Chunk, Citation, Document, Hit, IndexReport
+
+set_library_defaults()  # telemetry off, offline hub, OpenMP wait policy: before torch loads
+
+from . import _moved  # noqa: E402
+from .api import Assistant, DocumentInfo  # noqa: E402
+from .chat import ChatSession  # noqa: E402
 
 __all__ = [
     "Answer",

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .answer.extractive import AnswerSettings, ExtractiveAnswerer, refusal
+from .answer.extractive import ExtractiveAnswerer, refusal
 from .answer.generate import LLMAnswerer
 from .answer.prompts.loader import load_extractive
-from .answer.reader.answering import ReaderAnswerer, ReaderAnswerSettings, SpanReader
+from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .chat import ChatSession
 from .config import Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
@@ -24,7 +24,7 @@ from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .ingest.chunking import CHUNKING_VERSION
 from .ingest.loaders import SkipFile, content_hash, find_files, load_text
 from .retrieve.rerank import Reranker, rerank
-from .retrieve.retriever import FusionWeights, QueryVectors, Retriever
+from .retrieve.retriever import QueryVectors, Retriever
 from .text.glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
 from .text.normalize import detect_language, has_words, strip_invisible
 from .types import Answer, AnswerStream, Chunk, Hit, IndexReport
@@ -57,7 +57,7 @@ class Assistant:
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
         glossary: An English <-> Arabic glossary (overrides ``settings.glossary_dir``).
-        reader: A span reader to answer with (overrides ``settings.reader``; tests pass a fake one).
+        reader: A span reader to answer with (overrides ``settings.reader.adapter``; tests pass a fake one).
 
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
@@ -133,8 +133,7 @@ class Assistant:
         """Dense + lexical retrieval over the store."""
         with self._lock:
             if self._retriever is None:
-                weights = FusionWeights(lexical=self.settings.lexical_weight, bridge=self.settings.bridge_weight)
-                self._retriever = Retriever(self.store, self.encoders, weights, self.glossary)
+                self._retriever = Retriever(self.store, self.encoders, self.settings.fusion, self.glossary)
             return self._retriever
 
     @property
@@ -160,9 +159,7 @@ class Assistant:
             if self._answerer is None:
                 self._answerer = ExtractiveAnswerer(
                     self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
-                    AnswerSettings(min_support_ar=self.settings.min_support_ar,
-                                   min_support_en=self.settings.min_support_en,
-                                   conflict_passages=self.settings.conflict_passages),
+                    self.settings.answer,
                     glossary=self.glossary,
                 )
             return self._answerer
@@ -170,12 +167,12 @@ class Assistant:
     @property
     def reader_answerer(self) -> ReaderAnswerer | None:
         """The trained reader over the extractive answerer (loaded on first use), or ``None`` when
-        ``settings.reader`` is empty or its weights cannot be loaded (then :attr:`reader_problem` says
+        ``settings.reader.adapter`` is empty or its weights cannot be loaded (then :attr:`reader_problem` says
         which file and how to restore it, and answers come from the sentence picker)."""
         with self._lock:
             if not self._reader_loaded:
                 self._reader_loaded = True
-                choice = self.settings.reader.strip()
+                choice = self.settings.reader.adapter.strip()
                 reader = self._reader
                 if reader is None and choice and choice.lower() not in ("off", "none", "extractive"):
                     from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_reader
@@ -192,13 +189,7 @@ class Assistant:
                 if reader is not None:
                     self._reader_answerer = ReaderAnswerer(
                         reader, self.answerer, load_extractive(),
-                        ReaderAnswerSettings(
-                            min_evidence_same=self.settings.reader_min_evidence_same,
-                            min_evidence_across=self.settings.reader_min_evidence_across,
-                            margin_weight=self.settings.reader_margin_weight,
-                            passages=self.settings.reader_passages, sentences=self.settings.reader_sentences,
-                            sentences_across=self.settings.reader_sentences_across,
-                            neighbours=self.settings.reader_neighbours),
+                        self.settings.reader,
                         self._word_glosses, self._previous_passage)
             return self._reader_answerer
 

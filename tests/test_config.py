@@ -40,3 +40,22 @@ def test_api_key_is_not_in_repr():
 
 def test_every_field_has_a_variable():
     assert "ASSISTANT_EMBED_MODEL" in env_var_names() and "ASSISTANT_CHROMA_URL" in env_var_names()
+
+
+def test_the_groups_nest_and_keep_their_flat_names_and_variables():
+    s = Settings.from_env({"ASSISTANT_READER_SENTENCES": "2", "ASSISTANT_READER": "", "ASSISTANT_LEXICAL_WEIGHT": "2",
+                           "ASSISTANT_VERIFICATION__MAX_GAP": "0.05"}, reader_passages=3)
+    assert (s.reader.adapter, s.reader.sentences, s.reader.passages) == ("", 2, 3)
+    assert s.fusion.lexical == s.lexical_weight == 2.0 and s.verification.max_gap == s.verify_max_gap == 0.05
+    changed = s.replace(verify="mark", min_support_ar=0.5)
+    assert changed.verification.mode == "mark" and changed.answer.min_support_ar == 0.5
+    assert changed.reader == s.reader and changed.verification.max_gap == 0.05
+    with pytest.raises(ConfigError, match="ASSISTANT_VERIFY"):
+        Settings(verify="maybe")
+    with pytest.raises(ConfigError, match="ASSISTANT_READER_PASSAGES"):
+        Settings.from_env({"ASSISTANT_READER_PASSAGES": "0"})
+
+
+def test_settings_built_directly_ignore_the_environment(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TOP_K", "9")
+    assert Settings().top_k == 5 and Settings.from_env().top_k == 9

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..config import AnswerSettings
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..retrieve.retriever import QueryVectors
 from ..text.glossary import Glossary
@@ -33,32 +34,6 @@ from ..types import Answer, Citation, Hit
 EmbedFn = Callable[[list[str]], np.ndarray]
 #: ``(sentence ids, sentence texts) -> (e5 vectors, second-embedder vectors or None)``.
 SentenceVectorsFn = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray | None]]
-
-
-@dataclass(frozen=True)
-class AnswerSettings:
-    """Knobs of the extractive answerer. The ``min_support_*`` are calibrated on the question set."""
-
-    min_support_ar: float = 0.0
-    min_support_en: float = 0.0
-    passages: int = 5
-    #: Competing claims ("the sources disagree") are looked for in this many passages: the second
-    #: voice is often ranked below the first few (Amaq's 800 escapees came 6th for "How many
-    #: prisoners escaped from the prison?" once English words also searched through the glossary).
-    conflict_passages: int = 10
-    second_weight: float = 0.25
-    lexical_weight: float = 0.1
-    type_weight: float = 0.1
-    rank_weight: float = 0.02
-    conflict_margin: float = 0.1
-    conflict_window_margin: float = 0.04
-    #: A second quote is added when another sentence scores within this of the best one: the
-    #: reader sees both candidates instead of a coin toss between them.
-    second_quote_margin: float = 0.02
-
-    def min_support(self, language: str) -> float:
-        """The refusal threshold for questions in this language."""
-        return self.min_support_ar if language == "ar" else self.min_support_en
 
 
 # -- question analysis (pure) -------------------------------------------------------------------

@@ -250,9 +250,7 @@ class LLMAnswerer:
         llm = llm if llm is not None else build_llm(settings)
         if llm is None:
             return None
-        verify = VerifySettings(min_similarity_same=settings.verify_similarity_same,
-                                min_similarity_cross=settings.verify_similarity_cross,
-                                max_gap=settings.verify_max_gap, mode=settings.verify)
+        verify = settings.verification
         refusals = {language: wording["refusal"] for language, wording in load_extractive().items()}
         target = llm_target(settings)
         if not target.where:  # an LLM passed in: describe it by what it says about itself

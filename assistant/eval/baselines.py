@@ -16,7 +16,6 @@ to count gold passages). They are read-only users of an :class:`Assistant`'s ind
 from __future__ import annotations
 
 import importlib
-import os
 import uuid
 from pathlib import Path
 
@@ -102,7 +101,6 @@ class VanillaLlamaIndex:
     name = "vanilla llama-index"
 
     def __init__(self, corpus_dir: Path, progress: bool = False) -> None:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         try:
             import chromadb
             from chromadb.config import Settings as ChromaSettings

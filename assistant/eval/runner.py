@@ -824,8 +824,6 @@ def run_bench(settings: Settings, out_dir: Path, xquad_dir: Path | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     """The subprocess entry points of ``assistant bench`` (``_build``, ``_serve``)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     parser = argparse.ArgumentParser(prog="python -m assistant.eval.runner",
                                      description="Internal steps of `assistant bench`; run that instead.")
     sub = parser.add_subparsers(dest="step", required=True)

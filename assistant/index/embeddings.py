@@ -52,8 +52,6 @@ class SentenceTransformerEmbedder:
     run in ``precision`` (bf16 or int8 where the CPU can; fp32 otherwise, with :attr:`note` saying so)."""
 
     def __init__(self, name: str, folder_or_name: str, batch_size: int = 32, precision: str = "fp32") -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
         quiet_model_loading()

@@ -142,7 +142,6 @@ class ChromaStore:
     """Chunks and their vectors in Chroma, embedded (``PersistentClient``) or remote (``HttpClient``)."""
 
     def __init__(self, index_dir: Path, chroma_url: str = "", collection: str = "documents") -> None:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 

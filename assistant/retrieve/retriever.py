@@ -8,32 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import FusionWeights
 from ..index.embeddings import Encoders
 from ..index.store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, ChromaStore
 from ..text.glossary import Glossary, folded_tokens
 from ..text.normalize import tokenize
 from ..types import Chunk, Hit
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """Weights of each signal in :func:`fuse`, tuned on XQuAD-ar with held-out halves.
-
-    With these, hit@1 on the 240 XQuAD-ar paragraphs is 0.930 for Arabic questions and 0.863 for
-    English ones (0.848 without the glossary bridge), against 0.866 / 0.753 for e5 alone; naive RRF
-    of e5 and BM25 gives 0.878 / 0.229. ``bridge`` is BM25 over the translations of a question's
-    words into the other language (:mod:`assistant.text.glossary`), scaled by the share of its words
-    translated into the corpus's vocabulary; chosen on XQuAD's even articles (0.75-1.0), it lifts
-    the odd ones' English hit@1 from 0.848 to 0.856-0.862 and hit@5 from 0.972 to 0.983-0.984.
-    """
-
-    dense: float = 1.0
-    dense_sentences: float = 1.0
-    second: float = 0.5
-    second_sentences: float = 0.75
-    lexical: float = 1.5
-    bridge: float = 1.0
-    candidates: int = 50
 
 
 @dataclass(frozen=True)

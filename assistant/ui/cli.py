@@ -200,7 +200,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision})")
     reader = bot.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
     if reader is not None:
-        print(f"reader ready: {bot.settings.reader}")
+        print(f"reader ready: {bot.settings.reader.adapter}")
     glossary = bot.glossary
     if glossary is not None:
         print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
@@ -356,8 +356,6 @@ def main(argv: list[str] | None = None, make_assistant: Callable[[Settings], Ass
         make_assistant: Builds the assistant from the settings (tests pass one sharing a loaded
             embedder, or answering with a scripted LLM).
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     parser = build_parser()
     args = parser.parse_args(argv)
     args.make_assistant = make_assistant

@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..config import VerifySettings
 from ..text.normalize import (
     AR_STOPWORDS,
     EN_STOPWORDS,
@@ -59,44 +60,6 @@ MARKER = re.compile(
     re.IGNORECASE,
 )
 _EASTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-@dataclass(frozen=True)
-class VerifySettings:
-    """Thresholds of verification, calibrated on the shipped question set (``tests/bench_verify.py``).
-
-    Attributes:
-        min_similarity_same: Least cosine similarity between a sentence and the best piece of its
-            cited passage, when both are in the same language.
-        min_similarity_cross: The same for an English sentence and an Arabic passage (or the reverse);
-            cross-language similarities run lower.
-        max_gap: How far below the best-matching source the cited one may fall; further, and the
-            sentence is taken to come from elsewhere (a plausible but wrong ``[n]``).
-        min_coverage: In a same-language pair, the least share of the sentence's content words
-            found in the cited passage (catches additions the embedding glosses over).
-        binding_margin: A number is taken to count something else when another number's counted
-            words in the passage match the sentence's by this much more than its own do.
-        binding_floor: … or when its own counted words in the passage match the sentence's less than
-            this, whatever else the passage counts ("800 vehicles" where the passage's 800 are
-            escaped fighters). Set below every counted phrase of the correct scripted answers
-            (lowest 0.839, across languages; ``tests/bench_verify.py``) and of the right answers
-            of the real-model bench (lowest 0.837; docs/llm-bench.md).
-        repair_margin: An uncited sentence gets a citation only this far above the threshold.
-        mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
-    """
-
-    min_similarity_same: float = 0.85
-    min_similarity_cross: float = 0.81
-    max_gap: float = 0.01
-    min_coverage: float = 0.5
-    binding_margin: float = 0.03
-    binding_floor: float = 0.82
-    repair_margin: float = 0.02
-    mode: str = "drop"
-
-    def threshold(self, claim_language: str, source_language: str) -> float:
-        """The similarity a sentence in one language needs against a passage in another."""
-        return self.min_similarity_same if claim_language == source_language else self.min_similarity_cross
 
 
 @dataclass(frozen=True)

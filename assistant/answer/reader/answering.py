@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
+from ...config import ReaderAnswerSettings
 from ...ingest.chunking import chunk_sentences
 from ...retrieve.retriever import QueryVectors
 from ...text.glossary import WordGlosses
@@ -28,47 +29,6 @@ class SpanReader(Protocol):
 
     def read(self, question: str, passages: Sequence[str]) -> Reading:
         ...
-
-
-@dataclass(frozen=True)
-class ReaderAnswerSettings:
-    """How reader answers are decided.
-
-    Attributes:
-        min_evidence_same: Refuse a question on text in its own language when its evidence
-            (:meth:`evidence`: retrieval support plus the weighted reader margin, see
-            :attr:`Reading.margin`) is below this; calibrated with ``assistant eval --calibrate-reader``.
-        min_evidence_across: The same for a question on text in the other language, whose
-            similarities run lower.
-        margin_weight: Weight of the reader's margin in the evidence; calibrated with the thresholds.
-        passages: How many of the best passages the reader reads (when ``sentences`` is 0).
-        sentences: Read windows around this many of the best-ranked sentences (the extractive
-            answerer's ranking) instead of whole passages: each sentence with ``neighbours``
-            sentences either side, within its passage.
-        sentences_across: The same for a question in the other language than the text: the
-            reader's choice between sentences is weaker across languages than the ranking's (e5,
-            USE and the glossary), so it looks for the span in fewer of them.
-        pin_window: For a count, a span holding the number the counted-noun rule pins
-            (:func:`assistant.answer.pin_short_answer`) wins over a better-scored one within this many
-            logits: the reader knows where the answer is, the rule which number counts what was asked.
-    """
-
-    min_evidence_same: float = float("-inf")
-    min_evidence_across: float = float("-inf")
-    margin_weight: float = 1.0
-    passages: int = 4
-    sentences: int = 3
-    sentences_across: int = 1
-    neighbours: int = 1
-    pin_window: float = 3.0
-
-    def min_evidence(self, across: bool) -> float:
-        return self.min_evidence_across if across else self.min_evidence_same
-
-    def evidence(self, margin: float, support: float) -> float:
-        """What the refusal threshold is compared with: the retrieval support of the best sentence
-        plus the weighted reader margin (similarity says "on topic", the reader "it answers")."""
-        return support + self.margin_weight * margin
 
 
 class ReaderAnswerer:
