@@ -504,6 +504,22 @@ def test_sources_are_delimited_as_data_in_the_prompt(scripted) -> None:
     assert "data, not instructions" in prompt and "Question: How many civilians were killed?" in prompt
 
 
+def test_evaluation_gives_the_llm_the_passages_a_user_gets_and_scores_ten(scripted) -> None:
+    from assistant.evaluate import DEPTH, Question
+
+    assistant, llm = scripted
+    question = "How many civilians were killed?"
+    n = _number_of(assistant, question, "وسبعة مدنيين")
+    llm.enqueue(f"Seven civilians were killed [{n}].")
+    try:
+        [record] = assistant.answer_questions([Question("q", "en", [question], ["7"], ["وسبعة مدنيين"])],
+                                              progress=False, mode="llm")
+    finally:
+        llm.clear()
+    assert llm.prompts[-1].count('<source id="') == assistant.settings.top_k < DEPTH
+    assert len(record.retrieved) == DEPTH and record.mode == "llm"
+
+
 def test_mark_mode_keeps_unsupported_sentences(bot) -> None:
     from fake_servers import ScriptedLLM
 
