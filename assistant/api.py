@@ -382,7 +382,7 @@ class Assistant:
         return mode
 
     def ask(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
-            mode: str | None = None, exclude_sources: Collection[str] = ()) -> Answer:
+            mode: str | None = None, exclude_sources: Collection[str] = (), depth: int | None = None) -> Answer:
         """Answer a question from the indexed documents, citing the passages with ``[n]``.
 
         With an LLM configured (``ASSISTANT_LLM``) the answer is the LLM's, each sentence verified
@@ -390,32 +390,37 @@ class Assistant:
 
         Args:
             question: The question, in Arabic or English. The reply is in its language.
-            top_k: How many passages to retrieve.
+            top_k: How many passages the answer reads and the LLM is given (``settings.top_k``
+                when omitted).
             search_query: What to search for when it differs from the question (a follow-up
                 resolved against its conversation).
             mode: ``"llm"`` or ``"extractive"`` (one of :attr:`answer_modes`); the first of them
                 when omitted.
             exclude_sources: Documents to answer without, as if they were not indexed (evaluation
                 asks a question without its gold paragraph to measure refusals on topic).
+            depth: Retrieve this many passages and record them in ``Answer.retrieved`` (evaluation
+                scores retrieval ten deep); the answer still reads only ``top_k`` of them, so it is
+                the one a user gets.
 
         Raises:
             InvalidQuestionError: The question is empty, too long or has no words.
             ConfigError: An unknown mode, or the LLM backend cannot be set up.
         """
         return self.ask_stream(question, top_k, search_query=search_query, mode=mode,
-                               exclude_sources=exclude_sources).answer()
+                               exclude_sources=exclude_sources, depth=depth).answer()
 
     def ask_stream(self, question: str, top_k: int | None = None, *, search_query: str | None = None,
-                   mode: str | None = None, exclude_sources: Collection[str] = ()) -> AnswerStream:
+                   mode: str | None = None, exclude_sources: Collection[str] = (),
+                   depth: int | None = None) -> AnswerStream:
         """Like :meth:`ask`, streaming: iterate for the LLM's draft text as it arrives, then
         ``.answer()`` for the final :class:`Answer`, which replaces the draft (verification may have
         dropped sentences, or the LLM failed and the extractive answer follows a one-line message).
         In extractive mode, or when nothing relevant is found, there is no draft.
         """
-        return AnswerStream(self._answer_events(question, top_k, search_query, mode, exclude_sources))
+        return AnswerStream(self._answer_events(question, top_k, search_query, mode, exclude_sources, depth))
 
     def _answer_events(self, question: str, top_k: int | None, search_query: str | None, mode: str | None,
-                       exclude_sources: Collection[str]) -> Iterator[str | Answer]:
+                       exclude_sources: Collection[str], depth: int | None) -> Iterator[str | Answer]:
         use_llm = self.check_mode(mode) == "llm"
         question = self.check_question(question)
         query = self.check_question(search_query) if search_query else question
@@ -423,8 +428,9 @@ class Assistant:
         language = detect_language(question)
         vectors = self.retriever.embed(query)
         top_k = top_k or self.settings.top_k
-        # A few passages more than asked for: competing claims are looked for in them too.
-        wanted = max(top_k, self.answerer.settings.conflict_passages)
+        # A few passages more than asked for: competing claims are looked for in them too, and
+        # evaluation scores retrieval deeper than the answer reads.
+        wanted = max(top_k, self.answerer.settings.conflict_passages, depth or 0)
         hits = self._search(query, vectors, wanted + (DEPTH if exclude_sources else 0))
         if exclude_sources:
             hits = [h for h in hits if h.source not in exclude_sources][:wanted]
@@ -432,6 +438,8 @@ class Assistant:
             yield refusal(language, load_extractive(), question)
             return
         extractive = self._first_answer(query, language, vectors, hits, question, top_k)
+        if depth:
+            extractive = replace(extractive, retrieved=[hit.chunk_id for hit in hits[:depth]])
         llm_answerer = self._llm_answerer_for_use() if use_llm else None
         if llm_answerer is None or not extractive.grounded:
             # Nothing relevant was found: refuse without calling the LLM.
@@ -447,13 +455,15 @@ class Assistant:
                     lambda ids, texts: self._sentence_vectors(ids, texts, second=False)[0], llm=self._llm)
             return self._llm_answerer
 
-    def chat(self, *, mode: str | None = None, top_k: int | None = None, max_turns: int = 20) -> ChatSession:
+    def chat(self, *, mode: str | None = None, top_k: int | None = None, max_turns: int = 20,
+             depth: int | None = None) -> ChatSession:
         """A new conversation whose follow-ups are resolved from its own history.
 
         Args:
             mode: The answer mode of its questions (see :meth:`ask`).
-            top_k: How many passages each question retrieves.
+            top_k: How many passages each answer reads (see :meth:`ask`).
             max_turns: Turns kept for follow-ups.
+            depth: How many passages each question records for scoring (see :meth:`ask`).
 
         Raises:
             ConfigError: An unknown mode.
@@ -461,10 +471,10 @@ class Assistant:
         mode = self.check_mode(mode)
         rewrite = self._condense_with_llm if mode == "llm" else None
         return ChatSession(
-            lambda question, standalone: self.ask(question, top_k, search_query=standalone, mode=mode),
+            lambda question, standalone: self.ask(question, top_k, search_query=standalone, mode=mode, depth=depth),
             max_turns=max_turns, rewrite=rewrite,
             stream_fn=lambda question, standalone: self.ask_stream(question, top_k, search_query=standalone,
-                                                                   mode=mode))
+                                                                   mode=mode, depth=depth))
 
     def _condense_with_llm(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up made standalone by the LLM, in its language; ``""`` to use the rule-based rewrite."""
@@ -501,7 +511,8 @@ class Assistant:
         :meth:`evaluate` and ``assistant eval`` summarise.
 
         Each question retrieves ten passages (so retrieval is scored ten deep against ``corpus``,
-        every chunk of the index when omitted); the answer reads only the first few.
+        every chunk of the index when omitted); the answer reads, and the LLM is given, only
+        ``settings.top_k`` of them, as for a user's question.
 
         Raises:
             ConfigError: An unknown mode.
@@ -511,6 +522,9 @@ class Assistant:
         depth = max(self.settings.top_k, DEPTH)
         if corpus is None:
             corpus = [chunk for chunk, _ in self.store.iter_chunks()]
-        return run_questions(questions, lambda q, exclude: self.ask(q, depth, mode=mode, exclude_sources=exclude),
-                             lambda: self.chat(top_k=depth, mode=mode),
+        # Scored ten deep, answered from settings.top_k passages as a user's question is (the LLM
+        # was once given all ten: longer prompts than any user's, with more distractors).
+        return run_questions(questions,
+                             lambda q, exclude: self.ask(q, mode=mode, exclude_sources=exclude, depth=depth),
+                             lambda: self.chat(mode=mode, depth=depth),
                              progress=self.settings.progress if progress is None else progress, corpus=corpus)

@@ -186,6 +186,14 @@ class VerifySettings:
             escaped fighters). Set below every counted phrase of the correct scripted answers and of
             the right answers of the real-model bench (figures in docs/llm-bench.md).
         repair_margin: An uncited sentence gets a citation only this far above the threshold.
+        min_reader_margin: With a reader's answer (``ReaderAnswer`` in :mod:`assistant.verify`), every
+            sentence is unsupported when the reader's margin (best span score minus no-answer score)
+            is below this. 0 is the reader's own decision boundary: below it, it would rather say
+            there is no answer, and then the extractive answer (a verbatim quote) is safer than any
+            paraphrase.
+        min_answer_share: The share of the reader's answer words (when it has no number, day or
+            month) a sentence must hold: most, not all, as the reader's span often carries a word
+            beyond the answer ("24 الماضية"); with up to three words, all of them.
         mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
     """
 
@@ -196,6 +204,8 @@ class VerifySettings:
     binding_margin: float = 0.03
     binding_floor: float = 0.82
     repair_margin: float = 0.02
+    min_reader_margin: float = 0.0
+    min_answer_share: float = 0.75
     mode: str = "drop"
 
     def __post_init__(self) -> None:

@@ -192,14 +192,14 @@ def _passage_number(assistant, question: str, evidence: str) -> int:
 
 def test_http_answer_is_streamed_verified_and_cited(http_bot) -> None:
     assistant, server = http_bot
-    question = "Who is the commander-in-chief of the SDF?"
-    n = _passage_number(assistant, question, "مظلوم عبدي")
-    server.enqueue(Reply(f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}].", piece=8))
+    question = "How many civilians were killed?"
+    n = _passage_number(assistant, question, "وسبعة مدنيين")
+    server.enqueue(Reply(f"Seven civilians were killed in the clashes [{n}]. They were born in 1967 [{n}].", piece=8))
     stream = assistant.ask_stream(question)
     events = list(stream)
     final = stream.answer()
     assert sum(isinstance(e, str) for e in events) > 3 and "".join(events) == stream.draft
-    assert final.mode == "llm" and final.text == "The SDF's commander-in-chief is Mazloum Abdi [1]."
+    assert final.mode == "llm" and final.text == "Seven civilians were killed in the clashes [1]."
     assert any("1967" in note for note in final.notes)
     assert KEY not in repr(final.to_dict())
 

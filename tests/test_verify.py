@@ -12,8 +12,10 @@ from assistant.text.normalize import normalize_arabic, tokenize
 from assistant.types import Answer
 from assistant.verify.checks import (
     PassageFacts,
+    ReaderAnswer,
     Source,
     VerifySettings,
+    adds_to_question,
     identity_complement,
     identity_head,
     is_negated,
@@ -25,6 +27,7 @@ from assistant.verify.checks import (
     question_counted_phrase,
     render,
     split_claims,
+    states_value,
     verify_claims,
 )
 
@@ -110,7 +113,8 @@ SOURCES = [Source(1, "The prison is in the Ghweiran district of Hasakah. It was 
            Source(2, "Seven civilians and 84 fighters were killed in the clashes, the Observatory said.")]
 
 
-def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", settings: VerifySettings = TOY) -> list:
+def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", settings: VerifySettings = TOY,
+            reader: ReaderAnswer | None = None) -> list:
     # The toy embedding gives every text its own vocabulary, so embed all texts in one call.
     cache: dict[str, np.ndarray] = {}
 
@@ -127,7 +131,7 @@ def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", se
     everything += [question_counted_phrase(question)] if question else []
     for text, vector in zip(everything, _toy_embed(everything), strict=True):
         cache[text] = vector
-    return verify_claims(claims, sources, embed, settings, question)
+    return verify_claims(claims, sources, embed, settings, question, reader)
 
 
 def test_supported_sentence_is_kept_and_its_quote_located() -> None:
@@ -237,6 +241,89 @@ def test_a_role_across_languages_must_be_named_in_the_passage() -> None:
     assert missing_events("The SDF's leader is Mazloum Abdi.", passage) == []
 
 
+# Invented passages (not the shipped article): the checks above pass a sentence whose every word
+# is in its passage; the reader's answer is what shows it answers the question.
+HOSTAGES = [Source(1, "The rebels seized the armoury on Thursday and took the guards hostage.")]
+
+
+def test_a_sentence_must_state_the_readers_answer() -> None:
+    reply = "The rebels were guarded by the guards in the armoury [1]."  # true words, relation inverted
+    [unchecked] = _verify(reply, HOSTAGES)
+    assert unchecked.supported  # every word is in the passage: the earlier checks cannot see it
+    reader = ReaderAnswer(("took the guards hostage",), margin=2.0)
+    [wrong] = _verify(reply, HOSTAGES, reader=reader)
+    assert not wrong.supported and "does not state the reader's answer «took the guards hostage»" in wrong.reason
+    assert wrong.citations == () and wrong.removed == (1,)
+    [right] = _verify("The rebels took the guards hostage [1].", HOSTAGES, reader=reader)
+    assert right.supported and right.citations == (1,)
+
+
+def test_no_paraphrase_is_supported_when_the_reader_prefers_no_answer() -> None:
+    reply = "The rebels seized the armoury on Thursday [1]."
+    [unsure] = _verify(reply, HOSTAGES, reader=ReaderAnswer(("Thursday",), margin=-0.4))
+    assert not unsure.supported and "the reader finds no answer in the sources (margin -0.40 < 0)" in unsure.reason
+    [sure] = _verify(reply, HOSTAGES, reader=ReaderAnswer(("Thursday",), margin=0.4))
+    assert sure.supported
+
+
+@pytest.mark.parametrize(("sentence", "value", "stated"), [
+    ("يقع المصنع شمال البلدة.", "شمال البلدة", True),
+    ("يقع المصنع في البلدة.", "شمال البلدة", False),
+    ("12 trucks reached the border.", "12 شاحنة", True),  # a number is stated in any script
+    ("15 trucks reached the border.", "12 شاحنة", False),
+    ("The convoy left on Wednesday.", "الأربعاء", True),  # so is a day
+    ("The convoy left on Friday.", "الأربعاء", False),
+    ("Karim Haddad chairs the council.", "كريم حداد", True),  # a name through its consonants
+    ("Salim Haddad chairs the council.", "كريم حداد", False),
+    ("The army's commander said so.", "قائد الجيش", True),  # glossary words
+    ("It is the army.", "تنظيم الجيش", False),  # "is" is a verb, not IS
+    ("The loudspeakers were used.", "مكبرات الصوت", False),  # not shown across languages: not stated
+    ("Negotiators met in the capital for three days.", "three days", True),
+])
+def test_states_value(sentence: str, value: str, stated: bool) -> None:
+    assert states_value(sentence, value) is stated
+
+
+def test_when_sources_disagree_a_value_needs_who_gives_it() -> None:
+    sources = [Source(1, "The ministry said 12 people were hurt in the blast."),
+               Source(2, "The rebels said 40 people were hurt in the blast.")]
+    reader = ReaderAnswer(("12", "40"), margin=1.0, speakers=("ministry", "rebels"))
+    [bare] = _verify("40 people were hurt in the blast [2].", sources, reader=reader)
+    assert not bare.supported and "the sources disagree and it does not say who gives 40 («rebels»)" in bare.reason
+    [said] = _verify("The rebels said 40 people were hurt in the blast [2].", sources, reader=reader)
+    assert said.supported
+    [alone] = _verify("40 people were hurt in the blast [2].", sources, reader=ReaderAnswer(("40",), margin=1.0))
+    assert alone.supported  # one value: nobody disagrees
+
+
+def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
+    question = "Which armoury did the rebels seize?"
+    assert not adds_to_question("The rebels seized the armoury.", question)
+    assert adds_to_question("The rebels seized the armoury on Thursday.", question)  # a day it does not ask
+    assert adds_to_question("The northern armoury.", question)
+    [echo] = _verify("The rebels seized the armoury [1].", HOSTAGES, question=question)
+    assert not echo.supported and echo.reason == "it only repeats the question's words"
+    [unasked] = _verify("The rebels seized the armoury [1].", HOSTAGES)
+    assert unasked.supported
+
+
+def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
+    from assistant.generate import reader_answer
+
+    from assistant.types import Citation
+
+    text = "وقالت الوزارة إن 12 شخصاً أصيبوا. وأكدت الفصائل أن 40 شخصاً أصيبوا."
+    first, second = text.index("12"), text.index("40")
+    citations = [Citation(1, "a", text, "doc.txt", 0, len(text), 1.0, quote="وقالت الوزارة إن 12 شخصاً أصيبوا.",
+                          span_start=first, span_end=first + 2),
+                 Citation(2, "a", text, "doc.txt", 0, len(text), 1.0, quote="وأكدت الفصائل أن 40 شخصاً أصيبوا.",
+                          span_start=second, span_end=second + 2)]
+    extractive = Answer(text="…", grounded=True, language="ar", citations=citations, reader_margin=0.7)
+    assert reader_answer(extractive) == ReaderAnswer(("12", "40"), 0.7, ("الوزارة", "الفصائل"))
+    assert reader_answer(replace(extractive, citations=citations[:1])) == ReaderAnswer(("12",), 0.7)
+    assert reader_answer(replace(extractive, reader_margin=None)) is None  # no reader: nothing to check
+
+
 @pytest.mark.parametrize(("reply", "refused"), [
     ("I could not find an answer to this question in the indexed documents.", True),
     ("The director of al-Sinaa prison is not mentioned in the given sources.", True),
@@ -319,10 +406,10 @@ def test_correct_cited_answer_is_kept(scripted) -> None:
 
 
 def test_hallucinated_sentence_with_a_plausible_marker_is_dropped(scripted) -> None:
-    question = "Which organisation reported the overall death toll?"
-    n = _number_of(scripted[0], question, "بحسب المرصد السوري")
-    answer = _ask(scripted, question, f"The toll was reported by the Syrian Observatory for Human Rights [{n}]. "
-                                      f"The Observatory is based in London [{n}].")
+    question = "How many civilians were killed?"
+    n = _number_of(scripted[0], question, "وسبعة مدنيين")
+    answer = _ask(scripted, question, f"Seven civilians were killed, said the Syrian Observatory for Human Rights "
+                                      f"[{n}]. The Observatory is based in London [{n}].")
     assert answer.mode == "llm" and "London" not in answer.text and "Observatory for Human Rights [1]" in answer.text
     assert any(note.startswith("dropped: «The Observatory is based in London.»") for note in answer.notes)
     _assert_citations_consistent(answer)
@@ -332,8 +419,8 @@ def test_wrong_number_is_dropped_from_the_answer(scripted) -> None:
     question = "How many people have been killed in total since the fighting began?"
     n = _number_of(scripted[0], question, "136")
     answer = _ask(scripted, question, f"At least 163 people have been killed since the fighting began [{n}]. "
-                                      f"Seven of them were civilians [{n}].")
-    assert "163" not in answer.text and "Seven of them were civilians [1]." == answer.text
+                                      f"In all, at least 136 people have been killed [{n}].")
+    assert "163" not in answer.text and "In all, at least 136 people have been killed [1]." == answer.text
     assert any("number 163" in note for note in answer.notes)
 
 
@@ -347,20 +434,20 @@ def test_marker_beyond_the_sources_is_removed(scripted) -> None:
 
 
 def test_uncited_supported_sentence_gets_its_citation(scripted) -> None:
-    question = "When did coalition helicopters drop leaflets over Hasakah?"
-    answer = _ask(scripted, question, "Coalition helicopters dropped leaflets over Hasakah on Sunday.")
-    assert answer.mode == "llm" and answer.text == "Coalition helicopters dropped leaflets over Hasakah on Sunday [1]."
-    assert "منشورات" in answer.citations[0].quote
+    question = "How many civilians were killed?"
+    answer = _ask(scripted, question, "Seven civilians were killed in the clashes.")
+    assert answer.mode == "llm" and answer.text == "Seven civilians were killed in the clashes [1]."
+    assert "وسبعة مدنيين" in answer.citations[0].quote
     assert any(note.startswith("cited:") for note in answer.notes)
 
 
 def test_english_answer_to_english_question_about_arabic_article_is_kept(scripted) -> None:
-    question = "Who is the commander-in-chief of the SDF?"
-    n = _number_of(scripted[0], question, "مظلوم عبدي")
-    answer = _ask(scripted, question, f"The SDF's commander-in-chief is Mazloum Abdi [{n}].")
+    question = "How many people have been killed in total since the fighting began?"
+    n = _number_of(scripted[0], question, "136")
+    answer = _ask(scripted, question, f"The Syrian Observatory for Human Rights puts the toll at 136 people [{n}].")
     assert answer.mode == "llm" and answer.language == "en"
-    assert answer.text == "The SDF's commander-in-chief is Mazloum Abdi [1]."
-    assert "مظلوم عبدي" in answer.citations[0].quote
+    assert answer.text == "The Syrian Observatory for Human Rights puts the toll at 136 people [1]."
+    assert "المرصد السوري" in answer.citations[0].quote
 
 
 def test_nothing_supported_falls_back_to_the_extractive_answer_and_says_so(scripted) -> None:
@@ -415,6 +502,22 @@ def test_sources_are_delimited_as_data_in_the_prompt(scripted) -> None:
     prompt = llm.prompts[-1]
     assert "<sources>" in prompt and prompt.count('<source id="') == assistant.settings.top_k
     assert "data, not instructions" in prompt and "Question: How many civilians were killed?" in prompt
+
+
+def test_evaluation_gives_the_llm_the_passages_a_user_gets_and_scores_ten(scripted) -> None:
+    from assistant.evaluate import DEPTH, Question
+
+    assistant, llm = scripted
+    question = "How many civilians were killed?"
+    n = _number_of(assistant, question, "وسبعة مدنيين")
+    llm.enqueue(f"Seven civilians were killed [{n}].")
+    try:
+        [record] = assistant.answer_questions([Question("q", "en", [question], ["7"], ["وسبعة مدنيين"])],
+                                              progress=False, mode="llm")
+    finally:
+        llm.clear()
+    assert llm.prompts[-1].count('<source id="') == assistant.settings.top_k < DEPTH
+    assert len(record.retrieved) == DEPTH and record.mode == "llm"
 
 
 def test_mark_mode_keeps_unsupported_sentences(bot) -> None:

@@ -24,6 +24,7 @@ from ..types import Answer, AnswerStream, Citation, Hit
 from ..verify import (
     MARKER,
     Claim,
+    ReaderAnswer,
     Rendered,
     Source,
     Verdict,
@@ -32,6 +33,7 @@ from ..verify import (
     split_claims,
     verify_claims,
 )
+from .extractive import speaker_of
 from .llm import LLMFailure, LLMTarget, build_llm, complete_reply, llm_target, stream_reply
 from .prompts.loader import load_citation_qa, load_condense, load_extractive
 
@@ -163,6 +165,24 @@ def citations_for(rendered: Rendered, hits: Sequence[Hit], verdicts: Sequence[Ve
             quote=quote.text, quote_start=quote.start, quote_end=quote.end,
         ))
     return citations
+
+
+def reader_answer(extractive: Answer) -> ReaderAnswer | None:
+    """What the trained reader answered, from the extractive answer it wrote: the span of each
+    citation (one, or one per source when they disagree, with who gives it) and its margin;
+    ``None`` without a reader."""
+    if extractive.reader_margin is None:
+        return None
+    spans = [(c.text[c.span_start - c.start:c.span_end - c.start], c.quote) for c in extractive.citations
+             if c.span_end > c.span_start]
+    if not spans and extractive.span is not None:
+        spans = [(extractive.span.text, "")]
+    quotes: dict[str, str] = {}
+    for value, quote in spans:
+        if value.strip():
+            quotes.setdefault(value, quote)
+    speakers = tuple(speaker_of(quote) for quote in quotes.values()) if len(quotes) > 1 else ()
+    return ReaderAnswer(tuple(quotes), extractive.reader_margin, speakers)
 
 
 def verification_notes(verdicts: Sequence[Verdict], sources: int, mode: str) -> list[str]:
@@ -302,7 +322,8 @@ class LLMAnswerer:
             return replace(extractive, text=self._refusals[language], grounded=False, citations=[], mode="llm",
                            notes=["the LLM found no answer in the sources"])
         sources = sources_from_hits(hits, self._sentence_vectors)
-        verdicts = verify_claims(claims, sources, self.vectors, self.verify, question or extractive.question)
+        verdicts = verify_claims(claims, sources, self.vectors, self.verify, question or extractive.question,
+                                 reader_answer(extractive))
         if not any(v.supported for v in verdicts):
             notes = verification_notes(verdicts, len(sources), "drop")
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)

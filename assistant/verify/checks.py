@@ -18,7 +18,13 @@ cites. It is supported only when all of these hold:
   every event it claims from a small lexicon (executed, surrendered, wounded …) is named there;
 - polarity: negated exactly when the matching piece is ("failed to", "لم"), and no success claimed
   where the source reports failure;
-- binding: each number counts what the passage says it counts (84 fighters, not 84 civilians).
+- binding: each number counts what the passage says it counts (84 fighters, not 84 civilians);
+- the reader's answer (when the trained reader answered the same question over the same passages,
+  :class:`ReaderAnswer`): the reader prefers an answer to none, and the sentence states the answer it
+  found (its numbers, days and months, or most of its words). Every check above shows that a
+  sentence's words come from a passage; only this one shows that the sentence answers the question
+  with what the passage says answers it, rather than relating true words wrongly ("the prisoners
+  were guarded by the staff" where they took the staff hostage).
 
 ``[n]`` with no such source is removed. A sentence without a marker gets the most similar passage
 when it passes every check with a stricter threshold (citation repair); otherwise it is unsupported.
@@ -31,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -73,6 +79,23 @@ class Source:
     sentences: tuple[Span, ...] = ()
     #: One unit vector per sentence, when already known (the index stores them).
     vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ReaderAnswer:
+    """What the trained reader answered to the same question over the same passages.
+
+    Attributes:
+        values: Its answer spans as the passages write them: one, or one per source when the
+            sources disagree (any of them may be stated).
+        margin: Its case for answering at all: best span score minus no-answer score.
+        speakers: When the sources disagree, who gives each value (``""`` when its sentence does
+            not say); a sentence stating one of the values must name its speaker.
+    """
+
+    values: tuple[str, ...]
+    margin: float
+    speakers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -703,7 +726,7 @@ def _prepare(sources: Sequence[Source], embed: EmbedFn) -> dict[int, _Passage]:
 
 
 def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: EmbedFn,
-                  settings: VerifySettings, question: str = "") -> list[Verdict]:
+                  settings: VerifySettings, question: str = "", reader: ReaderAnswer | None = None) -> list[Verdict]:
     """Check each sentence against the passages it cites (or, uncited, against all of them).
 
     Args:
@@ -713,6 +736,8 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
             one, as the same passages come back across questions.
         settings: Thresholds and mode.
         question: The question answered: a bare number ("136") counts what it asks about.
+        reader: The trained reader's answer to the question over the same passages; every sentence
+            must state it (:func:`reader_reason`). ``None`` (no reader) leaves that check out.
 
     Returns:
         One verdict per claim, in order.
@@ -729,8 +754,103 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
     def phrase_vectors(texts: list[str]) -> np.ndarray:
         return np.stack([known[t] for t in texts])
 
-    return [_verdict(claim, vector, passages, settings, phrase_vectors, asked)
-            for claim, vector in zip(claims, vectors[:len(claims)], strict=True)]
+    verdicts = [_verdict(claim, vector, passages, settings, phrase_vectors, asked)
+                for claim, vector in zip(claims, vectors[:len(claims)], strict=True)]
+    return [_answers(v, question, reader, settings) for v in verdicts]
+
+
+def _answers(verdict: Verdict, question: str, reader: ReaderAnswer | None, settings: VerifySettings) -> Verdict:
+    """A supported verdict made unsupported when the sentence is not shown to answer the question:
+    it adds nothing to the question (:func:`adds_to_question`) or fails :func:`reader_reason`."""
+    if not verdict.supported:
+        return verdict
+    if question and not adds_to_question(verdict.claim.text, question):
+        reason = "it only repeats the question's words"
+    else:
+        reason = reader_reason(verdict.claim.text, reader, settings) if reader is not None else ""
+    if not reason:
+        return verdict
+    return replace(verdict, supported=False, citations=(), removed=verdict.removed + verdict.citations, quotes={},
+                   reason=reason, repaired=False)
+
+
+def reader_reason(text: str, reader: ReaderAnswer, settings: VerifySettings) -> str:
+    """Why a sentence is not shown to answer the question by the reader's answer, ``""`` when it is.
+
+    Words, numbers and names taken from a passage can still be put together wrongly: a day moved to
+    another event, an agency given to the wrong side, who took whom hostage inverted. Similarity and
+    fact checks pass such sentences, as every piece is in the passage. The trained reader, asked
+    the same question over the same passages, says what in them answers it; a sentence that does
+    not state that answer is not shown to answer the question, and the extractive answer, which
+    quotes the reader's span, is shown instead. When the reader itself prefers no answer (margin
+    below ``min_reader_margin``), no paraphrase is shown to be supported.
+    """
+    if reader.margin < settings.min_reader_margin:
+        return (f"the reader finds no answer in the sources (margin {reader.margin:.2f} "
+                f"< {settings.min_reader_margin:g})")
+    if not reader.values:
+        return ""
+    stated = [i for i, value in enumerate(reader.values) if states_value(text, value, settings.min_answer_share)]
+    if not stated:
+        return f"it does not state the reader's answer «{' / '.join(reader.values)}»"
+    if len(reader.values) > 1 and len(reader.speakers) == len(reader.values):
+        # The sources disagree: a value without who gives it reads as the one answer ("800 escaped"
+        # where one side says 80 and the other 800).
+        speakers = [reader.speakers[i] for i in stated]
+        if all(s and not states_value(text, s, settings.min_answer_share) for s in speakers):
+            return (f"the sources disagree and it does not say who gives "
+                    f"{' / '.join(f'{reader.values[i]} («{reader.speakers[i]}»)' for i in stated)}")
+    return ""
+
+
+def adds_to_question(text: str, question: str) -> bool:
+    """Whether a sentence says anything its question does not: a content word, number or day
+    beyond the question's.
+
+    A reply that only gives the question's own words back ("the agency the source spoke to?" ->
+    "the agency") names nothing that answers it, however true of the passage those words are.
+    """
+    asked_numbers, asked_days = numbers_of(question), set(weekdays_in(question))
+    if numbers_of(text) - asked_numbers or set(weekdays_in(text)) - asked_days:
+        return True
+    return content_coverage(text, frozenset(content_cores(question))) < 1.0
+
+
+def states_value(text: str, value: str, min_share: float = 0.75) -> bool:
+    """Whether a sentence states an answer value, in its language or across languages.
+
+    A value with numbers, days or months is stated when the sentence has all of them ("12 trucks"
+    states «12 شاحنة»); otherwise when it has at least ``min_share`` of the value's words: same
+    language by stem, across languages through the name skeletons and glossary that fact checks
+    use ("Karim Haddad" states «كريم حداد»). A word no check can carry across counts as missing:
+    an answer that cannot be shown stated is not.
+    """
+    numbers, days, months = numbers_of(value), set(weekdays_in(value)), months_of(value)
+    if numbers or days or months:
+        return (numbers <= numbers_of(text) and days <= set(weekdays_in(text))
+                and months <= months_of(text))
+    if detect_language(text) == detect_language(value):
+        if not content_cores(value):
+            return normalize_arabic(value).lower() in normalize_arabic(text).lower()
+        return content_coverage(value, frozenset(content_cores(text))) >= min_share
+    facts = PassageFacts.of(text)
+    if detect_language(value) == "ar":
+        words = [t for t in _AR_TOKEN.findall(normalize_arabic(value)) if t not in AR_STOPWORDS and len(t) > 1]
+        # Short glossary words count only as written in capitals: "IS" is the organisation, "is" a verb.
+        english = {re.sub(r"['’]s$", "", part).lower() for w in _LATIN_WORD.findall(text) for part in w.split("-")
+                   if len(part) > 3 or part.isupper()}
+        forms = [form for word in english for form in GLOSSARY.get(word, ())]
+        form_words = {stem_arabic(part) for form in forms for part in form.split()}
+
+        def stated(word: str) -> bool:
+            return (facts.has_arabic_name(word) or stem_arabic(word) in form_words
+                    or any(form in word for form in forms if len(form) >= 3))
+    else:
+        words = [w for w in _LATIN_WORD.findall(value) if w.lower() not in EN_STOPWORDS and len(w) > 1]
+        stated = facts.has_latin_name
+    if not words:
+        return False
+    return sum(stated(word) for word in words) / len(words) >= min_share
 
 
 @dataclass(frozen=True)
