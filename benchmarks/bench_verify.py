@@ -35,9 +35,11 @@ from scripted_answers import ADVERSARIAL, CORRECT, FABRICATED  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.answer.generate import LLMAnswerer, VectorCache, sources_from_hits  # noqa: E402
+from assistant.config import VerifySettings  # noqa: E402
 from assistant.text.normalize import detect_language  # noqa: E402
 from assistant.types import Answer, Hit  # noqa: E402
-from assistant.verify.checks import Verdict, VerifySettings, split_claims, verify_claims  # noqa: E402
+from assistant.verify.checks import verify_claims  # noqa: E402
+from assistant.verify.claims import Verdict, split_claims  # noqa: E402
 
 QUESTIONS = ROOT / "assistant" / "data" / "questions.jsonl"
 ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"

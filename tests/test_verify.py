@@ -8,28 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assistant.config import VerifySettings
 from assistant.text.normalize import normalize_arabic, tokenize
 from assistant.types import Answer
-from assistant.verify.checks import (
-    PassageFacts,
-    ReaderAnswer,
-    Source,
-    VerifySettings,
-    adds_to_question,
-    identity_complement,
-    identity_head,
-    is_negated,
-    latin_skeleton,
-    marker_numbers,
-    missing_events,
-    number_phrases,
-    numbers_of,
-    question_counted_phrase,
-    render,
-    split_claims,
-    states_value,
-    verify_claims,
-)
+from assistant.verify.checks import adds_to_question, states_value, verify_claims
+from assistant.verify.claims import ReaderAnswer, Source, marker_numbers, split_claims
+from assistant.verify.facts import PassageFacts, identity_complement, identity_head, latin_skeleton, numbers_of
+from assistant.verify.render import render
+from assistant.verify.wording import is_negated, missing_events, number_phrases, question_counted_phrase
 
 TOLL = ("وأدت الاشتباكات بين تنظيم الدولة وقسد، منذ بدايتها وحتى اللحظة إلى مقتل 136 شخصاً على الأقل، هم 84 من "
         "تنظيم الدولة و45 من الأسايش وحراس السجن وقوات مكافحة الإرهاب وقسد وسبعة مدنيين، بحسب المرصد السوري "
@@ -121,8 +107,8 @@ def _verify(answer: str, sources: list[Source] = SOURCES, question: str = "", se
     def embed(texts: list[str]) -> np.ndarray:
         return np.stack([cache[t] for t in texts])
 
-    from assistant.verify.checks import number_phrases as phrases
-    from assistant.verify.checks import support_units
+    from assistant.verify.wording import number_phrases as phrases
+    from assistant.verify.wording import support_units
 
     everything = [u.text for s in sources for u in support_units(s.text)]
     everything += [p for s in sources for _, p in phrases(s.text)]

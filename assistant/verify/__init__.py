@@ -1,18 +1,12 @@
 """Checks an LLM's answer sentence by sentence against the passages it cites (pure; the LLM
-answerer in :mod:`assistant.answer.generate` runs it on every draft)."""
+answerer in :mod:`assistant.answer.generate` runs it on every draft): :mod:`.claims` splits the
+answer, :mod:`.facts` and :mod:`.wording` read what a sentence and a passage say, :mod:`.checks`
+gives the verdicts, :mod:`.render` writes the verified answer."""
 
-from .checks import (
-    MARKER,
-    Claim,
-    ReaderAnswer,
-    Rendered,
-    Source,
-    Verdict,
-    VerifySettings,
-    render,
-    split_claims,
-    verify_claims,
-)
+from ..config import VerifySettings
+from .checks import verify_claims
+from .claims import MARKER, Claim, ReaderAnswer, Source, Verdict, split_claims
+from .render import Rendered, render
 
 __all__ = ["MARKER", "Claim", "ReaderAnswer", "Rendered", "Source", "Verdict", "VerifySettings", "render",
            "split_claims", "verify_claims"]
