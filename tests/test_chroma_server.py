@@ -23,7 +23,8 @@ import pytest
 from conftest import ROOT
 
 from assistant import Assistant, IndexLockedError
-from assistant.index.store import CHUNKS, SECOND_CHUNKS, SENTENCES, SPACES, ChromaStore, document_entry, new_manifest
+from assistant.index.manifest import document_entry, new_manifest
+from assistant.index.store import CHUNKS, SECOND_CHUNKS, SENTENCES, SPACES, ChromaStore
 from assistant.ingest.chunking import chunk_document, chunk_sentences, sentence_id
 from assistant.ingest.loaders import content_hash
 from assistant.types import Document
@@ -142,7 +143,8 @@ import sys
 from pathlib import Path
 sys.path[:0] = [{tests!r}, {root!r}]
 from test_chroma_server import LIGHTHOUSE, _add, _document
-from assistant.index.store import ChromaStore, document_entry
+from assistant.index.manifest import document_entry
+from assistant.index.store import ChromaStore
 store = ChromaStore(Path({index!r}), {url!r}, {collection!r})
 lock = store.write_lock()
 document, chunks = _document("lighthouse.txt", LIGHTHOUSE)
@@ -192,10 +194,10 @@ def test_a_second_writer_gets_a_clear_message(store_factory) -> None:
 
 
 def test_a_dead_writers_lease_expires(chroma_url: str, tmp_path: Path, monkeypatch) -> None:
-    from assistant.index import store as store_module
+    from assistant.index import locks
 
     collection = f"t-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setattr(store_module, "LEASE_SECONDS", 0.5)
+    monkeypatch.setattr(locks, "LEASE_SECONDS", 0.5)
     dead = ChromaStore(tmp_path, chroma_url, collection).write_lock()  # never released: the writer "died"
     with pytest.raises(IndexLockedError, match="lease expires"):
         ChromaStore(tmp_path, chroma_url, collection).write_lock()

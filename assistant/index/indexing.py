@@ -19,24 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ingest.chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentences, sentence_id
-from .embeddings import Encoders
 from ..errors import IndexLockedError
+from ..ingest.chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentences, sentence_id
 from ..ingest.loaders import SkipFile, content_hash, find_files, load_text
-from .precision import combined
-from .store import (
-    CHUNKS,
-    SECOND_CHUNKS,
-    SECOND_SENTENCES,
-    SENTENCES,
-    SPACES,
-    ChromaStore,
-    Manifest,
-    WriteLock,
-    document_entry,
-    new_manifest,
-)
 from ..types import Chunk, Document, IndexReport
+from .embeddings import Encoders
+from .precision import combined
+from .locks import WriteLock
+from .manifest import Manifest, document_entry, new_manifest
+from .store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, SPACES, ChromaStore
 
 _GROUP_CHUNKS = 64  # embed several small documents per batch; small enough for a lively progress bar
 _CHECKPOINT_SECONDS = 5.0  # how often a long run persists the manifest (and renews a server lease)

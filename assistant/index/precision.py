@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import PRECISIONS
-
 #: Precisions whose vectors may meet in one index (measured to retrieve the same).
 INTERCHANGEABLE = frozenset({"fp32", "bf16"})
 

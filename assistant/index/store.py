@@ -1,4 +1,5 @@
-"""The index: a Chroma collection plus a manifest that describes it. The only module touching index/.
+"""The index: a Chroma collection plus its manifest (:mod:`.manifest`) and write locks (:mod:`.locks`).
+The only module touching index/.
 
 Chroma's own clients are used directly rather than llama-index's Chroma adapter: the adapter
 reports similarity as exp(-distance), hides the ids we derive from content, and has no notion of
@@ -25,109 +26,29 @@ client there; the server needs no reopening. Callers rebuild what they derived (
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import threading
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import IndexLockedError, IndexMismatchError, IndexMissingError
-from .precision import mixable
+from ..errors import IndexMissingError
 from ..types import Chunk
+from .locks import WriteLock, _FileWriteLock, _Lease
+from .manifest import Manifest
 
-MANIFEST_VERSION = 1
 #: Beside manifest.json (embedded): the manifest's generation counter alone, cheap to read per question.
 GENERATION_FILE = "generation"
 _BATCH = 1000
-#: How long a server-mode write lease lasts without renewal (a crashed writer blocks no longer).
-LEASE_SECONDS = 120.0
-_LEASE_ID = "write-lock"
 
 #: Vector spaces: e5 over chunks (the main collection, holding text and offsets), e5 over
 #: sentences, and the second embedder (multilingual USE) over chunks and over sentences.
 CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES = "chunks", "sentences", "use", "use_sentences"
 SPACES = (CHUNKS, SENTENCES, SECOND_CHUNKS, SECOND_SENTENCES)
 
-
-@dataclass
-class DocumentEntry:
-    """What the manifest knows of one indexed document."""
-
-    content_hash: str
-    title: str
-    chunks: int
-    indexed_at: float = 0.0
-    #: Sentence vectors per space (-1: unknown, an index written before this was recorded).
-    sentences: int = -1
-
-
-@dataclass
-class Manifest:
-    """How the index was built, and what is in it."""
-
-    embed_model: str
-    dim: int
-    chunk_max_chars: int
-    chunking_version: int
-    documents: dict[str, DocumentEntry] = field(default_factory=dict)
-    second_model: str = ""
-    version: int = MANIFEST_VERSION
-    generation: int = 0
-    #: Set while a writer is changing the collections; still set at open means it was killed.
-    dirty: bool = False
-    #: The precision the e5 vectors were made in (``bf16+fp32`` when both; an index from before
-    #: this was recorded is fp32, the only precision there was).
-    precision: str = "fp32"
-
-    def to_json(self) -> str:
-        """Serialise, documents sorted by source."""
-        data = asdict(self)
-        data["documents"] = dict(sorted(data["documents"].items()))
-        return json.dumps(data, ensure_ascii=False, indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        """Parse what :meth:`to_json` wrote."""
-        data = json.loads(text)
-        data["documents"] = {k: DocumentEntry(**v) for k, v in data.get("documents", {}).items()}
-        return cls(**data)
-
-    def check_compatible(self, embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                         where: str, second_model: str = "", precision: str = "fp32") -> None:
-        """Raise when the index was built with other settings than the ones in force.
-
-        Raises:
-            IndexMismatchError: With the command that rebuilds the index.
-        """
-        problems = []
-        if self.embed_model != embed_model:
-            problems.append(f"embedding model {self.embed_model!r}, not {embed_model!r}")
-        if self.dim != dim:
-            problems.append(f"dimension {self.dim}, not {dim}")
-        if self.second_model != second_model:
-            problems.append(f"second embedder {self.second_model or 'none'!r}, not {second_model or 'none'!r}")
-        if self.chunk_max_chars != chunk_max_chars or self.chunking_version != chunking_version:
-            problems.append(f"chunks of {self.chunk_max_chars} chars (v{self.chunking_version}), "
-                            f"not {chunk_max_chars} (v{chunking_version})")
-        if not problems and not mixable(self.precision, precision):
-            raise IndexMismatchError(
-                f"The index at {where} holds {self.precision} vectors, which {precision} questions cannot be "
-                f"searched against. Rebuild it with `ASSISTANT_PRECISION={precision} assistant index --rebuild "
-                f"corpus/`, or set ASSISTANT_PRECISION={self.precision.split('+')[0]}."
-            )
-        if problems:
-            raise IndexMismatchError(
-                f"The index at {where} was built with {'; '.join(problems)}. Rebuild it with "
-                "`assistant index --rebuild corpus/` (or set ASSISTANT_EMBED_MODEL back to "
-                f"{self.embed_model!r})."
-            )
 
 
 @dataclass(frozen=True)
@@ -460,108 +381,6 @@ def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def new_manifest(embed_model: str, dim: int, chunk_max_chars: int, chunking_version: int,
-                 second_model: str = "", precision: str = "fp32") -> Manifest:
-    """An empty manifest for a fresh index."""
-    return Manifest(embed_model=embed_model, dim=dim, chunk_max_chars=chunk_max_chars,
-                    chunking_version=chunking_version, second_model=second_model, precision=precision)
-
-
-def document_entry(content_hash: str, title: str, chunks: int, sentences: int = -1) -> DocumentEntry:
-    """A manifest entry stamped with the current time."""
-    return DocumentEntry(content_hash=content_hash, title=title, chunks=chunks, indexed_at=time.time(),
-                         sentences=sentences)
-
-
-class WriteLock:
-    """What :meth:`ChromaStore.write_lock` returns: release it when done, renew it while working."""
-
-    def release(self) -> None:
-        """Let the next writer in."""
-
-    def renew(self) -> None:
-        """Tell other writers this one is still alive (a no-op for the file lock).
-
-        Raises:
-            IndexLockedError: The lease expired and another writer took it.
-        """
-
-
-class _FileWriteLock(WriteLock):
-    def __init__(self, lock: Any) -> None:
-        self._lock = lock
-
-    @classmethod
-    def acquire(cls, path: Path, where: str, timeout: float) -> _FileWriteLock:
-        from filelock import FileLock, Timeout
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(path), timeout=timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise IndexLockedError(
-                f"Another process is writing to the index at {where} (it holds {path}). Wait for it to "
-                "finish, then run the command again."
-            ) from None
-        return cls(lock)
-
-    def release(self) -> None:
-        self._lock.release()
-
-
-class _Lease(WriteLock):
-    """A writer's lease in the server: one record, added only if absent, expiring unless renewed."""
-
-    def __init__(self, collection: Any, owner: str) -> None:
-        self._collection = collection
-        self.owner = owner
-
-    @classmethod
-    def acquire(cls, collection: Any, where: str, timeout: float) -> _Lease:
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        deadline = time.monotonic() + timeout
-        for _ in range(1000):  # bounded: each pass either wins, clears a dead lease, or waits
-            now = time.time()
-            collection.add(ids=[_LEASE_ID], embeddings=[[1.0]],
-                           metadatas=[{"owner": owner, "expires": now + LEASE_SECONDS}])
-            holder = _lease_holder(collection)
-            if holder is None:
-                continue  # released between our add and our read; try again
-            if holder["owner"] == owner:
-                return cls(collection, owner)
-            if float(holder["expires"]) < now:
-                # A writer that died without releasing: remove its lease, and only its lease.
-                collection.delete(ids=[_LEASE_ID], where={"owner": holder["owner"]})
-                continue
-            if time.monotonic() >= deadline:
-                left = float(holder["expires"]) - now
-                raise IndexLockedError(
-                    f"Another process ({holder['owner']}) is writing to the index at {where}. Wait for it "
-                    f"to finish, then run the command again (its lease expires in {left:.0f}s if it died)."
-                )
-            time.sleep(0.2)
-        raise IndexLockedError(f"Could not take the write lease on {where}; run the command again.")
-
-    def renew(self) -> None:
-        holder = _lease_holder(self._collection)
-        if holder is None or holder["owner"] != self.owner:
-            raise IndexLockedError(
-                "This writer's lease on the index expired and another process took it; its changes "
-                "so far are repaired at the next start. Run the command again."
-            )
-        self._collection.update(ids=[_LEASE_ID], metadatas=[{"owner": self.owner,
-                                                             "expires": time.time() + LEASE_SECONDS}])
-
-    def release(self) -> None:
-        self._collection.delete(ids=[_LEASE_ID], where={"owner": self.owner})
-
-
-def _lease_holder(collection: Any) -> dict[str, Any] | None:
-    got = collection.get(ids=[_LEASE_ID], include=["metadatas"])
-    return dict(got["metadatas"][0]) if got["ids"] else None
 
 
 def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
