@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.eval.runner import CachedEmbedder, VectorCache, bench_table, passage_pool, write_corpus
+from assistant.eval.bench_corpus import CachedEmbedder, VectorCache, passage_pool, write_corpus
+from assistant.eval.performance import bench_table
 
 
 class CountingEmbedder:

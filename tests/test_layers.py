@@ -28,8 +28,8 @@ STAGES = [
     ("assistant.eval",),
     ("assistant.chat", "assistant.api"),
     ("assistant.eval.runner", "assistant.eval.baselines", "assistant.eval.performance",
-     "assistant.eval.bench_precision", "assistant.ui", "assistant.__init__", "assistant.__main__",
-     "assistant.cli", "assistant._moved"),
+     "assistant.eval.bench_precision", "assistant.eval.bench_corpus", "assistant.ui", "assistant.__init__",
+     "assistant.__main__", "assistant.cli", "assistant._moved"),
 ]
 
 

@@ -22,7 +22,9 @@ from typing import Any
 from ..answer.reader.model import Reader
 from ..api import Assistant
 from ..config import Settings
-from .runner import DEFAULT_XQUAD, _subprocess, measure_throughput, read_gold_paragraphs, xquad_paragraphs
+from .bench_corpus import xquad_paragraphs
+from .performance import _subprocess, measure_throughput
+from .runner import DEFAULT_XQUAD, read_gold_paragraphs
 from .scoring import Question, SquadSet, default_question_files, load_questions, load_squad
 
 

@@ -166,7 +166,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..eval.runner import run_bench
+    from ..eval.performance import run_bench
 
     if args.compare_precision:
         from ..eval.bench_precision import run_precision_bench
