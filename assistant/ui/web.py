@@ -8,11 +8,8 @@ into escaped HTML, and everything here only wires Gradio events to them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import hashlib
 import json
-import os
 import socket
 import sys
 import tempfile
@@ -26,7 +23,7 @@ import gradio as gr
 
 from .. import Answer, Assistant, AssistantError, ChatSession, IndexLockedError, Settings
 from ..eval.scoring import write_records
-from ..ingest.loaders import SUPPORTED_SUFFIXES, safe_file_name
+from ..ingest.loaders import safe_file_name
 from .html import (
     EMPTY_SOURCES,
     PENDING,
@@ -43,13 +40,8 @@ from .html import (
     render_sources,
     stream_cuts,
 )
+from .uploads import ACCEPTED_TYPES, UPLOAD_MAX_MB, UploadRefused, remove_upload, store_upload
 
-#: Largest upload accepted through the page, in MB (the index itself allows ``Settings.max_file_mb``).
-UPLOAD_MAX_MB = 20.0
-#: File types the loaders read; anything else is refused before it is stored.
-ACCEPTED_TYPES = SUPPORTED_SUFFIXES
-#: Hex digits of an upload's sha256 naming its folder (64 bits: collisions are not a concern).
-UPLOAD_HASH_CHARS = 16
 #: Question ids from ``assistant/data/questions.jsonl`` shown as examples.
 EXAMPLE_IDS = ("ar-14", "ar-04", "ar-22", "en-01", "en-15", "en-33")
 #: Conversation turns kept per browser session (shown, and used for follow-ups).
@@ -58,90 +50,11 @@ MAX_TURNS = 50
 STREAM_STEP = 24
 STREAM_PAUSE = 0.015
 
-CSS = """
-#chat .message-content, #chat .message { text-align: start; }
-/* Lines get dir="auto" or inherit the answer's direction; plaintext here would turn "7 — «…»" LTR. */
-.question p, .answer p, .answer li { margin: 0 0 .35em; text-align: start; }
-.answer ul { margin: 0 0 .35em; padding-inline-start: 1.2em; }
-.answer { padding-inline-start: .7em; border-inline-start: 3px solid transparent; }
-.answer.grounded { border-inline-start-color: var(--color-accent); }
-.answer.refusal { border-inline-start: 3px dashed #b45309; color: var(--body-text-color-subdued); font-style: italic; }
-.answer.error { border-inline-start: 3px solid #b91c1c; color: #b91c1c; }
-.answer .badge { display: inline-block; font-style: normal; font-size: .8em; padding: 0 .5em; margin-bottom: .3em;
-  border-radius: 1em; background: #fef3c7; color: #92400e; }
-.answer .quote { unicode-bidi: plaintext; }
-.answer .quote.block { display: block; text-align: start; margin: .15em 0 .3em; padding-inline-start: .6em;
-  border-inline-start: 2px solid var(--border-color-primary); }
-.answer[lang="ar"], .passage:dir(rtl), .question p:dir(rtl) { font-size: 1.06em; line-height: 1.75; }
-a.cite { unicode-bidi: isolate; font-weight: 600; text-decoration: none; padding: 0 .15em; border-radius: 4px;
-  background: var(--color-accent-soft); color: var(--color-accent); font-style: normal; }
-a.cite:hover, a.cite:focus { background: var(--color-accent); color: white; }
-.answer.draft { color: var(--body-text-color-subdued); }
-.pending .dots { display: inline-block; animation: blink 1s infinite; }
-@keyframes blink { 50% { opacity: .3; } }
-.pending.stopped .dots { animation: none; } .pending.stopped::after { content: " ⏹"; }
-#question textarea { unicode-bidi: plaintext; text-align: start; }
-.eval table { border-collapse: collapse; margin: .4em 0 1em; }
-.eval td, .eval th { padding: .2em .6em; border-bottom: 1px solid var(--border-color-primary); text-align: start; }
-.eval td.n { text-align: end; font-variant-numeric: tabular-nums; }
-.eval tr.miss td:nth-child(3) { color: #b91c1c; }
-.sources { max-height: 70vh; overflow-y: auto; padding: .2em; }
-.sources.empty p { color: var(--body-text-color-subdued); margin: .3em 0; }
-.sources details.turn { margin-bottom: .6em; }
-.sources summary { cursor: pointer; font-weight: 600; text-align: start; }
-.sources summary .q { font-weight: 400; color: var(--body-text-color-subdued); unicode-bidi: isolate; }
-.sources ol.cards { list-style: none; padding: 0; margin: .3em 0; }
-.source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .45em .7em; margin: .45em 0;
-  scroll-margin: .5em; transition: background .2s, outline-color .2s; outline: 2px solid transparent; }
-.source.active, .source:target { outline-color: var(--color-accent); background: var(--color-accent-soft); }
-.source .meta { font-size: .85em; display: flex; flex-wrap: wrap; gap: .4em; align-items: baseline; }
-.source .num { font-weight: 700; color: var(--color-accent); }
-.source .doc { font-weight: 600; unicode-bidi: isolate; }
-.source .where { color: var(--body-text-color-subdued); unicode-bidi: isolate; }
-.source .passage { display: block; margin: .3em 0 0; white-space: pre-wrap; text-align: start; unicode-bidi: plaintext;
-  line-height: 1.7; }
-.source mark { background: #fde68a; color: inherit; border-radius: 3px; padding: 0 .1em; }
-.source mark .span { background: #f59e0b; border-radius: 3px; padding: 0 .1em; }
-.dark .source mark { background: #854d0e; }
-.dark .source mark .span { background: #b45309; }
-#documents .doc-list { width: 100%; border-collapse: collapse; }
-#documents .doc-list td, #documents .doc-list th { padding: .3em .6em; text-align: start; }
-#documents .doc-list .n { text-align: end; font-variant-numeric: tabular-nums; }
-.notices { list-style: none; padding: 0; } .notices .refused { color: #b91c1c; } .notices .ok { color: #15803d; }
-.notices .ask { color: #b45309; font-weight: 600; }
-"""
 
-# Clicking or hovering a [n] reveals its passage; the question box follows what is typed.
-# Installed once per page, on document level, because the chat re-renders its messages.
-JS = """
-if (!window.__sourcesNav) {
-  window.__sourcesNav = true;
-  const cardFor = (a) => document.getElementById(decodeURIComponent(a.hash.slice(1)));
-  const reveal = (card, page) => {
-    const turn = card.closest('details'); if (turn) turn.open = true;
-    document.querySelectorAll('.source.active').forEach((e) => e.classList.remove('active'));
-    card.classList.add('active');
-    const box = card.closest('.sources');
-    if (page) { card.scrollIntoView({block: 'nearest'}); return; }
-    const r = card.getBoundingClientRect(), b = box.getBoundingClientRect();
-    if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - 8;
-  };
-  const citeOf = (e) => e.target instanceof Element ? e.target.closest('a.cite') : null;
-  document.addEventListener('click', (e) => {
-    const a = citeOf(e), card = a && cardFor(a);
-    if (card) { e.preventDefault(); reveal(card, true); }
-  });
-  for (const type of ['mouseover', 'focusin']) {
-    document.addEventListener(type, (e) => {
-      const a = citeOf(e), card = a && cardFor(a);
-      if (card) reveal(card, false);
-    });
-  }
-  const follow = (t) => { if (t instanceof HTMLTextAreaElement && t.closest('#question')) t.dir = 'auto'; };
-  document.addEventListener('focusin', (e) => follow(e.target));
-  document.querySelectorAll('#question textarea').forEach(follow);
-}
-"""
+#: The page's style, and its script (clicking or hovering a [n] reveals its passage; the question box
+#: follows what is typed), package files beside this module.
+CSS = (Path(__file__).with_name("static") / "web.css").read_text(encoding="utf-8")
+JS = (Path(__file__).with_name("static") / "web.js").read_text(encoding="utf-8")
 
 
 def load_examples(ids: Sequence[str] = EXAMPLE_IDS) -> dict[str, list[str]]:
@@ -152,53 +65,6 @@ def load_examples(ids: Sequence[str] = EXAMPLE_IDS) -> dict[str, list[str]]:
     for row in (by_id[i] for i in ids if i in by_id and by_id[i].get("answerable", True)):
         examples.setdefault(row["lang"], []).append(row["question"])
     return examples
-
-
-class UploadRefused(AssistantError):
-    """An uploaded file was not stored; the message says why and what is accepted."""
-
-
-def store_upload(path: Path, uploads_dir: Path, max_mb: float = UPLOAD_MAX_MB, name: str = "") -> Path:
-    """Copy an uploaded file to ``uploads_dir/<sha256 prefix>/<its name, made safe>``.
-
-    Stored by content (the same bytes uploaded again are the same document), listed and cited by
-    the name the user gave it (``name``, else the file's own). Nothing of the client's name reaches
-    the path but its safe last component.
-
-    Raises:
-        UploadRefused: The type is not accepted or the file is larger than ``max_mb``.
-    """
-    shown = safe_file_name(name or path.name)
-    suffix = path.suffix.lower()
-    if suffix not in ACCEPTED_TYPES:
-        raise UploadRefused(f"{shown}: {suffix or 'no extension'} files are not accepted; "
-                            f"upload one of {', '.join(ACCEPTED_TYPES)}.")
-    size = path.stat().st_size
-    if size > max_mb * 1_000_000:
-        raise UploadRefused(f"{shown}: {size / 1e6:.1f} MB is over the {max_mb:g} MB upload limit; "
-                            "split the document or index it with `assistant index`.")
-    data = path.read_bytes()
-    folder = uploads_dir / hashlib.sha256(data).hexdigest()[:UPLOAD_HASH_CHARS]
-    earlier = sorted(folder.glob("*")) if folder.is_dir() else []
-    if earlier:
-        return earlier[0]  # these bytes are stored already, under the name first given to them
-    target = folder / f"{Path(shown).stem}{suffix}"
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f".{folder.name}.{os.getpid()}.part")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
-
-
-def remove_upload(source: str, uploads_dir: Path) -> None:
-    """Delete the stored copy of an uploaded document (and its folder); other sources are left alone."""
-    stored = Path(source)
-    if stored.parent.parent.resolve() == uploads_dir.resolve():
-        stored.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            stored.parent.rmdir()
-    elif stored.parent.resolve() == uploads_dir.resolve():  # the flat <sha256>.<ext> layout of earlier versions
-        stored.unlink(missing_ok=True)
 
 
 def _confirm_buttons(visible: bool) -> tuple[Any, Any]:
