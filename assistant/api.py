@@ -452,7 +452,7 @@ class Assistant:
             if self._llm_answerer is None and self.llm_configured:
                 self._llm_answerer = LLMAnswerer.from_settings(
                     self.settings, self.embedder.embed_passages,
-                    lambda ids, texts: self._sentence_vectors(ids, texts, second=False)[0], llm=self._llm)
+                    lambda ids, texts: self._sentence_vectors(ids, texts, second=False), llm=self._llm)
             return self._llm_answerer
 
     def chat(self, *, mode: str | None = None, top_k: int | None = None, max_turns: int = 20,

@@ -6,6 +6,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
+#: Texts -> their unit vectors, one row each (an embedder's ``embed_passages``).
+EmbedFn = Callable[[list[str]], np.ndarray]
+#: ``(sentence ids, sentence texts)`` -> their stored vectors from e5, and from the second embedder
+#: (``None`` without one); texts not stored yet are embedded.
+SentenceVectorsFn = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray | None]]
+
 
 @dataclass(frozen=True)
 class Document:

@@ -119,7 +119,7 @@ LOOSE = VerifySettings(min_similarity_same=-1.0, min_similarity_cross=-1.0, max_
 
 def _pairs(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit], supported: bool,
            label: str) -> list[Pair]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0])
+    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False))
     loose = replace(LOOSE, min_coverage=answerer.verify.min_coverage)
     pairs = []
     for verdict in verify_claims(split_claims(answer), sources, answerer.vectors, loose):
@@ -272,7 +272,7 @@ def run_adversarial(bot: Assistant, answerer: LLMAnswerer, verbose: bool = False
 
 
 def _verdicts(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit]) -> list[Verdict]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0])
+    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False))
     return verify_claims(split_claims(answer), sources, answerer.vectors, answerer.verify)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answer.extractive import (
     Candidate,
-    Claim,
+    NumberClaim,
     compose_answer,
     find_conflict,
     fold_suffix,
@@ -82,7 +82,7 @@ def test_every_marker_maps_to_exactly_one_citation():
     ranked = [_candidate("وأكدت أعماق أن عدد الفارين بلغ 800 عنصر.", 100, 0.9),
               _candidate("يقدر عددهم بحدود 80 سجيناً.", 10, 0.89)]
     conflict = find_conflict("number", ranked, 0.05, 0.02,
-                             lambda q: Claim(numbers_in(q)[0], "عدد الفارين من السجن", 0.5))
+                             lambda q: NumberClaim(numbers_in(q)[0], "عدد الفارين من السجن", 0.5))
     answer = compose_answer("How many escaped?", "en", ranked, "number", "", conflict, TEMPLATES)
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(markers) == [c.number for c in answer.citations] == [1, 2]
@@ -93,8 +93,8 @@ def test_every_marker_maps_to_exactly_one_citation():
 
 
 def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_other_things():
-    def claim(q: str) -> Claim:
-        return Claim(numbers_in(q)[0], "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)
+    def claim(q: str) -> NumberClaim:
+        return NumberClaim(numbers_in(q)[0], "الفارين من السجن", 0.9 if "سجين" in q or "عنصر" in q else 0.5)
 
     same = [_candidate("بلغ 80 عنصر.", 0, 0.9), _candidate("قرابة 80 سجين.", 50, 0.9)]
     assert find_conflict("number", same, 0.05, 0.02, claim) == []
@@ -105,8 +105,8 @@ def test_no_conflict_when_values_agree_scores_are_far_apart_or_numbers_count_oth
 
 
 def test_a_conflict_needs_another_voice():
-    def claim(q: str) -> Claim:
-        return Claim(numbers_in(q)[0], "عدد الفارين من السجن", 0.9)
+    def claim(q: str) -> NumberClaim:
+        return NumberClaim(numbers_in(q)[0], "عدد الفارين من السجن", 0.9)
 
     # One text giving two figures without naming who says so is not two sources disagreeing.
     unattributed = [_candidate("بلغ عدد الفارين من السجن 800.", 0, 0.9),
@@ -136,11 +136,11 @@ def test_templates_placeholders_are_checked():
 
 
 def test_same_subject_needs_shared_content_words():
-    escaped_80 = Claim("80", "اكثر الفارين من السجن الذين يقدر عددهم بحدود 80 سجينا", 0.8)
-    escaped_800 = Claim("800", "واكدت اعماق ان عدد الفارين من السجن بلغ 800 عنصر", 0.8)
-    days_3 = Claim("3", "يشنه عناصر التنظيم منذ ثلاثه ايام علي السجن في مدينه", 0.8)
-    killed_13 = Claim("13", "عمليات عسكريه دقيقه واكد المركز مقتل 13 من عناصر", 0.8)
-    killed_136 = Claim("136", "منذ بدايتها وحتي اللحظه الي مقتل 136 شخصا", 0.8)
+    escaped_80 = NumberClaim("80", "اكثر الفارين من السجن الذين يقدر عددهم بحدود 80 سجينا", 0.8)
+    escaped_800 = NumberClaim("800", "واكدت اعماق ان عدد الفارين من السجن بلغ 800 عنصر", 0.8)
+    days_3 = NumberClaim("3", "يشنه عناصر التنظيم منذ ثلاثه ايام علي السجن في مدينه", 0.8)
+    killed_13 = NumberClaim("13", "عمليات عسكريه دقيقه واكد المركز مقتل 13 من عناصر", 0.8)
+    killed_136 = NumberClaim("136", "منذ بدايتها وحتي اللحظه الي مقتل 136 شخصا", 0.8)
     assert same_subject(escaped_80, escaped_800)
     assert not same_subject(killed_13, killed_136)
     assert not same_subject(days_3, escaped_800)  # they share "السجن", but 3 days is a duration

@@ -29,12 +29,7 @@ from ..text.normalize import (
     tokenize,
     weekdays_in,
 )
-from ..types import Answer, Citation, Hit
-
-EmbedFn = Callable[[list[str]], np.ndarray]
-#: ``(sentence ids, sentence texts) -> (e5 vectors, second-embedder vectors or None)``.
-SentenceVectorsFn = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray | None]]
-
+from ..types import Answer, Citation, EmbedFn, Hit, SentenceVectorsFn
 
 # -- question analysis (pure) -------------------------------------------------------------------
 
@@ -212,7 +207,7 @@ def pin_short_answer(kind: str, quote: str, question_tokens: list[str] | None = 
 
 
 @dataclass(frozen=True)
-class Claim:
+class NumberClaim:
     """A number a sentence gives, the words around it, and how well they match the question."""
 
     value: str
@@ -221,7 +216,7 @@ class Claim:
 
 
 def number_claim(quote: str, question_tokens: list[str],
-                 window_scores: Callable[[list[str]], list[float]], single_only: bool = False) -> Claim | None:
+                 window_scores: Callable[[list[str]], list[float]], single_only: bool = False) -> NumberClaim | None:
     """The number in the quote whose context best matches the question.
 
     The fit adds the e5 similarity of the words around the number to the question and the share
@@ -236,7 +231,7 @@ def number_claim(quote: str, question_tokens: list[str],
     scores = [s + 0.1 * word_overlap(question_tokens, w) for s, (_, w) in
               zip(window_scores([w for _, w in mentions]), mentions, strict=True)]
     best = int(np.argmax(scores))
-    return Claim(mentions[best][0], mentions[best][1], float(scores[best]))
+    return NumberClaim(mentions[best][0], mentions[best][1], float(scores[best]))
 
 
 #: Counted nouns that make a number a duration (normalised spelling).
@@ -247,7 +242,7 @@ _TIME_UNITS = frozenset({
 })
 
 
-def _is_duration(claim: Claim) -> bool:
+def _is_duration(claim: NumberClaim) -> bool:
     words = normalize_arabic(claim.context).split()
     for i, word in enumerate(words[:-1]):
         if numbers_in(word) == [claim.value]:
@@ -255,7 +250,7 @@ def _is_duration(claim: Claim) -> bool:
     return False
 
 
-def same_subject(a: Claim, b: Claim, min_shared: int = 2) -> bool:
+def same_subject(a: NumberClaim, b: NumberClaim, min_shared: int = 2) -> bool:
     """True when two numbers count the same thing: their contexts share content words
     ("الفارين من السجن ... 80" and "الفارين من السجن بلغ 800"), not merely a verb ("مقتل 136" and
     "مقتل 13", a total and a part), and neither is a duration where the other is a count ("منذ
@@ -388,7 +383,7 @@ def compose_answer(question: str, language: str, ranked: list[Candidate], kind: 
 
 
 def find_conflict(kind: str, ranked: list[Candidate], margin: float, window_margin: float,
-                  claim: Callable[[str], Claim | None]) -> list[tuple[Candidate, str, str]]:
+                  claim: Callable[[str], NumberClaim | None]) -> list[tuple[Candidate, str, str]]:
     """Sentences near the top that give different values for the same count. Pure given ``claim``.
 
     A second sentence is a competing claim when it scores within ``margin`` of the best sentence,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ import numpy as np
 from ..config import Settings
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..text.normalize import Span, detect_language, normalize_arabic
-from ..types import Answer, AnswerStream, Citation, Hit
+from ..types import Answer, AnswerStream, Citation, EmbedFn, Hit, SentenceVectorsFn
 from ..verify import (
     MARKER,
     Claim,
@@ -40,9 +40,6 @@ from .prompts.loader import load_citation_qa, load_condense, load_extractive
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
 
-EmbedFn = Callable[[list[str]], np.ndarray]
-#: ``(sentence ids, sentence texts) -> vectors``: stored sentence vectors, embedding missing ones.
-SentenceVectorsFn = Callable[[list[str], list[str]], np.ndarray]
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _LEAD_IN = re.compile(r"^\s*(?:answer|الإجابة|الاجابة|الجواب)\s*[:：]\s*", re.IGNORECASE)
@@ -138,7 +135,7 @@ def sources_from_hits(hits: Sequence[Hit], sentence_vectors: SentenceVectorsFn |
     vectors: np.ndarray | None = None
     if sentence_vectors is not None and any(spans):
         ids = [sentence_id(hit.chunk_id, i) for hit, own in zip(hits, spans, strict=True) for i in range(len(own))]
-        vectors = np.asarray(sentence_vectors(ids, [s.text for own in spans for s in own]))
+        vectors = np.asarray(sentence_vectors(ids, [s.text for own in spans for s in own])[0])
     sources = []
     row = 0
     for n, (hit, own) in enumerate(zip(hits, spans, strict=True), start=1):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import AssistantError, ConfigError
+from .prompts.loader import LLM_FAILURE_KINDS
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
@@ -86,8 +87,7 @@ class LLMFailure(AssistantError):
         detail: A short, key-free description for logs and notes.
     """
 
-    KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
-             "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big")
+    KINDS = LLM_FAILURE_KINDS
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(f"LLM {kind}{f' (HTTP {status})' if status else ''}: {detail}".rstrip(": "))

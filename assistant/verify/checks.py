@@ -37,7 +37,7 @@ Only the embedding function is passed in, so everything here runs on plain data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -54,6 +54,7 @@ from ..text.normalize import (
     stem_arabic,
     weekdays_in,
 )
+from ..types import EmbedFn
 from .claims import Claim, ReaderAnswer, Source, Verdict
 from .facts import (
     _AR_TOKEN,
@@ -79,8 +80,6 @@ from .wording import (
     reports_success,
     support_units,
 )
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 # -- verification ---------------------------------------------------------------------------------
 

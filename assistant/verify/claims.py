@@ -5,7 +5,6 @@ cite, and the verdict on each. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,8 +13,6 @@ from ..text.normalize import (
     Span,
     split_sentences,
 )
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 _DIGIT = "0-9\u0660-\u0669\u06f0-\u06f9"
 #: A citation marker: [1], [1, 2], [1-3], [١], [source 2], [المصدر ٢].

@@ -5,11 +5,9 @@ proper nouns (Latin, and quoted Arabic) matched across scripts, and identities. 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
 
 from ..text.normalize import (
     AR_STOPWORDS,
@@ -22,8 +20,6 @@ from ..text.normalize import (
     weekdays_in,
 )
 from .claims import MARKER
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 # -- facts: numbers, days, months, names -----------------------------------------------------------
 

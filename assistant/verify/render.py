@@ -5,17 +5,13 @@ in order of use. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from ..text.normalize import (
     Span,
 )
 from .claims import MARKER, Claim, Verdict, _strip_markers, marker_numbers
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 # -- rendering ------------------------------------------------------------------------------------
 

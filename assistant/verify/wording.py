@@ -6,9 +6,7 @@ shares with a passage. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-
-import numpy as np
+from collections.abc import Sequence
 
 from ..text.normalize import (
     EN_STOPWORDS,
@@ -19,8 +17,6 @@ from ..text.normalize import (
 )
 from .claims import MARKER
 from .facts import GLOSSARY, content_cores, numbers_of
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 # -- events (across languages) ---------------------------------------------------------------------
 

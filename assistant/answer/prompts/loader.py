@@ -68,8 +68,10 @@ CITATION_QA_FIELDS = {
     "unverified": set(),
     "fallback_note": {"reason"},
 }
-MESSAGE_KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
-                 "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big", "unverified")
+#: How an LLM call can fail (:class:`assistant.answer.llm.LLMFailure`); each has a message.
+LLM_FAILURE_KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
+                     "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big")
+MESSAGE_KINDS = (*LLM_FAILURE_KINDS, "unverified")
 MESSAGE_FIELDS = {"where", "model", "status", "timeout", "detail"}
 CONDENSE_FIELDS = {"system": set(), "user": {"history", "question"}}
 
