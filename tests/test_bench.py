@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.eval.bench_corpus import CachedEmbedder, VectorCache, passage_pool, write_corpus
+from assistant.eval.bench_corpus import CachedEmbedder, VectorFile, passage_pool, write_corpus
 from assistant.eval.performance import bench_table
 
 
@@ -50,7 +50,7 @@ def test_write_corpus_repeats_the_pool_in_new_files(tmp_path: Path):
 
 def test_cached_embedder_embeds_once_and_perturbs_repeats(tmp_path: Path):
     real = CountingEmbedder()
-    cache = VectorCache(tmp_path, "fake")
+    cache = VectorFile(tmp_path, "fake")
     replay = CachedEmbedder("fake", lambda: real, cache, perturb=0.1)
     first = replay.embed_passages(["a text", "another", "a text"])
     assert real.calls == [["a text", "another"]]  # each new text embedded once, by the real model
@@ -58,7 +58,7 @@ def test_cached_embedder_embeds_once_and_perturbs_repeats(tmp_path: Path):
     cosine = float(first[0] @ first[2])
     assert 0.99 < cosine < 0.9999 and abs(np.linalg.norm(first[2]) - 1) < 1e-5  # a near-duplicate
     cache.save()
-    again = CachedEmbedder("fake", lambda: CountingEmbedder(), VectorCache(tmp_path, "fake"))
+    again = CachedEmbedder("fake", lambda: CountingEmbedder(), VectorFile(tmp_path, "fake"))
     assert again.dim == 4 and np.allclose(again.embed_passages(["another"])[0], first[1])
 
 

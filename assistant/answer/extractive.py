@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..config import AnswerSettings
+from ..index.embeddings import VectorCache
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..retrieve.retriever import QueryVectors
 from ..text.glossary import Glossary
@@ -425,20 +426,8 @@ class ExtractiveAnswerer:
         self._embed = embed_passages
         self._templates = templates
         self.settings = settings
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-
-    def vectors(self, texts: list[str]) -> np.ndarray:
+        self.vectors = VectorCache(embed_passages, cache_size)
         """e5 passage vectors for short texts (number windows), cached."""
-        missing = list(OrderedDict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self._embed(missing), strict=True):
-                self._cache[text] = vector
-        for text in texts:
-            self._cache.move_to_end(text)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
     def rank(self, question: str, query: QueryVectors, hits: list[Hit], passages: int | None = None) -> list[Candidate]:
         """Candidate sentences of the first ``passages`` hits (``settings.passages``), scored, best first."""

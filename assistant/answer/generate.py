@@ -9,8 +9,6 @@ the extractive answer, preceded by one line in the question's language saying wh
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings
+from ..index.embeddings import VectorCache
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..text.normalize import Span, detect_language, normalize_arabic
 from ..types import Answer, AnswerStream, Citation, EmbedFn, Hit, SentenceVectorsFn
@@ -197,35 +196,6 @@ def verification_notes(verdicts: Sequence[Verdict], sources: int, mode: str) -> 
             notes.append(f"cited: «{sentence}» had no marker; source [{verdict.citations[0]}] supports it "
                          f"(similarity {verdict.similarity:.3f})")
     return notes
-
-
-class VectorCache:
-    """Remembers the vectors of texts it has embedded (passage pieces come back question after question).
-
-    Args:
-        embed: Unit passage vectors for texts.
-        size: Texts kept, least recently used dropped first.
-    """
-
-    def __init__(self, embed: EmbedFn, size: int = 20_000) -> None:
-        self._embed = embed
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        """Vectors for ``texts``, one row each, embedding only those not seen before."""
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        fresh = self._embed(missing) if missing else []
-        with self._lock:
-            self._vectors.update(zip(missing, fresh, strict=True))
-            rows = [self._vectors[t] for t in texts]
-            for text in texts:
-                self._vectors.move_to_end(text)
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
-        return np.stack(rows) if rows else np.zeros((0, 1), np.float32)
 
 
 # -- the answerer -----------------------------------------------------------------------------------

@@ -84,8 +84,12 @@ def write_corpus(folder: Path, pool: Sequence[str], size: int, per_file: int = 1
     return copy
 
 
-class VectorCache:
-    """Real vectors of texts already embedded, per model, kept on disk between runs (``.npz``)."""
+class VectorFile:
+    """Real vectors of texts already embedded, per model, kept on disk between runs (``.npz``).
+
+    Not :class:`assistant.index.embeddings.VectorFile`: this one outlives the process, is keyed by
+    a hash of the text and never forgets (a 100k-chunk bench reuses every vector).
+    """
 
     def __init__(self, folder: Path, model_name: str) -> None:
         self.path = Path(folder) / f"{_slug(model_name)}.npz"
@@ -112,7 +116,7 @@ class VectorCache:
 
 
 class CachedEmbedder:
-    """An embedder that serves vectors of texts it has seen from a :class:`VectorCache`.
+    """An embedder that serves vectors of texts it has seen from a :class:`VectorFile`.
 
     Texts not in the cache are embedded by the real model (loaded on first need) and added.
     With ``perturb`` set, every occurrence of a text after its first gets the real vector plus
@@ -120,7 +124,7 @@ class CachedEmbedder:
     near-duplicates, not identical points. Used only to *build* benchmark indexes.
     """
 
-    def __init__(self, name: str, load: Callable[[], Embedder], cache: VectorCache, perturb: float = 0.0,
+    def __init__(self, name: str, load: Callable[[], Embedder], cache: VectorFile, perturb: float = 0.0,
                  precision: str = "fp32") -> None:
         self.name = name
         self.precision = precision  # of the vectors in the cache
@@ -140,7 +144,7 @@ class CachedEmbedder:
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Cached (or freshly embedded) unit vectors, perturbed for repeats when asked."""
-        keys = [VectorCache.key(t) for t in texts]
+        keys = [VectorFile.key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache.vectors))
         if missing:
             by_key = dict(zip(keys, texts, strict=True))

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..api import Assistant
 from ..config import Settings
-from .bench_corpus import CachedEmbedder, TimedEmbedder, VectorCache, passage_pool, write_corpus, xquad_paragraphs
+from .bench_corpus import CachedEmbedder, TimedEmbedder, VectorFile, passage_pool, write_corpus, xquad_paragraphs
 from .metrics import percentile
 from .runner import DEFAULT_XQUAD
 from .scoring import (
@@ -137,12 +137,12 @@ def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict
     encoders = {"embedder": CachedEmbedder(
         settings.embed_model,
         lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=precision),
-        VectorCache(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
+        VectorFile(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
     second_name = getattr(settings, "second_embedder", "")
     if second_name:
         probe = load_second_embedder(second_name)
         assert probe is not None
-        encoders["second_embedder"] = CachedEmbedder(probe.name, lambda: probe, VectorCache(cache_dir, probe.name),
+        encoders["second_embedder"] = CachedEmbedder(probe.name, lambda: probe, VectorFile(cache_dir, probe.name),
                                                      perturb)
     return encoders
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from ..types import EmbedFn
 from ..config import DEFAULT_EMBED_MODEL
 from ..errors import ConfigError, ModelUnavailableError
 from .precision import apply, load_kwargs, runnable
@@ -231,3 +235,33 @@ class CrossEncoderReranker:
         found = self._model.predict([(question, p) for p in passages], batch_size=self._batch_size,
                                     show_progress_bar=False)
         return [float(s) for s in found]
+
+
+class VectorCache:
+    """Remembers the vectors of texts it has embedded: passage pieces and number windows come back
+    question after question. Thread-safe (the web chat answers several sessions at once).
+
+    Args:
+        embed: Unit passage vectors for texts.
+        size: Texts kept, least recently used dropped first.
+    """
+
+    def __init__(self, embed: EmbedFn, size: int = 20_000) -> None:
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """Vectors for ``texts``, one row each, embedding only those not seen before."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = self._embed(missing) if missing else []
+        with self._lock:
+            self._vectors.update(zip(missing, fresh, strict=True))
+            rows = [self._vectors[t] for t in texts]
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, 1), np.float32)
