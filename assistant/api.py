@@ -23,7 +23,7 @@ from .glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
 from .indexing import IndexOptions, index_paths, remove_source, repair_index
 from .loaders import SkipFile, content_hash, find_files, load_text
 from .onnx_models import MARKER as EXPORT_MARKER
-from .onnx_models import OnnxEmbedder, OnnxFiles, is_complete, onnx_folder
+from .onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, is_complete, onnx_folder
 from .prompts import load_extractive
 from .reader.answering import ReaderAnswerer, ReaderAnswerSettings, SpanReader
 from .rerank import Reranker, rerank
@@ -157,17 +157,17 @@ class Assistant:
                 if files is not None:
                     try:
                         self._embedder = OnnxEmbedder(files, self.settings.embed_model)
-                    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own kinds for a bad file
+                    except OnnxLoadError as error:
                         self._onnx_broken(files, error)
                 if self._embedder is None:
                     self._embedder = self.index_embedder
             return self._embedder
 
-    def _onnx_broken(self, files: OnnxFiles, error: Exception) -> None:
+    def _onnx_broken(self, files: OnnxFiles, error: OnnxLoadError) -> None:
         """An exported file that does not load: say so, answer on torch, and unmark the export so that
         ``assistant prepare`` makes it again."""
         self.runtime_problem = (f"Questions run on torch: the ONNX copy in {files.folder} does not load "
-                                f"({type(error).__name__}); run `assistant prepare` to export it again.")
+                                f"({error}); run `assistant prepare` to export it again.")
         self._onnx = None
         with contextlib.suppress(OSError):
             (files.folder / EXPORT_MARKER).unlink()
@@ -274,9 +274,7 @@ class Assistant:
                         if files is not None:
                             try:
                                 reader = load_onnx_reader(files, adapter)
-                            except ReaderUnavailable:
-                                raise
-                            except Exception as error:  # noqa: BLE001 - onnxruntime's own kinds for a bad file
+                            except OnnxLoadError as error:
                                 self._onnx_broken(files, error)
                         if reader is None:
                             reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False),

@@ -57,6 +57,18 @@ def is_complete(folder: Path) -> bool:
         (folder / name).is_file() for name in ("e5.onnx", "embeddings.npy", "tokenizer.json"))
 
 
+class OnnxLoadError(Exception):
+    """An exported graph that ONNX Runtime cannot load (a damaged or truncated file)."""
+
+
+def load_session(path: Path, threads: int = 2) -> Any:
+    """:func:`session`, with any failure of ONNX Runtime's (it raises its own kinds) as :class:`OnnxLoadError`."""
+    try:
+        return session(path, threads)
+    except Exception as error:  # noqa: BLE001 - onnxruntime's exception types are not public
+        raise OnnxLoadError(f"{path.name}: {type(error).__name__}") from error
+
+
 def session(path: Path, threads: int = 2, keep_optimized: bool = True) -> Any:
     """An ONNX Runtime session for the graph at ``path``.
 
@@ -149,7 +161,7 @@ class OnnxEmbedder:
 
     def __init__(self, files: OnnxFiles, name: str, threads: int = 2, batch_size: int = 32) -> None:
         self._files = files
-        self._session = session(files.folder / "e5.onnx", threads)
+        self._session = load_session(files.folder / "e5.onnx", threads)
         self.name = name
         self.dim = int(files.vectors.table.shape[1])
         self.precision = "fp32"
@@ -190,7 +202,7 @@ class OnnxSpanLogits:
 
     def __init__(self, files: OnnxFiles, path: Path, threads: int = 2) -> None:
         self._files = files
-        self._session = session(path, threads)
+        self._session = load_session(path, threads)
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         start, end = self._session.run(None, {"inputs_embeds": self._files.vectors(ids), "attention_mask": mask})

@@ -15,17 +15,6 @@ LONG = "وقالت قوات سوريا الديمقراطية إن الاشتب�
 
 
 @pytest.fixture(scope="session")
-def onnx_files(settings_base):
-    """The exported folder in the shared model cache (exported once if this machine has none yet)."""
-    from assistant import Assistant
-    from assistant.onnx_models import OnnxFiles
-
-    folder = Assistant(settings_base).prepare_onnx()
-    assert folder is not None
-    return OnnxFiles.open(folder)
-
-
-@pytest.fixture(scope="session")
 def e5_folder(settings_base) -> Path:
     from assistant.model_prep import prepare_e5_folder
 

@@ -296,7 +296,17 @@ def merged_model(base_folder: Path, adapter: Path, precision: str) -> Any:
 def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings: ReaderSettings | None = None,
                      threads: int = 2) -> Reader | None:
     """The reader on ONNX Runtime from an exported folder (:mod:`assistant.onnx_models`), or ``None``
-    when ``adapter`` was never exported there (``assistant prepare`` exports it)."""
+    when ``adapter`` was never exported there (``assistant prepare`` exports it).
+
+    Raises:
+        ReaderUnavailable: An adapter file is missing.
+        OnnxLoadError: The exported graph does not load.
+    """
+    from .train import ADAPTER_FILES
+
+    for name in ADAPTER_FILES:
+        if not (Path(adapter) / name).is_file():
+            raise ReaderUnavailable(f"The reader's weights file {Path(adapter) / name} is missing; {RESTORE_HINT}.")
     path = reader_file(files.folder, adapter_digest(adapter))
     if not path.is_file():
         return None
