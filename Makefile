@@ -21,7 +21,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: index
 	$(BIN)/python app.py
 
-test: install-test $(STAMPS)/chromium
+test: install-test $(STAMPS)/chromium model
 	$(BIN)/python -m pytest -q
 
 # Pure and fast tests: everything not marked slow (model loads, Chroma server, browser, subprocesses).

@@ -39,6 +39,8 @@ MOVED = {
     "assistant.llm_report": "assistant.eval.llm_report",
     "assistant.bench_precision": "assistant.eval.bench_precision",
     "assistant.render": "assistant.ui.html",
+    "assistant.onnx_models": "assistant.index.onnx_models",
+    "assistant.onnx_export": "assistant.answer.onnx_export",
 }
 
 

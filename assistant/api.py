@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
@@ -15,11 +16,13 @@ from .answer.generate import LLMAnswerer
 from .answer.prompts.loader import load_extractive
 from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .chat import ChatSession
-from .config import Settings
+from .config import DEFAULT_EMBED_MODEL, Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .eval.scoring import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
 from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
+from .index.onnx_models import MARKER as EXPORT_MARKER
+from .index.onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, is_complete, onnx_folder
 from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .ingest.chunking import CHUNKING_VERSION
 from .ingest.loaders import SkipFile, content_hash, find_files, load_text
@@ -68,6 +71,11 @@ class Assistant:
                  reader: SpanReader | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
+        self._index_embedder = embedder
+        self._onnx: OnnxFiles | None = None
+        self._onnx_checked = False
+        #: Why questions run on torch although ``settings.runtime`` is ``onnx``, or ``""``.
+        self.runtime_problem = ""
         self._second = second_embedder
         self._second_loaded = second_embedder is not None
         self._store: ChromaStore | None = None
@@ -91,22 +99,100 @@ class Assistant:
     # -- components, created on first use --------------------------------------------------------
 
     @property
+    def onnx_files(self) -> OnnxFiles | None:
+        """The ONNX Runtime copies of e5 and the reader that questions run on, or ``None`` when
+        ``settings.runtime`` is ``torch``, the model or precision has no ONNX copy (another embedding
+        model, int8), or ``assistant prepare`` has not exported them (then :attr:`runtime_problem` says so)."""
+        with self._lock:
+            if not self._onnx_checked:
+                self._onnx_checked = True
+                s = self.settings
+                if s.runtime == "onnx" and s.embed_model == DEFAULT_EMBED_MODEL and s.precision != "int8":
+                    from .index.model_prep import e5_folder_name
+
+                    try:
+                        folder = onnx_folder(s.model_cache, e5_folder_name())
+                    except RuntimeError as error:
+                        self.runtime_problem = str(error)
+                    else:
+                        if is_complete(folder):
+                            self._onnx = OnnxFiles.open(folder)
+                        else:
+                            self.runtime_problem = (
+                                f"Questions run on torch: no ONNX copy of the models in {folder}; run "
+                                "`assistant prepare` (or `make model`) for a faster start.")
+            return self._onnx
+
+    def prepare_onnx(self) -> Path | None:
+        """Export the ONNX Runtime copies questions run on (once; seconds to a minute), or ``None``
+        when ``settings`` has questions run on torch or the export failed (:attr:`runtime_problem`
+        says why; questions then run on torch)."""
+        s = self.settings
+        if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL or s.precision == "int8":
+            return None
+        from .answer.onnx_export import export_e5, export_reader
+        from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable
+        from .index.model_prep import prepare_e5_folder
+
+        try:
+            e5 = prepare_e5_folder(s.model_cache, progress=s.progress)
+            folder = export_e5(e5, s.model_cache)
+            choice = s.reader.adapter.strip()
+            if choice and choice.lower() not in ("off", "none", "extractive"):
+                export_reader(e5, SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser(), s.model_cache)
+        except (RuntimeError, OSError, ReaderUnavailable) as error:
+            self.runtime_problem = f"Questions run on torch: {error}."
+            return None
+        with self._lock:
+            self._onnx_checked = False
+        return folder
+
+    @property
     def embedder(self) -> Embedder:
-        """The embedding model (loaded on first use)."""
+        """The embedding model questions run on (loaded on first use): ONNX Runtime when
+        :attr:`onnx_files` has it, else the one indexing uses."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
-                                               progress=self.settings.progress, precision=self.settings.precision)
+                files = self.onnx_files
+                if files is not None:
+                    try:
+                        self._embedder = OnnxEmbedder(files, self.settings.embed_model)
+                    except OnnxLoadError as error:
+                        self._onnx_broken(files, error)
+                if self._embedder is None:
+                    self._embedder = self.index_embedder
             return self._embedder
+
+    def _onnx_broken(self, files: OnnxFiles, error: OnnxLoadError) -> None:
+        """An exported file that does not load: say so, answer on torch, and unmark the export so that
+        ``assistant prepare`` makes it again."""
+        self.runtime_problem = (f"Questions run on torch: the ONNX copy in {files.folder} does not load "
+                                f"({error}); run `assistant prepare` to export it again.")
+        self._onnx = None
+        with contextlib.suppress(OSError):
+            (files.folder / EXPORT_MARKER).unlink()
+
+    @property
+    def index_embedder(self) -> Embedder:
+        """The embedding model documents are indexed with: torch, in ``settings.precision``."""
+        with self._lock:
+            if self._index_embedder is None:
+                self._index_embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
+                                                     progress=self.settings.progress,
+                                                     precision=self.settings.precision)
+            return self._index_embedder
+
+    def _second_embedder(self) -> Embedder | None:
+        with self._lock:
+            if not self._second_loaded:
+                self._second = load_second_embedder(self.settings.second_embedder, self.settings.model_cache)
+                self._second_loaded = True
+            return self._second
 
     @property
     def encoders(self) -> Encoders:
-        """The e5 embedder and the second (USE) one, when configured."""
-        with self._lock:
-            if not self._second_loaded:
-                self._second = load_second_embedder(self.settings.second_embedder)
-                self._second_loaded = True
-            return Encoders(self.embedder, self._second)
+        """The e5 embedder questions run on and the second (USE) one, when configured."""
+        return Encoders(self.embedder, self._second_embedder())
 
     @property
     def store(self) -> ChromaStore:
@@ -175,13 +261,21 @@ class Assistant:
                 choice = self.settings.reader.adapter.strip()
                 reader = self._reader
                 if reader is None and choice and choice.lower() not in ("off", "none", "extractive"):
-                    from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_reader
+                    from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_onnx_reader, load_reader
                     from .index.model_prep import prepare_e5_folder
 
                     adapter = SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
                     try:
-                        reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False), adapter,
-                                             precision=self.settings.precision)
+                        files = self.onnx_files
+                        reader = None
+                        if files is not None:
+                            try:
+                                reader = load_onnx_reader(files, adapter)
+                            except OnnxLoadError as error:
+                                self._onnx_broken(files, error)
+                        if reader is None:
+                            reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False),
+                                                 adapter, precision=self.settings.precision)
                     except (ReaderUnavailable, RuntimeError) as error:
                         self.reader_problem = f"{error} Answering with the sentence picker meanwhile."
                     else:
@@ -197,7 +291,8 @@ class Assistant:
     def notes(self) -> list[str]:
         """One line for each loaded part that runs otherwise than configured: a precision this CPU
         cannot run (fp32 instead), the reader's weights missing (the sentence picker instead)."""
-        found = [getattr(self._embedder, "note", ""), self.reader_problem]
+        found = [getattr(self._embedder, "note", ""), getattr(self._index_embedder, "note", ""),
+                 self.reader_problem, self.runtime_problem]
         return [note for note in dict.fromkeys(found) if note]
 
     def _previous_passage(self, hit: Hit) -> Chunk | None:
@@ -256,7 +351,7 @@ class Assistant:
             progress=self.settings.progress if progress is None else progress,
         )
         targets = [Path(p) for p in (paths if paths else [self.settings.corpus_dir])]
-        report = index_paths(targets, self.store, self.encoders, options)
+        report = index_paths(targets, self.store, Encoders(self.index_embedder, self._second_embedder()), options)
         self._checked = True
         return report
 

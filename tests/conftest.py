@@ -74,3 +74,14 @@ def fresh_bot(tmp_path, settings_base, embedder):
     corpus.mkdir()
     settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus)
     return Assistant(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def onnx_files(settings_base):
+    """The ONNX Runtime export in the shared model cache (exported once if this machine has none yet)."""
+    from assistant import Assistant
+    from assistant.index.onnx_models import OnnxFiles
+
+    folder = Assistant(settings_base).prepare_onnx()
+    assert folder is not None
+    return OnnxFiles.open(folder)

@@ -25,6 +25,12 @@ def test_an_unknown_precision_names_the_variable_and_the_choices() -> None:
     assert Settings().precision == "bf16"
 
 
+def test_an_unknown_runtime_names_the_variable_and_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"one of onnx, torch, got 'tensorrt'; set ASSISTANT_RUNTIME=onnx"):
+        Settings.from_env({"ASSISTANT_RUNTIME": "tensorrt"})
+    assert Settings().runtime == "onnx" and Settings.from_env({"ASSISTANT_RUNTIME": "torch"}).runtime == "torch"
+
+
 @pytest.fixture(scope="module")
 def e5_folder(settings_base):
     from assistant.index.model_prep import prepare_e5_folder

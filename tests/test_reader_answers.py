@@ -123,8 +123,9 @@ def test_competing_claims_each_lead_with_their_value_and_who_gives_it(ask_with):
     assert answer.span is not None and answer.span.text in ("80", "800")
 
 
-def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, embedder, tmp_path):
+def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, embedder, onnx_files, tmp_path):
     from assistant import Assistant
+    from assistant.index.onnx_models import is_complete
 
     settings = bot.settings.replace(reader=str(tmp_path / "no-such-adapter"))
     assistant = Assistant(settings, embedder=embedder, glossary=bot.glossary)
@@ -133,11 +134,14 @@ def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, emb
     assert "adapter_config.json is missing" in assistant.reader_problem
     assert "make reader" in assistant.reader_problem and "\n" not in assistant.reader_problem
     assert answer.notes and answer.notes[0] == assistant.reader_problem
+    # The adapter's fault is not the ONNX export's: it stays, for every other process.
+    assert assistant.runtime_problem == "" and is_complete(onnx_files.folder)
 
 
-def test_corrupt_weights_fall_back_too(bot, embedder, tmp_path):
+def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
     from assistant import Assistant
     from assistant.answer.reader.model import SHIPPED_ADAPTER
+    from assistant.index.onnx_models import is_complete
 
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -147,6 +151,7 @@ def test_corrupt_weights_fall_back_too(bot, embedder, tmp_path):
     answer = assistant.ask("How many civilians were killed?")
     assert answer.grounded
     assert "adapter_model.safetensors" in assistant.reader_problem or str(broken) in assistant.reader_problem
+    assert assistant.runtime_problem == "" and is_complete(onnx_files.folder)
 
 
 # -- rendering (pure) ---------------------------------------------------------------------------------

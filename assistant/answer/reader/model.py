@@ -16,9 +16,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from ...errors import ConfigError
+from ...index.onnx_models import OnnxFiles, OnnxSpanLogits, padded, reader_file
 from ...index.precision import apply, load_kwargs, runnable
 from .spans import SpanCandidate, Window, best_spans, context_offsets, no_answer_margin, stitch, trim_span
 
@@ -74,14 +77,63 @@ class Reading:
         return no_answer_margin(self.spans, [self.null])
 
 
+class SpanLogits(Protocol):
+    """A span model: padded token ids and their mask -> start and end logits, one row per window."""
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class TorchSpanLogits:
+    """A transformers question-answering model as :class:`SpanLogits`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+
+class TokenWindows:
+    """A question and a passage -> overlapping windows of ``max_length`` tokens, cutting the passage
+    only and sharing ``stride`` tokens: what transformers does for ``truncation="only_second"`` with
+    ``return_overflowing_tokens``, on the fast tokenizer underneath (``tokenizers``), so that the
+    ONNX path needs no transformers. The tokenizer may be shared: truncation is set per call under
+    ``lock``."""
+
+    def __init__(self, tokenizer: Any, max_length: int, stride: int, lock: Any = None) -> None:
+        self._tokenizer = getattr(tokenizer, "backend_tokenizer", tokenizer)
+        self._max_length, self._stride = max_length, stride
+        self._lock = lock if lock is not None else threading.Lock()
+
+    def __call__(self, question: str, passage: str) -> list[Any]:
+        with self._lock:
+            self._tokenizer.no_padding()
+            self._tokenizer.enable_truncation(self._max_length, stride=self._stride, strategy="only_second")
+            first = self._tokenizer.encode(question, passage)
+        return [first, *first.overflowing]
+
+
 class Reader:
-    """Reads passages for a question with a span-extraction model (a transformers QA model)."""
+    """Reads passages for a question with a span-extraction model.
+
+    Args:
+        model: A transformers question-answering model (torch), or any :class:`SpanLogits` such as
+            the ONNX Runtime one (:class:`assistant.onnx_models.OnnxSpanLogits`).
+        tokenizer: The model's fast tokenizer (transformers or ``tokenizers``).
+    """
 
     def __init__(self, model: Any, tokenizer: Any, settings: ReaderSettings | None = None,
-                 name: str = "reader") -> None:
-        self.model = model.eval()
+                 name: str = "reader", pad_id: int | None = None, tokenizer_lock: Any = None) -> None:
+        self.model = model
+        self._logits: SpanLogits = model if isinstance(model, OnnxSpanLogits) else TorchSpanLogits(model)
         self.tokenizer = tokenizer
         self.settings = settings or ReaderSettings()
+        self._windows = TokenWindows(tokenizer, self.settings.max_length, self.settings.stride, tokenizer_lock)
+        self._pad_id = pad_id if pad_id is not None else int(getattr(tokenizer, "pad_token_id", None) or 1)
         self.name = name
         #: One line about how it runs when that differs from what was asked (bf16 unavailable), or "".
         self.note = ""
@@ -93,8 +145,6 @@ class Reader:
 
     def read_pairs(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Reading]:
         """:meth:`read` for several questions at once (evaluation batches their windows together)."""
-        import torch
-
         s = self.settings
         windows: list[tuple[int, Window]] = []
         ids: list[list[int]] = []
@@ -107,28 +157,19 @@ class Reader:
                 if taken >= s.max_windows:
                     unread[item].append(p)
                     continue
-                enc = self.tokenizer(question, passage, truncation="only_second", max_length=s.max_length,
-                                     stride=s.stride, return_overflowing_tokens=True, return_offsets_mapping=True)
-                for w in range(len(enc["input_ids"])):
+                for encoding in self._windows(question, passage):
                     if taken >= s.max_windows:
                         break
-                    offsets = context_offsets(enc["offset_mapping"][w], enc.sequence_ids(w))
-                    windows.append((item, Window(p, offsets)))
-                    ids.append(enc["input_ids"][w])
+                    windows.append((item, Window(p, context_offsets(encoding.offsets, encoding.sequence_ids))))
+                    ids.append(encoding.ids)
                     taken += 1
-        starts, ends = [], []
-        with self._lock, torch.inference_mode():
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        with self._lock:
             for b in range(0, len(ids), s.batch):
-                part = ids[b : b + s.batch]
-                width = max(len(x) for x in part)
-                tensor = torch.full((len(part), width), self.tokenizer.pad_token_id, dtype=torch.long)
-                mask = torch.zeros((len(part), width), dtype=torch.long)
-                for row, x in enumerate(part):
-                    tensor[row, : len(x)] = torch.tensor(x)
-                    mask[row, : len(x)] = 1
-                out = self.model(input_ids=tensor, attention_mask=mask)
-                starts += list(out.start_logits.float().numpy())
-                ends += list(out.end_logits.float().numpy())
+                start, end = self._logits(*padded(ids[b : b + s.batch], self._pad_id))
+                starts += list(start)
+                ends += list(end)
         found: list[list[SpanCandidate]] = [[] for _ in items]
         nulls: list[list[float]] = [[] for _ in items]
         for (item, window), start, end in zip(windows, starts, ends, strict=True):
@@ -147,13 +188,18 @@ class Reader:
         return readings
 
 
+def adapter_digest(adapter: Path) -> str:
+    """A short hash of an adapter's files: the name of everything derived from them."""
+    from .train import ADAPTER_FILES
+
+    return hashlib.sha256(b"".join((Path(adapter) / name).read_bytes() for name in ADAPTER_FILES)).hexdigest()[:16]
+
+
 def merged_folder(base_folder: Path, adapter: Path, precision: str = "fp32") -> Path:
     """Where the adapter merged into the base encoder is kept, beside the base: named by the base, a
     hash of the adapter's files (new weights get a new folder) and the dtype it is stored in (bf16
     for bf16, so loading maps half the bytes; fp32 for the rest, int8 quantising after the load)."""
-    from .train import ADAPTER_FILES
-
-    digest = hashlib.sha256(b"".join((adapter / name).read_bytes() for name in ADAPTER_FILES)).hexdigest()[:16]
+    digest = adapter_digest(adapter)
     stored = "bf16" if precision == "bf16" else "fp32"
     return base_folder.parent / f"reader-{base_folder.name}-{digest}-{stored}"
 
@@ -197,13 +243,30 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
     Raises:
         ReaderUnavailable: A weights file is missing or damaged (one line naming it and the fix).
     """
+    adapter = Path(adapter)
+    runs = runnable(precision)
+    model = merged_model(Path(base_folder), adapter, runs.name)
+    from transformers import AutoTokenizer
+
+    reader = Reader(apply(model, runs.name), AutoTokenizer.from_pretrained(str(base_folder)), settings,
+                    name=adapter.name)
+    reader.note = runs.note
+    return reader
+
+
+def merged_model(base_folder: Path, adapter: Path, precision: str) -> Any:
+    """The base encoder with ``adapter`` merged in, stored in ``precision``'s dtype: loaded from the
+    model cache, or merged there once.
+
+    Raises:
+        ReaderUnavailable: A weights file is missing or damaged (one line naming it and the fix).
+    """
     from .train import ADAPTER_FILES
 
-    adapter = Path(adapter)
     for name in ADAPTER_FILES:
         if not (adapter / name).is_file():
             raise ReaderUnavailable(f"The reader's weights file {adapter / name} is missing; {RESTORE_HINT}.")
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
     from transformers.utils import logging as transformers_logging
 
     from ...index.embeddings import quiet_model_loading
@@ -211,24 +274,41 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
     quiet_model_loading()
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()  # the fresh qa_outputs head is replaced by the adapter's
-    runs = runnable(precision)
-    merged = merged_folder(Path(base_folder), adapter, runs.name)
+    merged = merged_folder(base_folder, adapter, precision)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(base_folder))
         model = None
         if (merged / "config.json").is_file():
             try:
-                model = AutoModelForQuestionAnswering.from_pretrained(str(merged), **load_kwargs(runs.name))
+                model = AutoModelForQuestionAnswering.from_pretrained(str(merged), **load_kwargs(precision))
             except Exception:  # noqa: BLE001 - a damaged cache is rebuilt from the adapter below
                 shutil.rmtree(merged, ignore_errors=True)
         if model is None:
-            model = _merge(Path(base_folder), adapter, merged, runs.name)
+            model = _merge(base_folder, adapter, merged, precision)
     except Exception as error:  # safetensors, JSON and peft each raise their own kinds for a bad file
         raise ReaderUnavailable(
             f"The reader's weights in {adapter} could not be loaded ({type(error).__name__}: "
             f"{str(error).splitlines()[0][:160] if str(error) else 'damaged file'}); {RESTORE_HINT}.") from None
     finally:
         transformers_logging.set_verbosity(verbosity)
-    reader = Reader(model, tokenizer, settings, name=adapter.name)
-    reader.model, reader.note = apply(model, runs.name), runs.note
-    return reader
+    return model
+
+
+def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings: ReaderSettings | None = None,
+                     threads: int = 2) -> Reader | None:
+    """The reader on ONNX Runtime from an exported folder (:mod:`assistant.onnx_models`), or ``None``
+    when ``adapter`` was never exported there (``assistant prepare`` exports it).
+
+    Raises:
+        ReaderUnavailable: An adapter file is missing.
+        OnnxLoadError: The exported graph does not load.
+    """
+    from .train import ADAPTER_FILES
+
+    for name in ADAPTER_FILES:
+        if not (Path(adapter) / name).is_file():
+            raise ReaderUnavailable(f"The reader's weights file {Path(adapter) / name} is missing; {RESTORE_HINT}.")
+    path = reader_file(files.folder, adapter_digest(adapter))
+    if not path.is_file():
+        return None
+    return Reader(OnnxSpanLogits(files, path, threads), files.tokenizer, settings, name=Path(adapter).name,
+                  pad_id=files.pad_id, tokenizer_lock=files.tokenizer_lock)

