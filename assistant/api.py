@@ -18,7 +18,9 @@ from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .chat import ChatSession
 from .config import DEFAULT_EMBED_MODEL, Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
-from .eval.scoring import DEPTH, Question, Record, default_question_files, load_questions, run_questions, summarize
+from .eval.questions import DEPTH, Question, default_question_files, load_questions
+from .eval.runs import run_questions
+from .eval.scoring import Record, summarize
 from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
 from .index.onnx_models import MARKER as EXPORT_MARKER

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 from assistant import Settings  # noqa: E402
 from assistant.answer.llm import LLMFailure, build_llm  # noqa: E402
 from assistant.answer.llm_model import QWEN_CODER_1_5B  # noqa: E402
+from assistant.eval.questions import default_question_files  # noqa: E402
 from assistant.eval.runner import run_eval  # noqa: E402
-from assistant.eval.scoring import default_question_files  # noqa: E402
 
 
 def messages_key(messages: Sequence[Any]) -> str:

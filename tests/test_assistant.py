@@ -11,7 +11,7 @@ import pytest
 from conftest import ARTICLE
 
 from assistant import Assistant, IndexMismatchError, InvalidQuestionError, Settings
-from assistant.eval.scoring import contains_answer
+from assistant.eval.metrics import contains_answer
 
 
 def _source_text(bot: Assistant, source: str) -> str:

@@ -6,16 +6,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.eval.scoring import (
-    Question,
-    Record,
-    calibrate_threshold,
-    contains_answer,
-    default_question_files,
-    is_correct,
-    load_questions,
-    summarize,
-)
+from assistant.eval.metrics import contains_answer
+from assistant.eval.questions import Question, default_question_files, load_questions
+from assistant.eval.scoring import Record, calibrate_threshold, is_correct, summarize
 from assistant.types import Answer
 
 

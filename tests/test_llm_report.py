@@ -9,7 +9,8 @@ import pytest
 
 from assistant.answer.llm import LLMFailure
 from assistant.eval.llm_report import fallback_kind, llm_summary, sentences, write_llm_report
-from assistant.eval.scoring import Question, score_answer
+from assistant.eval.questions import Question
+from assistant.eval.scoring import score_answer
 
 
 @pytest.fixture(scope="module")

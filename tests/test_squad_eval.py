@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.eval.scoring import (
-    Question,
-    gold_units,
-    load_squad,
-    reply_language,
-    score_retrieval,
-    summarize,
-    summary_table,
-)
+from assistant.eval.questions import Question, load_squad
+from assistant.eval.reports import summary_table
+from assistant.eval.scoring import gold_units, reply_language, score_retrieval, summarize
 from assistant.types import Answer, Chunk
 
 XQUAD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "xquad"

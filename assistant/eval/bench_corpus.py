@@ -17,10 +17,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..index.embeddings import Embedder
 from ..text.normalize import split_clauses, split_sentences
+from .questions import load_squad
 from .runner import _slug
-from .scoring import (
-    load_squad,
-)
 
 if TYPE_CHECKING:
     pass

@@ -24,8 +24,8 @@ from ..api import Assistant
 from ..config import Settings
 from .bench_corpus import xquad_paragraphs
 from .performance import _subprocess, measure_throughput
+from .questions import Question, SquadSet, default_question_files, load_questions, load_squad
 from .runner import DEFAULT_XQUAD, read_gold_paragraphs
-from .scoring import Question, SquadSet, default_question_files, load_questions, load_squad
 
 
 def retrieval_hits(bot: Assistant, questions: Sequence[Question], depth: int = 5) -> dict[str, float]:

@@ -38,10 +38,8 @@ from ..api import Assistant
 from ..config import Settings
 from .bench_corpus import CachedEmbedder, TimedEmbedder, VectorFile, passage_pool, write_corpus, xquad_paragraphs
 from .metrics import percentile
+from .questions import load_squad
 from .runner import DEFAULT_XQUAD
-from .scoring import (
-    load_squad,
-)
 
 if TYPE_CHECKING:
     pass

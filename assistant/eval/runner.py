@@ -29,22 +29,10 @@ from ..types import IndexReport
 from . import metrics
 from .baselines import Bm25Only, DenseOnly, VanillaLlamaIndex, corpus_chunks
 from .llm_report import llm_summary, write_llm_report
-from .scoring import (
-    DEPTH,
-    Question,
-    Record,
-    SquadSet,
-    calibrate_threshold,
-    default_question_files,
-    load_questions,
-    load_squad,
-    near_misses,
-    read_records,
-    run_retrieval,
-    summarize,
-    summary_table,
-    write_records,
-)
+from .questions import DEPTH, Question, SquadSet, default_question_files, load_questions, load_squad
+from .reports import summary_table, write_records
+from .runs import run_retrieval
+from .scoring import Record, calibrate_threshold, near_misses, read_records, summarize
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

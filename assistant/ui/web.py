@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from .. import Answer, Assistant, AssistantError, ChatSession, IndexLockedError, Settings
-from ..eval.scoring import write_records
+from ..eval.reports import write_records
 from ..ingest.loaders import safe_file_name
 from .html import (
     EMPTY_SOURCES,

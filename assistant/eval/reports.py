@@ -1,0 +1,75 @@
+"""Records and summaries written out: ``records.jsonl``, ``summary.json`` and the comparison table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .scoring import Record, summarize
+
+# -- reports ---------------------------------------------------------------------------------------
+
+_COLUMNS = (
+    ("n", "questions"), ("hit@1", "hit@1"), ("hit@5", "hit@5"), ("MRR@10", "mrr@10"), ("nDCG@10", "ndcg@10"),
+    ("accuracy", "accuracy"), ("F1", "f1"), ("span EM", "span_em"), ("span F1", "span_f1"),
+    ("short ≤80", "short_first_80"), ("short en", "short_in_english"),
+    ("cite P", "citation_precision"), ("cite R", "citation_recall"),
+    ("refusal acc", "refusal_accuracy"), ("false refusal", "false_refusal_rate"), ("lang match", "language_match"),
+    ("faithful", "faithfulness"),
+    ("ms p50", "latency_ms_p50"), ("ms p95", "latency_ms_p95"),
+)
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if key.startswith("latency"):
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def summary_table(systems: Mapping[str, Sequence[Record]]) -> str:
+    """One Markdown table: a row per system and question language (and overall when mixed).
+
+    Columns a run cannot fill (answer metrics of a retrieval-only system, refusals without
+    unanswerable questions) show "–"; columns no row fills are left out.
+    """
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for name, records in systems.items():
+        languages = sorted({r.lang for r in records if r.lang})
+        for lang in languages:
+            rows.append((name, lang, summarize([r for r in records if r.lang == lang])))
+        if len(languages) != 1:
+            rows.append((name, "all", summarize(list(records))))
+    columns = [(title, key) for title, key in _COLUMNS if any(row[2].get(key) is not None for row in rows)]
+    lines = ["| system | lang | " + " | ".join(t for t, _ in columns) + " |",
+             "|---|---|" + "---:|" * len(columns)]
+    for name, lang, summary in rows:
+        lines.append(f"| {name} | {lang} | " + " | ".join(_cell(k, summary.get(k)) for _, k in columns) + " |")
+    if any(not r.answered for records in systems.values() for r in records):
+        lines.append("\nms: a full ask (retrieve and answer) for answering systems, the search alone for "
+                     "retrieval-only ones.")
+    return "\n".join(lines) + "\n"
+
+
+def write_records(records: Sequence[Record], path: Path) -> Path:
+    """Write records as JSONL (one per line, Arabic kept readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+    return path
+
+
+def write_report(records: list[Record], summary: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``records.jsonl`` and ``summary.json`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records_path = write_records(records, out_dir / "records.jsonl")
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return records_path, summary_path
