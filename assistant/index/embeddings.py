@@ -146,7 +146,7 @@ def load_embedder(model: str, model_cache: Path, progress: bool = True,
 
 
 #: The second, cheaper multilingual embedder. Its vectors add a cross-lingual signal that e5-small
-#: lacks on its own (XQuAD-ar, English questions: hit@1 0.753 with e5 alone, 0.851 fused).
+#: lacks on its own (docs/measurements.md).
 SECOND_EMBEDDER = "use-multilingual-v3"
 
 

@@ -1,9 +1,8 @@
 """The numeric precision every torch encoder pass runs in: e5 for indexing and questions, and the reader.
 
-``ASSISTANT_PRECISION`` picks one of :data:`PRECISIONS`. Measured on this machine's CPU (AMX-BF16,
-AVX-512 BF16 and VNNI), e5-small over XQuAD-ar paragraphs: bf16 weights run 2.5-4.6 times faster
-than fp32 with vectors at cosine >= 0.998 to fp32's; int8 dynamic quantisation (``torch.ao``) ran
-only 1.3-1.9 times faster at cosine 0.957. Quality figures are in ``docs/precision.md``.
+``ASSISTANT_PRECISION`` picks one of :data:`PRECISIONS`. On CPUs with bf16 units, bf16 weights run
+several times faster than fp32 with nearly the same vectors; int8 dynamic quantisation (``torch.ao``)
+is slower than bf16 and less exact (figures in docs/measurements.md, quality in docs/precision.md).
 
 An index remembers the precision its vectors were made in (``Manifest.precision``): fp32 and bf16
 vectors are interchangeable (queries in one over an index in the other score the same; see the

@@ -1,6 +1,6 @@
 """An English <-> Arabic word glossary: BM25 and sentence overlap for a question on text in the other language.
 
-BM25 matches nothing across languages (XQuAD-ar hit@1 0.061 for English questions), and the
+BM25 matches nothing across languages (see docs/measurements.md), and the
 packaged embedders are the only cross-lingual signal. A word glossary gives the lexical side a say
 again: each English search token of the question is looked up and its Arabic translations are
 matched against Arabic text; an Arabic question's words are looked up backwards for English text.
@@ -8,9 +8,8 @@ The glossary is FreeDict's English-Arabic and Arabic-English dictionaries (Arabe
 GPL-2+), which Debian packages as ``dict-freedict-eng-ara`` and ``dict-freedict-ara-eng`` (the
 Makefile installs them). No translation model installs offline.
 
-Measured on XQuAD (240 paragraphs as the corpus, 1,190 questions): English questions on the Arabic
-paragraphs, hit@1 0.848 -> 0.863 and hit@5 0.977 -> 0.987; Arabic questions on the English
-paragraphs, hit@1 0.811 -> 0.851 and hit@5 0.953 -> 0.966.
+It lifts hit@1 and hit@5 for questions in either language on text in the other (figures in
+docs/measurements.md).
 
 The dictd format (a tab-separated index of headword, base64 offset, base64 length into a gzip
 file) is read here: the Python readers on PyPI (pyglossary and the like) pull in far more than
