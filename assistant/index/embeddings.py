@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..types import EmbedFn
 from ..config import DEFAULT_EMBED_MODEL
 from ..errors import ConfigError, ModelUnavailableError
+from ..types import EmbedFn
 from .precision import apply, load_kwargs, runnable
 
 #: Short names for models that ship inside PyPI packages, so they work offline.

@@ -13,8 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .lexicon import EASTERN_DIGITS, STEM_PREFIXES, STEM_SUFFIXES
+
 _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # Harakat, tanween, shadda, sukun, dagger alef, Quranic marks; and tatweel.
 _DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
@@ -24,7 +25,6 @@ _TOKEN = re.compile(r"[\w\u0621-\u064a]+", re.UNICODE)
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 # Clitic prefixes, longest first. Stripped only when at least three letters remain.
-_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
 
 _AR_STOPWORDS_RAW = (
     """
@@ -72,7 +72,7 @@ def normalize_arabic(text: str) -> str:
     and Persian digits to ASCII digits. Latin text is lower-cased; other text is kept.
     """
     text = unicodedata.normalize("NFC", text)
-    text = _DIACRITICS.sub("", text).translate(_ALEF).translate(_DIGITS)
+    text = _DIACRITICS.sub("", text).translate(_ALEF).translate(EASTERN_DIGITS)
     return text.lower()
 
 
@@ -86,7 +86,7 @@ def strip_invisible(text: str) -> str:
 
 def stem_arabic(token: str) -> str:
     """Strip one clitic prefix (و ف ب ل ال and their combinations) when ≥ 3 letters remain."""
-    for prefix in _PREFIXES:
+    for prefix in STEM_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3:
             return token[len(prefix):]
     return token
@@ -120,7 +120,6 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
 
 
 def fold_suffix(token: str) -> str:
@@ -131,7 +130,7 @@ def fold_suffix(token: str) -> str:
     "سجيناً" -> "سجي"): counted nouns that differ would match. The search tokens keep the light prefix
     stemming the lexical index is built with.
     """
-    for suffix in _SUFFIXES:
+    for suffix in STEM_SUFFIXES:
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
             return token[: -len(suffix)]
     return token

@@ -9,18 +9,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..text.lexicon import DIGIT_CLASS, EASTERN_DIGITS
 from ..text.normalize import (
     Span,
     split_sentences,
 )
 
-_DIGIT = "0-9\u0660-\u0669\u06f0-\u06f9"
 #: A citation marker: [1], [1, 2], [1-3], [١], [source 2], [المصدر ٢].
 MARKER = re.compile(
-    rf"\[\s*(?:(?:sources?|src|المصدر|مصدر)\s*:?\s*)?([{_DIGIT}]+(?:\s*[,،\-–]\s*[{_DIGIT}]+)*)\s*\]",
+    rf"\[\s*(?:(?:sources?|src|المصدر|مصدر)\s*:?\s*)?([{DIGIT_CLASS}]+(?:\s*[,،\-–]\s*[{DIGIT_CLASS}]+)*)\s*\]",
     re.IGNORECASE,
 )
-_EASTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ class Verdict:
 def marker_numbers(inside: str) -> list[int]:
     """The source numbers in a marker's inside: ``"1, 3"`` -> [1, 3]; ``"2-4"`` -> [2, 3, 4]."""
     numbers: list[int] = []
-    for part in re.split(r"\s*[,،]\s*", inside.translate(_EASTERN).strip()):
+    for part in re.split(r"\s*[,،]\s*", inside.translate(EASTERN_DIGITS).strip()):
         bounds = re.split(r"\s*[\-–]\s*", part)
         if len(bounds) == 2 and all(b.isdigit() for b in bounds) and 0 <= int(bounds[1]) - int(bounds[0]) <= 20:
             numbers.extend(range(int(bounds[0]), int(bounds[1]) + 1))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..text.lexicon import CORE_SUFFIXES, MONTHS, NAME_PREFIXES
 from ..text.normalize import (
     AR_STOPWORDS,
     EN_STOPWORDS,
@@ -29,14 +30,7 @@ _EN_NUMBERS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
-_MONTHS = {
-    "january": ("يناير", "كانون الثاني"), "february": ("فبراير", "شباط"), "march": ("مارس", "اذار"),
-    "april": ("ابريل", "نيسان"), "may": ("مايو", "ايار"), "june": ("يونيو", "حزيران"),
-    "july": ("يوليو", "تموز"), "august": ("اغسطس", "اب"), "september": ("سبتمبر", "ايلول"),
-    "october": ("اكتوبر", "تشرين الاول"), "november": ("نوفمبر", "تشرين الثاني"),
-    "december": ("ديسمبر", "كانون الاول"),
-}
-_AR_MONTHS = {normalize_arabic(name): month for month, names in _MONTHS.items() for name in names if " " not in name}
+_AR_MONTHS = {normalize_arabic(name): month for month, names in MONTHS.items() for name in names if " " not in name}
 
 #: Names whose English and Arabic forms share no consonant skeleton, and English words of
 #: institution names ("Syrian Observatory for Human Rights") that are translated, not transliterated.
@@ -82,7 +76,7 @@ _COMMON_CAPITALISED = frozenset(
     answer question reports report fighting clashes fighters prisoners officials several many few
     sunday monday tuesday wednesday thursday friday saturday
     """.split()
-) | EN_STOPWORDS | frozenset(_MONTHS) | frozenset(_EN_NUMBERS) | frozenset(_QUANTITIES)
+) | EN_STOPWORDS | frozenset(MONTHS) | frozenset(_EN_NUMBERS) | frozenset(_QUANTITIES)
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 _ARABIC_QUOTED = re.compile(r"[«\"“”]([^«»\"“”]{1,60})[»\"“”]")
@@ -119,12 +113,12 @@ def numbers_of(text: str) -> set[str]:
 
 def months_of(text: str) -> set[str]:
     """English names of the months mentioned, in English or Arabic."""
-    months = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _MONTHS and w != "may"}
+    months = {w for w in re.findall(r"[a-z]+", text.lower()) if w in MONTHS and w != "may"}
     months |= {"may"} if re.search(r"\bMay\b", text) else set()
     folded = normalize_arabic(text)
     months |= {month for token in _AR_TOKEN.findall(folded)
                for month in [_AR_MONTHS.get(token) or _AR_MONTHS.get(stem_arabic(token))] if month}
-    for month, names in _MONTHS.items():
+    for month, names in MONTHS.items():
         if any(" " in name and normalize_arabic(name) in folded for name in names):
             months.add(month)
     return months
@@ -191,7 +185,6 @@ _LATIN_SKELETON = str.maketrans({
     "f": "F", "p": "B", "v": "F", "b": "B", "l": "L", "m": "M", "n": "N", "r": "R", "x": "KS",
     "a": "", "e": "", "i": "", "o": "", "u": "", "y": "", "w": "", "'": "", "’": "", "-": "",
 })
-_AR_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
 def latin_skeleton(word: str) -> str:
@@ -207,7 +200,7 @@ def latin_skeleton(word: str) -> str:
 def arabic_skeletons(token: str) -> set[str]:
     """Consonant skeletons of an Arabic word, with and without its clitic prefixes ("الحسكة" -> {"HSK", ...})."""
     token = normalize_arabic(token)
-    variants = {token} | {token[len(p):] for p in _AR_PREFIXES if token.startswith(p) and len(token) - len(p) >= 2}
+    variants = {token} | {token[len(p):] for p in NAME_PREFIXES if token.startswith(p) and len(token) - len(p) >= 2}
     skeletons = set()
     for variant in variants:
         skeleton = variant.translate(_AR_SKELETON)
@@ -349,7 +342,6 @@ def _generic_heads() -> frozenset[str]:
 
 # -- content words ----------------------------------------------------------------------------
 
-_AR_SUFFIXES = ("هما", "هم", "هن", "ها", "كم", "نا", "ات", "ون", "ين", "ان", "يه", "ه", "ي", "ا")
 
 
 def _core(token: str) -> str:
@@ -358,7 +350,7 @@ def _core(token: str) -> str:
         return token
     token = stem_arabic(token)
     for _ in range(2):
-        for suffix in _AR_SUFFIXES:
+        for suffix in CORE_SUFFIXES:
             if token.endswith(suffix) and len(token) - len(suffix) >= 3:
                 token = token[:-len(suffix)]
                 break

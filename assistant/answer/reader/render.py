@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ...text.glossary import WordGlosses
+from ...text.lexicon import MONTHS
 from ...text.normalize import normalize_arabic, numbers_in
 
 _LETTERS = {
@@ -31,13 +32,7 @@ _LETTERS = {
     "ط": "t", "ظ": "z", "ع": "", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n",
     "ه": "h", "و": "w", "ي": "y", "ى": "a", "ة": "a",
 }
-_MONTHS_AR_EN = {
-    "يناير": "January", "كانون الثاني": "January", "فبراير": "February", "شباط": "February", "مارس": "March",
-    "اذار": "March", "ابريل": "April", "نيسان": "April", "مايو": "May", "ايار": "May", "يونيو": "June",
-    "حزيران": "June", "يوليو": "July", "تموز": "July", "اغسطس": "August", "اب": "August", "سبتمبر": "September",
-    "ايلول": "September", "اكتوبر": "October", "تشرين الاول": "October", "نوفمبر": "November",
-    "تشرين الثاني": "November", "ديسمبر": "December", "كانون الاول": "December",
-}
+_MONTHS_AR_EN = {arabic: english.capitalize() for english, names in MONTHS.items() for arabic in names}
 _WEEKDAYS_AR_EN = {
     "الاثنين": "Monday", "الثلاثاء": "Tuesday", "الاربعاء": "Wednesday", "الخميس": "Thursday", "الجمعه": "Friday",
     "السبت": "Saturday", "الاحد": "Sunday",

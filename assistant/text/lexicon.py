@@ -1,0 +1,31 @@
+"""Arabic word lists, each once: digits, months and the affixes stripped for each job. Pure data.
+
+The affix lists differ on purpose: light stemming for search folds conjunction+article clusters
+(``وبال``), names are matched across scripts with the common proclitics only, and content words
+are compared after stripping pronoun suffixes too.
+"""
+
+from __future__ import annotations
+
+#: Arabic-Indic and Persian digits -> ASCII (``str.translate`` table).
+EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+#: A regex character class body matching a digit in any of those scripts.
+DIGIT_CLASS = "0-9\u0660-\u0669\u06f0-\u06f9"
+
+#: English month -> its Arabic names (Egyptian-style first, then the Levantine one), normalised spelling.
+MONTHS = {
+    "january": ("يناير", "كانون الثاني"), "february": ("فبراير", "شباط"), "march": ("مارس", "اذار"),
+    "april": ("ابريل", "نيسان"), "may": ("مايو", "ايار"), "june": ("يونيو", "حزيران"),
+    "july": ("يوليو", "تموز"), "august": ("اغسطس", "اب"), "september": ("سبتمبر", "ايلول"),
+    "october": ("اكتوبر", "تشرين الاول"), "november": ("نوفمبر", "تشرين الثاني"),
+    "december": ("ديسمبر", "كانون الاول"),
+}
+
+#: Light stemming for search (BM25, word overlap): conjunction, preposition and article clusters.
+STEM_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
+#: Light stemming for search: plural, dual, feminine and possessive endings.
+STEM_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
+#: Proclitics stripped before a name is matched across scripts (Mazloum ~ مظلوم, والمظلوم).
+NAME_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
+#: Endings stripped before a sentence's content words are compared with a passage's (pronouns too).
+CORE_SUFFIXES = ("هما", "هم", "هن", "ها", "كم", "نا", "ات", "ون", "ين", "ان", "يه", "ه", "ي", "ا")
