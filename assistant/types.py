@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,16 @@ class Hit:
     dense: float = 0.0
     lexical: float = 0.0
 
+    @classmethod
+    def of(cls, chunk: Chunk, score: float, **signals: float) -> Hit:
+        """``chunk`` retrieved with ``score`` (and the ``dense``/``lexical`` signals behind it)."""
+        return cls(**_chunk_fields(chunk), score=score, **signals)
+
+    @property
+    def chunk(self) -> Chunk:
+        """The chunk this hit is."""
+        return Chunk(**_chunk_fields(self))
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -86,6 +96,11 @@ class Citation:
     #: The reader's answer span inside the quote, in source offsets (both 0 when there is none).
     span_start: int = 0
     span_end: int = 0
+
+    @classmethod
+    def of(cls, number: int, passage: Chunk | Hit, score: float, **quote: Any) -> Citation:
+        """Source ``number``: the ``passage`` (a chunk or hit), with the ``quote``/``span`` offsets given."""
+        return cls(number=number, **_chunk_fields(passage), score=score, **quote)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``assistant ask --json`` and the web API."""
@@ -143,6 +158,11 @@ class Answer:
             "support": self.support,
             "retrieved": list(self.retrieved),
         }
+
+
+def _chunk_fields(passage: Chunk | Hit | Citation) -> dict[str, Any]:
+    """The fields of :class:`Chunk`, which :class:`Hit` and :class:`Citation` carry too."""
+    return {f.name: getattr(passage, f.name) for f in fields(Chunk)}
 
 
 class AnswerStream:

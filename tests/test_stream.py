@@ -1,4 +1,5 @@
-"""The answer stream: the draft when iterated, the final answer from ``.answer()`` (no model needed)."""
+"""Value types: the answer stream (the draft when iterated, the final answer from ``.answer()``), and
+hits and citations built from their chunk. No model needed."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def test_answer_reads_an_unread_draft_and_a_stream_without_draft_is_just_the_ans
 def test_a_stream_that_ends_without_an_answer_says_so() -> None:
     with pytest.raises(RuntimeError, match="without an answer"):
         AnswerStream(["draft"]).answer()
+
+
+def test_hits_and_citations_are_built_from_the_chunk_they_are() -> None:
+    from assistant import Chunk, Citation, Hit
+
+    chunk = Chunk("c1", "a.txt", "Title", 3, 10, 20, "ten chars!")
+    hit = Hit.of(chunk, 0.9, dense=0.8)
+    assert hit.chunk == chunk and (hit.score, hit.dense, hit.lexical) == (0.9, 0.8, 0.0)
+    cited = Citation.of(2, hit, 0.7, quote="ten", quote_start=10, quote_end=13)
+    assert (cited.number, cited.chunk_id, cited.text, cited.start, cited.title, cited.score) == (
+        2, "c1", "ten chars!", 10, "Title", 0.7)
+    assert Citation.of(1, chunk, 0.5).paragraph == 3

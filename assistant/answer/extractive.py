@@ -331,11 +331,8 @@ class _Composer:
 
 def citation_of(number: int, hit: Hit, sentence: Span, score: float) -> Citation:
     """Citation ``number``: the passage ``hit``, quoting ``sentence`` (source offsets)."""
-    return Citation(
-        number=number, chunk_id=hit.chunk_id, text=hit.text, source=hit.source, start=hit.start,
-        end=hit.end, score=round(score, 4), title=hit.title, paragraph=hit.paragraph,
-        quote=sentence.text, quote_start=sentence.start, quote_end=sentence.end,
-    )
+    return Citation.of(number, hit, round(score, 4), quote=sentence.text, quote_start=sentence.start,
+                       quote_end=sentence.end)
 
 
 def refusal(language: str, templates: dict[str, dict[str, str]], question: str = "") -> Answer:

@@ -155,11 +155,8 @@ def citations_for(rendered: Rendered, hits: Sequence[Hit], verdicts: Sequence[Ve
     for new, original in enumerate(rendered.order, start=1):
         hit = hits[original - 1]
         quote = rendered.quotes[original]
-        citations.append(Citation(
-            number=new, chunk_id=hit.chunk_id, text=hit.text, source=hit.source, start=hit.start, end=hit.end,
-            score=round(best.get(original, 0.0), 4), title=hit.title, paragraph=hit.paragraph,
-            quote=quote.text, quote_start=quote.start, quote_end=quote.end,
-        ))
+        citations.append(Citation.of(new, hit, round(best.get(original, 0.0), 4), quote=quote.text,
+                                     quote_start=quote.start, quote_end=quote.end))
     return citations
 
 

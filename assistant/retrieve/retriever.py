@@ -185,8 +185,6 @@ class Retriever:
         chunks = {c.chunk_id: c for c in self._store.get([i for i, _ in ranked])}
         dense, lexical = signals["dense"], signals["lexical"]
         return [
-            Hit(chunk_id=i, text=chunks[i].text, source=chunks[i].source, start=chunks[i].start, end=chunks[i].end,
-                score=round(score, 6), title=chunks[i].title, paragraph=chunks[i].paragraph,
-                dense=round(dense.get(i, 0.0), 6), lexical=round(lexical.get(i, 0.0), 6))
+            Hit.of(chunks[i], round(score, 6), dense=round(dense.get(i, 0.0), 6), lexical=round(lexical.get(i, 0.0), 6))
             for i, score in ranked if i in chunks
         ]
