@@ -6,22 +6,12 @@ import re
 
 import pytest
 
-from assistant.answer.extractive import (
-    Candidate,
-    NumberClaim,
-    compose_answer,
-    find_conflict,
-    fold_suffix,
-    pin_short_answer,
-    question_kind,
-    refusal,
-    same_subject,
-    speaker_of,
-)
+from assistant.answer.analysis import Candidate, NumberClaim, pin_short_answer, question_kind, same_subject, speaker_of
+from assistant.answer.extractive import compose_answer, find_conflict, refusal
 from assistant.answer.prompts.loader import load_extractive, placeholders
 from assistant.chat import needs_context
 from assistant.text.glossary import Glossary
-from assistant.text.normalize import Span, numbers_in, tokenize
+from assistant.text.normalize import Span, fold_suffix, numbers_in, tokenize
 from assistant.types import Hit
 
 TEMPLATES = load_extractive()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.extractive import word_overlap
+from assistant.answer.analysis import word_overlap
 from assistant.text.glossary import Glossary, dictd_entries, folded_tokens, load_glossary
 from assistant.text.normalize import fold_suffix, tokenize
 

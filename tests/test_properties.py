@@ -107,7 +107,7 @@ def test_utf8_and_utf16_text_decodes_to_itself(text: str) -> None:
 @FAST
 @given(sentences, st.lists(st.integers(min_value=0, max_value=200), max_size=6), sentences)
 def test_a_leading_number_is_one_the_quote_gives_and_the_question_does_not(quote, picks, extra):
-    from assistant.answer.extractive import pin_short_answer
+    from assistant.answer.analysis import pin_short_answer
     from assistant.text.normalize import numbers_in
 
     # Questions that borrow words (and numbers) from the quote, as real ones do.

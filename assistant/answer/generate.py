@@ -32,7 +32,7 @@ from ..verify import (
     split_claims,
     verify_claims,
 )
-from .extractive import speaker_of
+from .analysis import speaker_of
 from .llm import LLMFailure, LLMTarget, build_llm, complete_reply, llm_target, stream_reply
 from .prompts.loader import load_citation_qa, load_condense, load_extractive
 

@@ -18,7 +18,8 @@ from ...retrieve.retriever import QueryVectors
 from ...text.glossary import WordGlosses
 from ...text.normalize import Span, day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
 from ...types import Answer, AnswerSpan, Chunk, Hit
-from ..extractive import Candidate, ExtractiveAnswerer, citation_of, refusal, speaker_of
+from ..analysis import Candidate, speaker_of
+from ..extractive import ExtractiveAnswerer, citation_of, refusal
 from .model import Reading
 from .render import has_arabic, render_for
 from .spans import SpanCandidate
