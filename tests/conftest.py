@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"
 XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
 
-#: Fixtures that load the real embedder (and build an index with it).
-MODEL_FIXTURES = {"embedder", "bot", "fresh_bot"}
+#: Fixtures that load a real model (the embedder, an index built with it, the converted e5 folder,
+#: its ONNX export).
+MODEL_FIXTURES = {"embedder", "bot", "fresh_bot", "e5_folder", "onnx_files"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

