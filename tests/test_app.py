@@ -378,24 +378,18 @@ def test_the_app_serves_the_current_index_while_another_process_writes(tmp_path:
 
 # -- answering through an LLM (a scripted one): the draft streams in, the verified answer replaces it --
 
-COMMANDER_QUESTION = "Who is the commander-in-chief of the SDF?"
-
-
 @pytest.fixture(scope="module")
 def llm_app(bot):
-    """The app over an assistant answering through a scripted LLM, and the passage number of the evidence."""
+    """The app over an assistant answering through a scripted LLM."""
     from fake_servers import ScriptedLLM
 
     from assistant.ui.web import create_demo
 
     llm = ScriptedLLM()
     assistant = Assistant(bot.settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm)
-    vectors = bot.retriever.embed(COMMANDER_QUESTION)
-    hits = bot.retriever.retrieve_with_vectors(COMMANDER_QUESTION, vectors, bot.settings.top_k)
-    n = next(n for n, hit in enumerate(hits, start=1) if "مظلوم عبدي" in hit.text)
     demo = create_demo(assistant)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
-    yield demo, url, llm, n
+    yield demo, url, llm
     demo.close()
 
 
@@ -405,27 +399,32 @@ def test_answer_mode_offers_the_llm_first_when_one_is_configured(llm_app) -> Non
     assert [value for _, value in dropdown.choices] == ["llm", "extractive"] and dropdown.value == "llm"
 
 
-def test_llm_draft_streams_into_the_bubble_then_the_verified_answer_replaces_it(llm_app) -> None:
+def test_llm_draft_streams_into_the_bubble_then_the_verified_answer_replaces_it(llm_app, bot) -> None:
     from gradio_client import Client
 
-    _, url, llm, n = llm_app
-    llm.enqueue(f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}].")
-    job = Client(url, verbose=False).submit(COMMANDER_QUESTION, 5, "llm", api_name="/chat")
+    _, url, llm = llm_app
+    # Asked in Arabic: across languages the reader's margin for this question is below 0, and no
+    # LLM sentence is then kept (the extractive answer follows).
+    hits = bot.retriever.retrieve_with_vectors(AR_QUESTION, bot.retriever.embed(AR_QUESTION), bot.settings.top_k)
+    n = next(n for n, hit in enumerate(hits, start=1) if "مظلوم عبدي" in hit.text)
+    llm.enqueue(f"القائد العام لقوات سوريا الديمقراطية هو «مظلوم عبدي» [{n}]. وقد وُلد عام 1967 [{n}].")
+    job = Client(url, verbose=False).submit(AR_QUESTION, 5, "llm", api_name="/chat")
     job.result()
     bubbles = [_texts(chatbot)[-1] for chatbot, _, _ in job.outputs() if len(chatbot) == 2]
     drafts = [b for b in bubbles if "draft" in b]
-    assert len(drafts) >= 2 and "Mazloum Abdi" in drafts[-1]  # the draft grew as the LLM wrote it
+    assert len(drafts) >= 2 and "1967" in drafts[-1]  # the draft grew as the LLM wrote it
     assert all(len(a) <= len(b) for a, b in zip(drafts, drafts[1:], strict=False))
     final = bubbles[-1]
     assert "draft" not in final and "done" in final and "1967" not in final
-    assert "Mazloum Abdi" in final and 'href="#src-1-1"' in final
+    assert "القائد العام لقوات سوريا الديمقراطية هو" in final and "مظلوم عبدي" in final  # the LLM's, verified
+    assert 'href="#src-1-1"' in final
     assert llm.pending == 0
 
 
 def test_extractive_mode_does_not_call_the_llm_and_failures_fall_back(llm_app) -> None:
     from gradio_client import Client
 
-    _, url, llm, _ = llm_app
+    _, url, llm = llm_app
     client = Client(url, verbose=False)
     calls = len(llm.prompts)
     chatbot, _, _ = client.predict(AR_QUESTION, 5, "extractive", api_name="/chat")

@@ -102,7 +102,8 @@ def test_unknown_document_removal_exits_2(cli_env, capsys):
 
 # -- streaming an LLM answer (a scripted LLM through the real CLI path) --------------------------------
 
-COMMANDER_QUESTION = "Who is the commander-in-chief of the SDF?"
+# A question the reader answers with confidence: the LLM sentences stating its answer are kept.
+LLM_QUESTION = "How many civilians were killed?"
 
 
 class Recorder(io.StringIO):
@@ -132,25 +133,25 @@ def scripted_cli(cli_env, bot, monkeypatch):
         return main(list(argv), make_assistant=lambda settings: Assistant(
             settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm))
 
-    vectors = bot.retriever.embed(COMMANDER_QUESTION)
-    hits = bot.retriever.retrieve_with_vectors(COMMANDER_QUESTION, vectors, bot.settings.top_k)
-    n = next(n for n, hit in enumerate(hits, start=1) if "مظلوم عبدي" in hit.text)
+    vectors = bot.retriever.embed(LLM_QUESTION)
+    hits = bot.retriever.retrieve_with_vectors(LLM_QUESTION, vectors, bot.settings.top_k)
+    n = next(n for n, hit in enumerate(hits, start=1) if "وسبعة مدنيين" in hit.text)
     yield run, llm, out, n
     llm.clear()
 
 
 def test_ask_streams_the_draft_then_prints_the_verified_answer(scripted_cli) -> None:
     run, llm, out, n = scripted_cli
-    draft = f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}]."
+    draft = f"Seven civilians were killed in the clashes [{n}]. They were born in 1967 [{n}]."
     llm.enqueue(draft)
-    assert run("ask", COMMANDER_QUESTION) == 0
+    assert run("ask", LLM_QUESTION) == 0
     printed = out.getvalue()
     heading = "Verified answer (replaces the draft above):"
     # The draft went out in the LLM's pieces, each written as it arrived, before the final answer.
     pieces = out.writes[:out.writes.index(next(w for w in out.writes if heading in w))]
     assert len([w for w in pieces if w.strip()]) >= len(draft) // 7 and "".join(pieces).startswith(draft)
     _, final = printed.split(heading)
-    assert final.lstrip().startswith("The SDF's commander-in-chief is Mazloum Abdi [1].\n")
+    assert final.lstrip().startswith("Seven civilians were killed in the clashes [1].\n")
     assert "1967" not in final and "[1] " in final and "ghweiran-prison.txt" in final
 
 
@@ -158,32 +159,33 @@ def test_unchanged_draft_is_not_printed_twice(scripted_cli) -> None:
     run, llm, out, n = scripted_cli
     if n != 1:
         pytest.skip("the evidence is not the first passage: the final answer renumbers it")
-    llm.enqueue("The SDF's commander-in-chief is Mazloum Abdi [1].")
-    assert run("ask", COMMANDER_QUESTION) == 0
+    llm.enqueue("Seven civilians were killed in the clashes [1].")
+    assert run("ask", LLM_QUESTION) == 0
     printed = out.getvalue()
-    assert printed.count("Mazloum Abdi") == 1 and "Verified answer" not in printed and "ghweiran-prison.txt" in printed
+    assert printed.count("Seven civilians") == 1 and "Verified answer" not in printed
+    assert "ghweiran-prison.txt" in printed
 
 
 def test_chat_streams_and_a_failing_llm_gives_one_line_then_the_extractive_answer(scripted_cli, monkeypatch) -> None:
     run, llm, out, n = scripted_cli
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{COMMANDER_QUESTION}\nمن هو القائد العام لقسد؟\n\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{LLM_QUESTION}\nمن هو القائد العام لقسد؟\n\n"))
     # The first turn is the LLM's; in the second both the condense call and the answer fail.
-    llm.enqueue(f"The SDF's commander-in-chief is Mazloum Abdi [{n}]. He was born in 1967 [{n}].",
+    llm.enqueue(f"Seven civilians were killed in the clashes [{n}]. They were born in 1967 [{n}].",
                 ConnectionError("refused"), ConnectionError("refused"))
     assert run("chat") == 0
     printed = out.getvalue()
-    assert "1967 [" in printed.split("Verified answer")[0] and "Mazloum Abdi [1]." in printed.split("Verified")[1]
+    assert "1967 [" in printed.split("Verified answer")[0] and "clashes [1]." in printed.split("Verified")[1]
     assert llm.pending == 0
     assert "تعذّر الاتصال بالنموذج اللغوي" in printed and "Traceback" not in printed
-    assert "مظلوم عبدي" in printed  # the extractive answer follows the message
+    assert "ghweiran-prison.txt" in printed.split("تعذّر الاتصال بالنموذج اللغوي")[1]  # the extractive answer follows
 
 
 def test_mode_flag_picks_the_answerer_and_an_unusable_mode_is_one_line(scripted_cli, cli_env, capsys) -> None:
     run, llm, out, _ = scripted_cli
-    assert run("ask", COMMANDER_QUESTION, "--mode", "extractive", "--json") == 0
+    assert run("ask", LLM_QUESTION, "--mode", "extractive", "--json") == 0
     assert llm.prompts == []  # extractive mode never calls the LLM, though one is configured
     assert json.loads(out.getvalue())["mode"] == "extractive"
     # Without an LLM, --mode llm is refused with what to set, and no traceback.
-    assert main(["ask", COMMANDER_QUESTION, "--mode", "llm"]) == 2
+    assert main(["ask", LLM_QUESTION, "--mode", "llm"]) == 2
     err = capsys.readouterr().err
     assert "ASSISTANT_LLM" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -254,6 +254,8 @@ def test_no_paraphrase_is_supported_when_the_reader_prefers_no_answer() -> None:
 
 @pytest.mark.parametrize(("sentence", "value", "stated"), [
     ("يقع المصنع شمال البلدة.", "شمال البلدة", True),
+    ("في حي الميدان.", "بحي الميدان", True),  # a short word with its clitic
+    ("في شارع الميدان.", "بحي الميدان", False),
     ("يقع المصنع في البلدة.", "شمال البلدة", False),
     ("12 trucks reached the border.", "12 شاحنة", True),  # a number is stated in any script
     ("15 trucks reached the border.", "12 شاحنة", False),
@@ -280,6 +282,9 @@ def test_when_sources_disagree_a_value_needs_who_gives_it() -> None:
     assert said.supported
     [alone] = _verify("40 people were hurt in the blast [2].", sources, reader=ReaderAnswer(("40",), margin=1.0))
     assert alone.supported  # one value: nobody disagrees
+    unnamed = ReaderAnswer(("12", "40"), margin=1.0, speakers=("ministry", ""))  # "they added that 40 …"
+    [unknown] = _verify("The rebels said 40 people were hurt in the blast [2].", sources, reader=unnamed)
+    assert not unknown.supported and "who gives 40 («not named»)" in unknown.reason
 
 
 def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:

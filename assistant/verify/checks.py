@@ -44,6 +44,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..config import VerifySettings
+from ..text.lexicon import NAME_PREFIXES
 from ..text.normalize import (
     AR_STOPWORDS,
     EN_STOPWORDS,
@@ -69,6 +70,7 @@ from .facts import (
     numbers_of,
 )
 from .wording import (
+    _core_in,
     _in_arabic,
     content_cores,
     content_coverage,
@@ -208,13 +210,14 @@ def reader_reason(text: str, reader: ReaderAnswer, settings: VerifySettings) -> 
     stated = [i for i, value in enumerate(reader.values) if states_value(text, value, settings.min_answer_share)]
     if not stated:
         return f"it does not state the reader's answer «{' / '.join(reader.values)}»"
-    if len(reader.values) > 1 and len(reader.speakers) == len(reader.values):
+    if len(reader.values) > 1:
         # The sources disagree: a value without who gives it reads as the one answer ("800 escaped"
-        # where one side says 80 and the other 800).
-        speakers = [reader.speakers[i] for i in stated]
-        if all(s and not states_value(text, s, settings.min_answer_share) for s in speakers):
-            return (f"the sources disagree and it does not say who gives "
-                    f"{' / '.join(f'{reader.values[i]} («{reader.speakers[i]}»)' for i in stated)}")
+        # where one side says 80 and the other 800). A value whose speaker is not known cannot be
+        # shown attributed; the extractive answer gives every value with its source instead.
+        speakers = list(reader.speakers) + [""] * (len(reader.values) - len(reader.speakers))
+        if not any(speakers[i] and states_value(text, speakers[i], settings.min_answer_share) for i in stated):
+            who = " / ".join(f"{reader.values[i]} («{speakers[i] or 'not named'}»)" for i in stated)
+            return f"the sources disagree and it does not say who gives {who}"
     return ""
 
 
@@ -245,9 +248,14 @@ def states_value(text: str, value: str, min_share: float = 0.75) -> bool:
         return (numbers <= numbers_of(text) and days <= set(weekdays_in(text))
                 and months <= months_of(text))
     if detect_language(text) == detect_language(value):
-        if not content_cores(value):
+        cores = content_cores(value)
+        if not cores:
             return normalize_arabic(value).lower() in normalize_arabic(text).lower()
-        return content_coverage(value, frozenset(content_cores(text))) >= min_share
+        own = frozenset(content_cores(text))
+        # A short word keeps its clitic through stemming ("بحي"): try it without one, too.
+        stated_cores = sum(_core_in(core, own) or any(
+            core.startswith(prefix) and core[len(prefix):] in own for prefix in NAME_PREFIXES) for core in cores)
+        return stated_cores / len(cores) >= min_share
     facts = PassageFacts.of(text)
     if detect_language(value) == "ar":
         words = [t for t in _AR_TOKEN.findall(normalize_arabic(value)) if t not in AR_STOPWORDS and len(t) > 1]

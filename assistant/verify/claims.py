@@ -44,7 +44,8 @@ class ReaderAnswer:
             sources disagree (any of them may be stated).
         margin: Its case for answering at all: best span score minus no-answer score.
         speakers: When the sources disagree, who gives each value (``""`` when its sentence does
-            not say); a sentence stating one of the values must name its speaker.
+            not say); a sentence stating one of the values must name its speaker, so a value with
+            no known speaker is never shown attributed.
     """
 
     values: tuple[str, ...]

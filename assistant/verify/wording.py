@@ -187,9 +187,9 @@ def content_coverage(claim: str, passage_cores: frozenset[str]) -> float:
     cores = content_cores(claim)
     if not cores:
         return 1.0
-    covered = 0
-    for core in cores:
-        if core in passage_cores or (len(core) >= 3 and any(core in p or p in core for p in passage_cores
-                                                             if len(p) >= 3)):
-            covered += 1
-    return covered / len(cores)
+    return sum(_core_in(core, passage_cores) for core in cores) / len(cores)
+
+
+def _core_in(core: str, cores: frozenset[str]) -> bool:
+    """Whether a content word is among ``cores`` (a shared stem of three letters counts)."""
+    return core in cores or (len(core) >= 3 and any(core in c or c in core for c in cores if len(c) >= 3))
