@@ -125,6 +125,15 @@ class Assistant:
                                 "`assistant prepare` (or `make model`) for a faster start.")
             return self._onnx
 
+    def _adapter_path(self) -> Path | None:
+        """The reader adapter ``settings.reader.adapter`` names, or ``None`` when it turns the reader off."""
+        choice = self.settings.reader.adapter.strip()
+        if not choice or choice.lower() in ("off", "none", "extractive"):
+            return None
+        from .answer.reader.model import SHIPPED_ADAPTER
+
+        return SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
+
     def prepare_onnx(self) -> Path | None:
         """Export the ONNX Runtime copies questions run on (once; seconds to a minute), or ``None``
         when ``settings`` has questions run on torch or the export failed (:attr:`runtime_problem`
@@ -133,15 +142,15 @@ class Assistant:
         if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL or s.precision == "int8":
             return None
         from .answer.onnx_export import export_e5, export_reader
-        from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable
+        from .answer.reader.model import ReaderUnavailable
         from .index.model_prep import prepare_e5_folder
 
         try:
             e5 = prepare_e5_folder(s.model_cache, progress=s.progress)
             folder = export_e5(e5, s.model_cache)
-            choice = s.reader.adapter.strip()
-            if choice and choice.lower() not in ("off", "none", "extractive"):
-                export_reader(e5, SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser(), s.model_cache)
+            adapter = self._adapter_path()
+            if adapter is not None:
+                export_reader(e5, adapter, s.model_cache)
         except (RuntimeError, OSError, ReaderUnavailable) as error:
             self.runtime_problem = f"Questions run on torch: {error}."
             return None
@@ -260,13 +269,12 @@ class Assistant:
         with self._lock:
             if not self._reader_loaded:
                 self._reader_loaded = True
-                choice = self.settings.reader.adapter.strip()
+                adapter = self._adapter_path()
                 reader = self._reader
-                if reader is None and choice and choice.lower() not in ("off", "none", "extractive"):
-                    from .answer.reader.model import SHIPPED_ADAPTER, ReaderUnavailable, load_onnx_reader, load_reader
+                if reader is None and adapter is not None:
+                    from .answer.reader.model import ReaderUnavailable, load_onnx_reader, load_reader
                     from .index.model_prep import prepare_e5_folder
 
-                    adapter = SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
                     try:
                         files = self.onnx_files
                         reader = None

@@ -188,6 +188,15 @@ class Reader:
         return readings
 
 
+def check_adapter(adapter: Path) -> None:
+    """Raise :class:`ReaderUnavailable` naming the first of the adapter's files that is missing."""
+    from .train import ADAPTER_FILES
+
+    for name in ADAPTER_FILES:
+        if not (adapter / name).is_file():
+            raise ReaderUnavailable(f"The reader's weights file {adapter / name} is missing; {RESTORE_HINT}.")
+
+
 def adapter_digest(adapter: Path) -> str:
     """A short hash of an adapter's files: the name of everything derived from them."""
     from .train import ADAPTER_FILES
@@ -261,11 +270,8 @@ def merged_model(base_folder: Path, adapter: Path, precision: str) -> Any:
     Raises:
         ReaderUnavailable: A weights file is missing or damaged (one line naming it and the fix).
     """
-    from .train import ADAPTER_FILES
 
-    for name in ADAPTER_FILES:
-        if not (adapter / name).is_file():
-            raise ReaderUnavailable(f"The reader's weights file {adapter / name} is missing; {RESTORE_HINT}.")
+    check_adapter(adapter)
     from transformers import AutoModelForQuestionAnswering
     from transformers.utils import logging as transformers_logging
 
@@ -302,11 +308,8 @@ def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings
         ReaderUnavailable: An adapter file is missing.
         OnnxLoadError: The exported graph does not load.
     """
-    from .train import ADAPTER_FILES
 
-    for name in ADAPTER_FILES:
-        if not (Path(adapter) / name).is_file():
-            raise ReaderUnavailable(f"The reader's weights file {Path(adapter) / name} is missing; {RESTORE_HINT}.")
+    check_adapter(Path(adapter))
     path = reader_file(files.folder, adapter_digest(adapter))
     if not path.is_file():
         return None
