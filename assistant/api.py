@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-
-from .answer.extractive import ExtractiveAnswerer, refusal
-from .answer.generate import LLMAnswerer
+from .answer.extractive import refusal
 from .answer.prompts.loader import load_extractive
-from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .chat import ChatSession
-from .config import DEFAULT_EMBED_MODEL, Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .eval.questions import DEPTH, Question, default_question_files, load_questions
 from .eval.runs import run_questions
 from .eval.scoring import Record, summarize
-from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
+from .index.embeddings import Encoders
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
-from .index.onnx_models import MARKER as EXPORT_MARKER
-from .index.onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, is_complete, onnx_folder
-from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .ingest.chunking import CHUNKING_VERSION
 from .ingest.loaders import SkipFile, content_hash, find_files, load_text
-from .retrieve.rerank import Reranker, rerank
-from .retrieve.retriever import QueryVectors, Retriever
-from .text.glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
+from .parts import Parts
+from .retrieve.rerank import rerank
+from .retrieve.retriever import QueryVectors
 from .text.normalize import detect_language, has_words, strip_invisible
 from .types import Answer, AnswerStream, Chunk, Hit, IndexReport
-
-if TYPE_CHECKING:
-    from llama_index.core.llms import LLM
-
 
 #: Answer modes: through the configured LLM, each sentence verified; or quoting the documents.
 ANSWER_MODES = ("llm", "extractive")
@@ -53,12 +39,13 @@ class DocumentInfo:
     indexed_at: float = 0.0
 
 
-class Assistant:
+class Assistant(Parts):
     """Index documents, retrieve passages and answer questions with citations.
 
     Args:
         settings: Everything configurable; ``Settings.from_env()`` when omitted.
         embedder: An already-loaded embedder to share (tests, several assistants in one process).
+        second_embedder: The same for the second (USE) embedder.
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).
         glossary: An English <-> Arabic glossary (overrides ``settings.glossary_dir``).
@@ -67,179 +54,7 @@ class Assistant:
     Nothing heavy happens at construction: the model loads and the index opens on first use.
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 second_embedder: Embedder | None = None, llm: LLM | None = None,
-                 reranker: Reranker | None = None, glossary: Glossary | None = None,
-                 reader: SpanReader | None = None) -> None:
-        self.settings = settings if settings is not None else Settings.from_env()
-        self._embedder = embedder
-        self._index_embedder = embedder
-        self._onnx: OnnxFiles | None = None
-        self._onnx_checked = False
-        #: Why questions run on torch although ``settings.runtime`` is ``onnx``, or ``""``.
-        self.runtime_problem = ""
-        self._second = second_embedder
-        self._second_loaded = second_embedder is not None
-        self._store: ChromaStore | None = None
-        self._retriever: Retriever | None = None
-        self._answerer: ExtractiveAnswerer | None = None
-        self._reader_answerer: ReaderAnswerer | None = None
-        self._reader = reader
-        self._reader_loaded = False
-        #: Why the reader is not in use (a missing or damaged weights file), or ``""``.
-        self.reader_problem = ""
-        self._glosses: WordGlosses | None = None
-        self._glosses_loaded = False
-        self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
-        self._llm_answerer: LLMAnswerer | None = None
-        self._reranker = reranker
-        self._glossary = glossary
-        self._glossary_loaded = glossary is not None
-        self._lock = threading.RLock()
-        self._checked = False
-
-    # -- components, created on first use --------------------------------------------------------
-
-    @property
-    def onnx_files(self) -> OnnxFiles | None:
-        """The ONNX Runtime copies of e5 and the reader that questions run on, or ``None`` when
-        ``settings.runtime`` is ``torch``, the model or precision has no ONNX copy (another embedding
-        model, int8), or ``assistant prepare`` has not exported them (then :attr:`runtime_problem` says so)."""
-        with self._lock:
-            if not self._onnx_checked:
-                self._onnx_checked = True
-                s = self.settings
-                if s.runtime == "onnx" and s.embed_model == DEFAULT_EMBED_MODEL and s.precision != "int8":
-                    from .index.model_prep import e5_folder_name
-
-                    try:
-                        folder = onnx_folder(s.model_cache, e5_folder_name())
-                    except RuntimeError as error:
-                        self.runtime_problem = str(error)
-                    else:
-                        if is_complete(folder):
-                            self._onnx = OnnxFiles.open(folder)
-                        else:
-                            self.runtime_problem = (
-                                f"Questions run on torch: no ONNX copy of the models in {folder}; run "
-                                "`assistant prepare` (or `make model`) for a faster start.")
-            return self._onnx
-
-    def _adapter_path(self) -> Path | None:
-        """The reader adapter ``settings.reader.adapter`` names, or ``None`` when it turns the reader off."""
-        choice = self.settings.reader.adapter.strip()
-        if not choice or choice.lower() in ("off", "none", "extractive"):
-            return None
-        from .answer.reader.model import SHIPPED_ADAPTER
-
-        return SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
-
-    def prepare_onnx(self) -> Path | None:
-        """Export the ONNX Runtime copies questions run on (once; seconds to a minute), or ``None``
-        when ``settings`` has questions run on torch or the export failed (:attr:`runtime_problem`
-        says why; questions then run on torch)."""
-        s = self.settings
-        if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL or s.precision == "int8":
-            return None
-        from .answer.onnx_export import export_e5, export_reader
-        from .answer.reader.model import ReaderUnavailable
-        from .index.model_prep import prepare_e5_folder
-
-        try:
-            e5 = prepare_e5_folder(s.model_cache, progress=s.progress)
-            folder = export_e5(e5, s.model_cache)
-            adapter = self._adapter_path()
-            if adapter is not None:
-                export_reader(e5, adapter, s.model_cache)
-        except (RuntimeError, OSError, ReaderUnavailable) as error:
-            self.runtime_problem = f"Questions run on torch: {error}."
-            return None
-        with self._lock:
-            self._onnx_checked = False
-        return folder
-
-    @property
-    def embedder(self) -> Embedder:
-        """The embedding model questions run on (loaded on first use): ONNX Runtime when
-        :attr:`onnx_files` has it, else the one indexing uses."""
-        with self._lock:
-            if self._embedder is None:
-                files = self.onnx_files
-                if files is not None:
-                    try:
-                        self._embedder = OnnxEmbedder(files, self.settings.embed_model)
-                    except OnnxLoadError as error:
-                        self._onnx_broken(files, error)
-                if self._embedder is None:
-                    self._embedder = self.index_embedder
-            return self._embedder
-
-    def _onnx_broken(self, files: OnnxFiles, error: OnnxLoadError) -> None:
-        """An exported file that does not load: say so, answer on torch, and unmark the export so that
-        ``assistant prepare`` makes it again."""
-        self.runtime_problem = (f"Questions run on torch: the ONNX copy in {files.folder} does not load "
-                                f"({error}); run `assistant prepare` to export it again.")
-        self._onnx = None
-        with contextlib.suppress(OSError):
-            (files.folder / EXPORT_MARKER).unlink()
-
-    @property
-    def index_embedder(self) -> Embedder:
-        """The embedding model documents are indexed with: torch, in ``settings.precision``."""
-        with self._lock:
-            if self._index_embedder is None:
-                self._index_embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
-                                                     progress=self.settings.progress,
-                                                     precision=self.settings.precision)
-            return self._index_embedder
-
-    def _second_embedder(self) -> Embedder | None:
-        with self._lock:
-            if not self._second_loaded:
-                self._second = load_second_embedder(self.settings.second_embedder, self.settings.model_cache)
-                self._second_loaded = True
-            return self._second
-
-    @property
-    def encoders(self) -> Encoders:
-        """The e5 embedder questions run on and the second (USE) one, when configured."""
-        return Encoders(self.embedder, self._second_embedder())
-
-    @property
-    def store(self) -> ChromaStore:
-        """The index store (opened on first use)."""
-        with self._lock:
-            if self._store is None:
-                self._store = ChromaStore(self.settings.index_dir, self.settings.chroma_url,
-                                          self.settings.collection)
-            return self._store
-
-    @property
-    def glossary(self) -> Glossary | None:
-        """The English <-> Arabic glossary in ``settings.glossary_dir`` (loaded on first use), or
-        ``None`` when it is turned off or not installed."""
-        with self._lock:
-            if not self._glossary_loaded:
-                folder = self.settings.glossary_dir
-                self._glossary = load_glossary(Path(folder), self.settings.model_cache) if folder else None
-                self._glossary_loaded = True
-            return self._glossary
-
-    @property
-    def retriever(self) -> Retriever:
-        """Dense + lexical retrieval over the store."""
-        with self._lock:
-            if self._retriever is None:
-                self._retriever = Retriever(self.store, self.encoders, self.settings.fusion, self.glossary)
-            return self._retriever
-
-    @property
-    def reranker(self) -> Reranker | None:
-        """The reranker ``settings.rerank_model`` names (loaded on first use), or ``None``."""
-        with self._lock:
-            if self._reranker is None and self.settings.rerank_model:
-                self._reranker = CrossEncoderReranker(self.settings.rerank_model)
-            return self._reranker
+    # -- asking, the parts it uses --------------------------------------------------------------
 
     def _search(self, question: str, vectors: QueryVectors, top_k: int) -> list[Hit]:
         """Fused retrieval, then the reranker's order when one is configured."""
@@ -249,75 +64,6 @@ class Assistant:
         hits = self.retriever.retrieve_with_vectors(question, vectors, max(top_k, self.settings.rerank_depth))
         return rerank(hits, reranker.scores(question, [h.text for h in hits]), top_k)
 
-    @property
-    def answerer(self) -> ExtractiveAnswerer:
-        """The extractive answerer."""
-        with self._lock:
-            if self._answerer is None:
-                self._answerer = ExtractiveAnswerer(
-                    self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
-                    self.settings.answer,
-                    glossary=self.glossary,
-                )
-            return self._answerer
-
-    @property
-    def reader_answerer(self) -> ReaderAnswerer | None:
-        """The trained reader over the extractive answerer (loaded on first use), or ``None`` when
-        ``settings.reader.adapter`` is empty or its weights cannot be loaded (then :attr:`reader_problem` says
-        which file and how to restore it, and answers come from the sentence picker)."""
-        with self._lock:
-            if not self._reader_loaded:
-                self._reader_loaded = True
-                adapter = self._adapter_path()
-                reader = self._reader
-                if reader is None and adapter is not None:
-                    from .answer.reader.model import ReaderUnavailable, load_onnx_reader, load_reader
-                    from .index.model_prep import prepare_e5_folder
-
-                    try:
-                        files = self.onnx_files
-                        reader = None
-                        if files is not None:
-                            try:
-                                reader = load_onnx_reader(files, adapter)
-                            except OnnxLoadError as error:
-                                self._onnx_broken(files, error)
-                        if reader is None:
-                            reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False),
-                                                 adapter, precision=self.settings.precision)
-                    except (ReaderUnavailable, RuntimeError) as error:
-                        self.reader_problem = f"{error} Answering with the sentence picker meanwhile."
-                    else:
-                        self.reader_problem = reader.note
-                if reader is not None:
-                    self._reader_answerer = ReaderAnswerer(
-                        reader, self.answerer, load_extractive(),
-                        self.settings.reader,
-                        self._word_glosses, self._previous_passage)
-            return self._reader_answerer
-
-    @property
-    def notes(self) -> list[str]:
-        """One line for each loaded part that runs otherwise than configured: a precision this CPU
-        cannot run (fp32 instead), the reader's weights missing (the sentence picker instead)."""
-        found = [getattr(self._embedder, "note", ""), getattr(self._index_embedder, "note", ""),
-                 self.reader_problem, self.runtime_problem]
-        return [note for note in dict.fromkeys(found) if note]
-
-    def _previous_passage(self, hit: Hit) -> Chunk | None:
-        """The passage just before ``hit`` in its document (who a pronoun-led sentence quotes is named there)."""
-        chunks = self.retriever.lexical_index().chunks
-        return next((c for c in chunks if c.source == hit.source and c.paragraph == hit.paragraph - 1), None)
-
-    def _word_glosses(self) -> WordGlosses | None:
-        with self._lock:
-            if not self._glosses_loaded:
-                self._glosses_loaded = True
-                folder = self.settings.glossary_dir
-                self._glosses = load_word_glosses(Path(folder)) if folder else None
-            return self._glosses
-
     def _first_answer(self, query: str, language: str, vectors: QueryVectors, hits: list[Hit], question: str,
                       top_k: int) -> Answer:
         """The reader's answer, or the sentence picker's when there is no reader (with the reason)."""
@@ -326,24 +72,6 @@ class Assistant:
             return reader.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
         answer = self.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
         return replace(answer, notes=[self.reader_problem, *answer.notes]) if self.reader_problem else answer
-
-    def _sentence_vectors(self, ids: list[str], texts: list[str], *, second: bool = True
-                          ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Stored sentence vectors of both encoders (the second's only when ``second``), embedding any
-        that the index lacks."""
-        encoders = self.encoders
-        spaces = [(SENTENCES, encoders.primary)]
-        if second and encoders.second:
-            spaces.append((SECOND_SENTENCES, encoders.second))
-        matrices = []
-        for space, encoder in spaces:
-            stored = self.store.vectors(space, ids)
-            missing = [k for k, i in enumerate(ids) if i not in stored]
-            if missing:
-                for k, vector in zip(missing, encoder.embed_passages([texts[k] for k in missing]), strict=True):
-                    stored[ids[k]] = vector
-            matrices.append(np.stack([stored[i] for i in ids]))
-        return matrices[0], matrices[1] if len(matrices) > 1 else None
 
     # -- indexing --------------------------------------------------------------------------------
 
@@ -463,11 +191,6 @@ class Assistant:
         return self._search(question, self.retriever.embed(question), top_k or self.settings.top_k)
 
     @property
-    def llm_configured(self) -> bool:
-        """True when answers can go through an LLM (``ASSISTANT_LLM``, or one passed in)."""
-        return self._llm is not None or self.settings.llm.strip() not in ("", "extractive")
-
-    @property
     def answer_modes(self) -> tuple[str, ...]:
         """The answer modes :meth:`ask` accepts, the default first: ``("llm", "extractive")`` with an
         LLM configured, ``("extractive",)`` without."""
@@ -551,14 +274,6 @@ class Assistant:
             yield extractive
             return
         yield from llm_answerer.stream(query, language, hits[:top_k], extractive).events()
-
-    def _llm_answerer_for_use(self) -> LLMAnswerer | None:
-        with self._lock:
-            if self._llm_answerer is None and self.llm_configured:
-                self._llm_answerer = LLMAnswerer.from_settings(
-                    self.settings, self.embedder.embed_passages,
-                    lambda ids, texts: self._sentence_vectors(ids, texts, second=False), llm=self._llm)
-            return self._llm_answerer
 
     def chat(self, *, mode: str | None = None, top_k: int | None = None, max_turns: int = 20,
              depth: int | None = None) -> ChatSession:

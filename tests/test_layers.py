@@ -26,7 +26,7 @@ STAGES = [
     ("assistant.verify",),
     ("assistant.answer",),
     ("assistant.eval",),
-    ("assistant.chat", "assistant.api"),
+    ("assistant.chat", "assistant.parts", "assistant.api"),
     ("assistant.eval.runner", "assistant.eval.baselines", "assistant.eval.performance",
      "assistant.eval.bench_precision", "assistant.eval.bench_corpus", "assistant.ui", "assistant.__init__",
      "assistant.__main__", "assistant.cli", "assistant._moved"),
