@@ -201,7 +201,7 @@ def test_upload_then_answer_from_it_then_remove(client, ui_bot: Assistant, tmp_p
 
 
 def test_uploads_are_stored_by_content_and_shown_by_their_sanitised_names(tmp_path: Path) -> None:
-    from assistant.ui.web import store_upload
+    from assistant.ui.uploads import store_upload
 
     uploads = tmp_path / "uploads"
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
@@ -249,7 +249,7 @@ def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_
 
 
 def test_upload_refuses_files_over_the_limit(tmp_path: Path) -> None:
-    from assistant.ui.web import store_upload
+    from assistant.ui.uploads import store_upload
 
     path = tmp_path / "big.txt"
     path.write_text("x" * 2_000, encoding="utf-8")
