@@ -44,52 +44,46 @@ class Chunk:
     end: int
     text: str
 
+    @property
+    def chunk(self) -> Chunk:
+        """The passage alone: this chunk, without what a :class:`Hit` or :class:`Citation` adds to it."""
+        return Chunk(**{f.name: getattr(self, f.name) for f in fields(Chunk)})
 
-@dataclass(frozen=True)
-class Hit:
+
+@dataclass(frozen=True, kw_only=True)
+class Hit(Chunk):
     """A retrieved chunk with its ranking score (higher is better): fused, or the reranker's when one
-    is configured."""
+    is configured, and the ``dense``/``lexical`` signals behind it.
 
-    chunk_id: str
-    text: str
-    source: str
-    start: int
-    end: int
+    A hit *is* its chunk (it extends :class:`Chunk` rather than holding one), so everything that reads
+    a passage (its text, offsets, sentences) takes a hit as it is; :attr:`chunk` gives the plain
+    chunk back. Its own fields are keyword-only: ``Hit.of(chunk, score)``.
+    """
+
     score: float
-    title: str = ""
-    paragraph: int = 0
     dense: float = 0.0
     lexical: float = 0.0
 
     @classmethod
     def of(cls, chunk: Chunk, score: float, **signals: float) -> Hit:
         """``chunk`` retrieved with ``score`` (and the ``dense``/``lexical`` signals behind it)."""
-        return cls(**_chunk_fields(chunk), score=score, **signals)
-
-    @property
-    def chunk(self) -> Chunk:
-        """The chunk this hit is."""
-        return Chunk(**_chunk_fields(self))
+        return cls(**vars(chunk.chunk), score=score, **signals)
 
 
-@dataclass(frozen=True)
-class Citation:
-    """One numbered source of an answer.
+@dataclass(frozen=True, kw_only=True)
+class Citation(Chunk):
+    """One numbered source of an answer: the cited passage, and where in it the answer's support lies.
 
+    It extends :class:`Chunk` (so its JSON stays one flat object) and not :class:`Hit`: its ``score``
+    is how well the quote supports the answer, not the retrieval score, and the retrieval signals are
+    no part of what an answer cites.
     ``start``/``end`` locate the passage in its source text; ``quote_start``/``quote_end``
     locate the sentence that supports the answer, and ``span_start``/``span_end`` the reader's
     answer inside it, also in source-text offsets.
     """
 
     number: int
-    chunk_id: str
-    text: str
-    source: str
-    start: int
-    end: int
     score: float
-    title: str = ""
-    paragraph: int = 0
     quote: str = ""
     quote_start: int = 0
     quote_end: int = 0
@@ -98,13 +92,14 @@ class Citation:
     span_end: int = 0
 
     @classmethod
-    def of(cls, number: int, passage: Chunk | Hit, score: float, **quote: Any) -> Citation:
+    def of(cls, number: int, passage: Chunk, score: float, **quote: Any) -> Citation:
         """Source ``number``: the ``passage`` (a chunk or hit), with the ``quote``/``span`` offsets given."""
-        return cls(number=number, **_chunk_fields(passage), score=score, **quote)
+        return cls(**vars(passage.chunk), number=number, score=score, **quote)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape used by ``assistant ask --json`` and the web API."""
-        return asdict(self)
+        """The JSON shape used by ``assistant ask --json`` and the web API: the number first, then
+        the passage's fields and the quote's."""
+        return {"number": self.number, **asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -158,11 +153,6 @@ class Answer:
             "support": self.support,
             "retrieved": list(self.retrieved),
         }
-
-
-def _chunk_fields(passage: Chunk | Hit | Citation) -> dict[str, Any]:
-    """The fields of :class:`Chunk`, which :class:`Hit` and :class:`Citation` carry too."""
-    return {f.name: getattr(passage, f.name) for f in fields(Chunk)}
 
 
 class AnswerStream:

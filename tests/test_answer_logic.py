@@ -12,13 +12,13 @@ from assistant.answer.prompts.loader import load_extractive, placeholders
 from assistant.chat import needs_context
 from assistant.text.glossary import Glossary
 from assistant.text.normalize import Span, fold_suffix, numbers_in, tokenize
-from assistant.types import Hit
+from assistant.types import Chunk, Hit
 
 TEMPLATES = load_extractive()
 
 
 def _candidate(text: str, start: int, score: float, source: str = "a.txt", overlap: float = 0.5) -> Candidate:
-    hit = Hit(chunk_id=f"c{start}", text=text, source=source, start=start, end=start + len(text), score=score)
+    hit = Hit.of(Chunk(f"c{start}", source, "", 0, start, start + len(text), text), score)
     return Candidate(0, hit, Span(start, start + len(text), text), score, overlap, score)
 
 

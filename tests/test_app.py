@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from assistant import Answer, Assistant, AssistantError, Citation, Settings
+from assistant import Answer, Assistant, AssistantError, Chunk, Citation, Settings
 from assistant.ui.html import passage_parts, render_answer, render_question, render_sources, stream_cuts
 
 AR_QUESTION = "من هو القائد العام لقسد؟"
@@ -34,8 +34,9 @@ LIGHTHOUSE_DOC = "The lighthouse of Port Amsel was built in 1847 by Margit Olsen
 
 def _citation(number: int, text: str, quote: str, start: int = 100) -> Citation:
     offset = text.index(quote)
-    return Citation(number, f"c{number}", text, "docs/a.txt", start, start + len(text), 0.9, "Title", 3, quote,
-                    start + offset, start + offset + len(quote))
+    passage = Chunk(f"c{number}", "docs/a.txt", "Title", 3, start, start + len(text), text)
+    return Citation.of(number, passage, 0.9, quote=quote, quote_start=start + offset,
+                       quote_end=start + offset + len(quote))
 
 
 # -- rendering (no server) ---------------------------------------------------------------------------
@@ -201,7 +202,7 @@ def test_upload_then_answer_from_it_then_remove(client, ui_bot: Assistant, tmp_p
 
 
 def test_uploads_are_stored_by_content_and_shown_by_their_sanitised_names(tmp_path: Path) -> None:
-    from assistant.ui.web import store_upload
+    from assistant.ui.uploads import store_upload
 
     uploads = tmp_path / "uploads"
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
@@ -249,7 +250,7 @@ def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_
 
 
 def test_upload_refuses_files_over_the_limit(tmp_path: Path) -> None:
-    from assistant.ui.web import store_upload
+    from assistant.ui.uploads import store_upload
 
     path = tmp_path / "big.txt"
     path.write_text("x" * 2_000, encoding="utf-8")

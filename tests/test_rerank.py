@@ -13,11 +13,11 @@ from assistant import Assistant
 from assistant.errors import ConfigError
 from assistant.index.embeddings import CrossEncoderReranker
 from assistant.retrieve.rerank import rerank
-from assistant.types import Hit
+from assistant.types import Chunk, Hit
 
 
 def _hit(i: int, score: float) -> Hit:
-    return Hit(chunk_id=f"c{i}", text=f"passage {i}", source="a.txt", start=0, end=9, score=score)
+    return Hit.of(Chunk(f"c{i}", "a.txt", "", 0, 0, 9, f"passage {i}"), score)
 
 
 def test_rerank_orders_by_the_rerankers_scores_and_keeps_the_fused_order_on_ties():

@@ -44,3 +44,7 @@ def test_hits_and_citations_are_built_from_the_chunk_they_are() -> None:
     assert (cited.number, cited.chunk_id, cited.text, cited.start, cited.title, cited.score) == (
         2, "c1", "ten chars!", 10, "Title", 0.7)
     assert Citation.of(1, chunk, 0.5).paragraph == 3
+    assert isinstance(hit, Chunk) and type(hit.chunk) is Chunk and cited.chunk == chunk
+    assert list(cited.to_dict())[0] == "number" and set(cited.to_dict()) == {  # the keys of `ask --json`
+        "number", "chunk_id", "text", "source", "start", "end", "score", "title", "paragraph", "quote",
+        "quote_start", "quote_end", "span_start", "span_end"}

@@ -301,14 +301,15 @@ def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
 def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
     from assistant.generate import reader_answer
 
-    from assistant.types import Citation
+    from assistant.types import Chunk, Citation
 
     text = "وقالت الوزارة إن 12 شخصاً أصيبوا. وأكدت الفصائل أن 40 شخصاً أصيبوا."
     first, second = text.index("12"), text.index("40")
-    citations = [Citation(1, "a", text, "doc.txt", 0, len(text), 1.0, quote="وقالت الوزارة إن 12 شخصاً أصيبوا.",
-                          span_start=first, span_end=first + 2),
-                 Citation(2, "a", text, "doc.txt", 0, len(text), 1.0, quote="وأكدت الفصائل أن 40 شخصاً أصيبوا.",
-                          span_start=second, span_end=second + 2)]
+    passage = Chunk("a", "doc.txt", "", 0, 0, len(text), text)
+    citations = [Citation.of(1, passage, 1.0, quote="وقالت الوزارة إن 12 شخصاً أصيبوا.",
+                             span_start=first, span_end=first + 2),
+                 Citation.of(2, passage, 1.0, quote="وأكدت الفصائل أن 40 شخصاً أصيبوا.",
+                             span_start=second, span_end=second + 2)]
     extractive = Answer(text="…", grounded=True, language="ar", citations=citations, reader_margin=0.7)
     assert reader_answer(extractive) == ReaderAnswer(("12", "40"), 0.7, ("الوزارة", "الفصائل"))
     assert reader_answer(replace(extractive, citations=citations[:1])) == ReaderAnswer(("12",), 0.7)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from ..text.normalize import Span, normalize_arabic, split_clauses, split_paragraphs, split_sentences
-from ..types import Chunk, Document, Hit
+from ..types import Chunk, Document
 
 #: Lines that are page furniture, not content (normalised spelling).
 FURNITURE = frozenset({"ذات صله", "مواضيع ذات صله", "اقرا ايضا", "اقرا المزيد", "related", "read more",
@@ -53,7 +53,7 @@ def chunk_document(document: Document, max_chars: int = 1200) -> list[Chunk]:
     return chunks
 
 
-def chunk_sentences(chunk: Chunk | Hit, min_chars: int = 25) -> list[Span]:
+def chunk_sentences(chunk: Chunk, min_chars: int = 25) -> list[Span]:
     """The sentences of a chunk, in source offsets; fragments under ``min_chars`` join the one before.
 
     Indexing embeds these and the answerer quotes them, so both must cut the same way.
