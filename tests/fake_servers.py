@@ -33,6 +33,7 @@ class ScriptedLLM(CustomLLM):
     _replies: deque = PrivateAttr(default_factory=deque)
     _prompts: list = PrivateAttr(default_factory=list)
     _piece: int = PrivateAttr(default=7)
+    _delay: float = PrivateAttr(default=0.0)
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -42,6 +43,11 @@ class ScriptedLLM(CustomLLM):
     def enqueue(self, *replies: str | BaseException) -> ScriptedLLM:
         """Queue replies for the next calls."""
         self._replies.extend(replies)
+        return self
+
+    def slowly(self, delay: float) -> ScriptedLLM:
+        """Stream each piece ``delay`` seconds after the last (a reply a user can stop midway)."""
+        self._delay = delay
         return self
 
     def clear(self) -> None:
@@ -76,10 +82,11 @@ class ScriptedLLM(CustomLLM):
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         """The next reply, in small pieces."""
         reply = self._next(prompt)
-        piece = self._piece
+        piece, delay = self._piece, self._delay
 
         def pieces() -> Iterator[CompletionResponse]:
             for start in range(0, len(reply), piece):
+                time.sleep(delay)
                 yield CompletionResponse(text=reply[:start + piece], delta=reply[start:start + piece])
 
         return pieces()
