@@ -21,8 +21,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: index
 	$(BIN)/python app.py
 
+# Each test file runs whole on one of TEST_WORKERS processes (its fixtures and order as when run alone).
+TEST_WORKERS ?= 2
 test: install-test $(STAMPS)/chromium model
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Pure and fast tests: everything not marked slow (model loads, Chroma server, browser, subprocesses).
 check: install-test
