@@ -298,6 +298,56 @@ def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
     assert unasked.supported
 
 
+# A copied passage behind a lead-in of the model's own: every check above passes it, as nearly all
+# of its words are the passage's. Invented passages again.
+HOSPITAL = [Source(1, "وافتتحت وزارة الصحة، مساء الأربعاء، مستشفى الأمل الجديد في حي الزيتون بمدينة الرمادي، بعد "
+                      "أعمال بناء استمرت عامين بتمويل من منظمة دولية، فيما حضر الافتتاح محافظ المدينة.")]
+COPIED = ("مساء الأربعاء، مستشفى الأمل الجديد في حي الزيتون بمدينة الرمادي، بعد أعمال بناء استمرت عامين بتمويل من "
+          "منظمة دولية [1].")
+NO_COPY_RULE = replace(TOY, min_copied_share=1.01)
+
+
+@pytest.mark.parametrize("lead_in", [
+    "في زيدوران، ",  # a garbled name: no passage has it
+    "في غداء الوزارة، افتتحت الصحة ",  # an invented circumstance
+])
+def test_a_copied_passage_may_not_add_words_of_its_own(lead_in: str) -> None:
+    question = "متى افتتحت وزارة الصحة مستشفى الأمل؟"
+    [without_rule] = _verify(lead_in + COPIED, HOSPITAL, question, NO_COPY_RULE)
+    assert without_rule.supported  # similarity, facts and coverage all pass it
+    [verdict] = _verify(lead_in + COPIED, HOSPITAL, question)
+    assert not verdict.supported and verdict.reason.startswith("it copies the cited source but adds «")
+    assert ("«زيدوران»" if "زيدوران" in lead_in else "«غداء»") in verdict.reason
+
+
+@pytest.mark.parametrize("lead_in", [
+    "",
+    "بالتأكيد، ",  # a filler
+    "وبحسب المصادر، أعلنت وزارة الصحة افتتاح المستشفى ",  # framing and a reporting verb
+    "افتتح مستشفى الأمل ",  # the question's own words
+])
+def test_a_copied_passage_may_add_framing_and_the_questions_words(lead_in: str) -> None:
+    [verdict] = _verify(lead_in + COPIED, HOSPITAL, "متى افتتح مستشفى الأمل؟")
+    assert verdict.supported, verdict.reason
+
+
+def test_a_paraphrase_keeps_its_own_words() -> None:
+    # Not a copy (no four words in a row are the passage's): its own word «دشنت» is a rewording.
+    [verdict] = _verify("دشنت وزارة الصحة مستشفى الأمل في حي الزيتون مساء الأربعاء [1].", HOSPITAL)
+    assert verdict.supported, verdict.reason
+
+
+def test_an_english_copy_may_not_add_words_either() -> None:
+    sources = [Source(1, "The new bridge over the Tana river was opened on Wednesday evening by the regional "
+                         "governor, after two years of construction funded by a development bank.")]
+    copied = ("the new bridge over the Tana river was opened on Wednesday evening by the regional governor, after "
+              "two years of construction funded by a development bank [1].")
+    [verdict] = _verify("Amid heavy rains, " + copied, sources)
+    assert not verdict.supported and "«heavy», «rains»" in verdict.reason
+    assert _verify("Amid heavy rains, " + copied, sources, settings=NO_COPY_RULE)[0].supported
+    assert _verify("According to the report, " + copied, sources)[0].supported
+
+
 def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
     from assistant.generate import reader_answer
 
