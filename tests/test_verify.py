@@ -348,6 +348,41 @@ def test_an_english_copy_may_not_add_words_either() -> None:
     assert _verify("According to the report, " + copied, sources)[0].supported
 
 
+# A question about what no passage names: the sentence's words and number fit the rest of it.
+CASUALTIES = [Source(1, "وأسفر الانفجار عن مقتل 23 شخصاً على الأقل وإصابة العشرات، بحسب الدفاع المدني.")]
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("كم جندياً روسياً قتل في الانفجار؟", "روسيا"),
+    ("How many Russian soldiers were killed in the blast?", "Russian"),
+    ("كم شخصاً قتل في الانفجار؟", ""),
+])
+def test_a_question_about_what_no_source_names_has_no_answer(question: str, named: str) -> None:
+    [verdict] = _verify("23 شخصاً على الأقل [1].", CASUALTIES, question)
+    if named:
+        assert not verdict.supported
+        assert verdict.reason == f"the question asks about «{named}», which no source names"
+    else:
+        assert verdict.supported, verdict.reason
+
+
+def test_a_name_is_absent_only_where_that_can_be_shown() -> None:
+    from assistant.verify.facts import absent_names
+
+    arabic = [PassageFacts.of(CASUALTIES[0].text + " وأدان الرئيس الأمريكي الهجوم.")]
+    english = [PassageFacts.of("The blast killed at least 23 people, the civil defence said.")]
+    assert absent_names("How many American soldiers were killed?", arabic) == []  # «الأمريكي»
+    assert absent_names("كم جندياً أمريكياً قتل؟", arabic) == []
+    assert absent_names("How many Russian soldiers were killed?", arabic) == ["Russian"]  # the glossary knows it
+    assert absent_names("What did Karimov say?", arabic) == []  # a transliteration may be spelt otherwise
+    assert absent_names("What did Karimov say?", english) == ["Karimov"]  # same script: shown absent
+    assert absent_names("ماذا قال «كريموف»؟", arabic) == ["كريموف"]
+    assert absent_names("ماذا ترك المهاجمون؟", arabic) == []  # «ترك» "left", not Turkey
+    assert absent_names("كم عدد القتلى الأتراك؟", arabic) == []  # a broken plural the glossary cannot read
+    assert absent_names("كم عدد القتلى الأمريكيين؟", english) == ["الامريكيين"]  # across scripts by the glossary
+    assert absent_names("كم عدد القتلى الأمريكيين؟", [PassageFacts.of("An American aid worker was hurt.")]) == []
+
+
 def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
     from assistant.generate import reader_answer
 

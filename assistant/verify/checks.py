@@ -29,6 +29,10 @@ cites. It is supported only when all of these hold:
   with what the passage says answers it, rather than relating true words wrongly ("the prisoners
   were guarded by the staff" where they took the staff hostage).
 
+A question that names what no passage names ("how many American soldiers …" over passages that
+never mention Americans) has no answer in them: every sentence is unsupported, however well its
+number or words fit the rest of the question.
+
 ``[n]`` with no such source is removed. A sentence without a marker gets the most similar passage
 when it passes every check with a stricter threshold (citation repair); otherwise it is unsupported.
 Unsupported sentences are dropped, or kept with a mark (``mode="mark"``).
@@ -66,6 +70,7 @@ from .facts import (
     GLOSSARY,
     ClaimFacts,
     PassageFacts,
+    absent_names,
     identity_complement,
     identity_head,
     missing_facts,
@@ -177,8 +182,8 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
         embed: Unit-length vectors for texts (the passage side of the embedder); pass a cached
             one, as the same passages come back across questions.
         settings: Thresholds and mode.
-        question: The question answered: a bare number ("136") counts what it asks about, and a
-            copied passage may repeat its words.
+        question: The question answered: a bare number ("136") counts what it asks about, a copied
+            passage may repeat its words, and a question naming what no source names has no answer.
         reader: The trained reader's answer to the question over the same passages; every sentence
             must state it (:func:`reader_reason`). ``None`` (no reader) leaves that check out.
 
@@ -187,6 +192,12 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
     """
     if not claims:
         return []
+    absent = absent_names(question, [_analyse(s.text, tuple(s.sentences)).facts for s in sources]) if question else []
+    if absent:
+        # No sentence answers a question about what the sources never name, however well its
+        # words fit the rest of the question ("136 people" for "how many American soldiers").
+        reason = f"the question asks about {', '.join(f'«{name}»' for name in absent)}, which no source names"
+        return [Verdict(claim, False, (), claim.cited, reason=reason) for claim in claims]
     passages = _prepare(sources, embed)
     asked = _Question.of(question)
     phrases = list(dict.fromkeys([_in_arabic(p) for c in claims for _, p in number_phrases(c.text)]
