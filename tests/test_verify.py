@@ -374,6 +374,7 @@ def test_a_name_is_absent_only_where_that_can_be_shown() -> None:
     assert absent_names("How many American soldiers were killed?", arabic) == []  # «الأمريكي»
     assert absent_names("كم جندياً أمريكياً قتل؟", arabic) == []
     assert absent_names("How many Russian soldiers were killed?", arabic) == ["Russian"]  # the glossary knows it
+    assert absent_names("What did the Army's President say?", arabic) == []  # titles, not names
     assert absent_names("What did Karimov say?", arabic) == []  # a transliteration may be spelt otherwise
     assert absent_names("What did Karimov say?", english) == ["Karimov"]  # same script: shown absent
     assert absent_names("ماذا قال «كريموف»؟", arabic) == ["كريموف"]

@@ -329,15 +329,21 @@ def absent_names(question: str, passages: Sequence[PassageFacts]) -> list[str]:
     fits the rest of it. Names are capitalised Latin words, quoted Arabic words and the Arabic
     forms of the glossary's countries, peoples and groups. A name is shown absent in a passage of
     its own script, and in one of the other script only through the glossary: a transliteration
-    whose consonant skeleton matches nothing may still be there, spelt otherwise.
+    whose consonant skeleton matches nothing may still be there, spelt otherwise. Of the glossary's
+    words only those countries, peoples and groups and acronyms count as names.
     """
     if not passages:
         return []
     absent = []
     names, _ = latin_names(question)
     for name in names:
-        glossed = _glossed(name) or all(p.language == "en" for p in passages)
-        if glossed and not any(_names(p, name) for p in passages):
+        # A glossary word names something only as a country, people or group, or as an acronym
+        # ("US", "IS"); "President" or "Army" is a title or an institution the passage may leave out.
+        if _glossed(name):
+            checkable = name.isupper() or name.lower() in _NAMED or name.lower().rstrip("s") in _NAMED
+        else:
+            checkable = all(p.language == "en" for p in passages)
+        if checkable and not any(_names(p, name) for p in passages):
             absent.append(name)
     if all(p.language == "ar" for p in passages):
         absent += [w for w in quoted_arabic_names(question) if not any(p.has_arabic_name(w) for p in passages)]
