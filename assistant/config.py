@@ -196,6 +196,13 @@ class VerifySettings:
         min_answer_share: The share of the reader's answer words (when it has no number, day or
             month) a sentence must hold: most, not all, as the reader's span often carries a word
             beyond the answer ("24 الماضية"); with up to three words, all of them.
+        min_copied_share: In a same-language pair, a sentence with at least this share of its words
+            in stretches of four or more words copied from its cited passages is a copy, and a copy
+            may add no content word that neither the passages nor the question have (fillers,
+            connectives and reporting verbs aside): having reworded nothing, such a word is an
+            insertion, not a paraphrase. The scripted answers' paraphrases with a word of their own
+            reach 0.63 (their closest to a copy, 0.80, has none); the passages the real model
+            pasted behind words of its own, 0.84 and up (docs/llm-bench.md).
         mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
     """
 
@@ -208,6 +215,7 @@ class VerifySettings:
     repair_margin: float = 0.02
     min_reader_margin: float = 0.0
     min_answer_share: float = 0.75
+    min_copied_share: float = 0.8
     mode: str = "drop"
 
     def __post_init__(self) -> None:

@@ -92,7 +92,7 @@ def resolve(answer: str, hits: list[Hit], evidence: list[str]) -> str | None:
 def llm_answerer(bot: Assistant, verify: VerifySettings | None = None) -> LLMAnswerer:
     """The LLM answerer the assistant would build, around a scripted LLM, with these thresholds."""
     answerer = LLMAnswerer.from_settings(bot.settings, bot.embedder.embed_passages,
-                                         lambda ids, texts: bot._sentence_vectors(ids, texts, second=False)[0],
+                                         lambda ids, texts: bot._sentence_vectors(ids, texts, second=False),
                                          llm=ScriptedLLM())
     assert answerer is not None
     if verify is not None:

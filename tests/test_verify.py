@@ -298,6 +298,92 @@ def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
     assert unasked.supported
 
 
+# A copied passage behind a lead-in of the model's own: every check above passes it, as nearly all
+# of its words are the passage's. Invented passages again.
+HOSPITAL = [Source(1, "وافتتحت وزارة الصحة، مساء الأربعاء، مستشفى الأمل الجديد في حي الزيتون بمدينة الرمادي، بعد "
+                      "أعمال بناء استمرت عامين بتمويل من منظمة دولية، فيما حضر الافتتاح محافظ المدينة.")]
+COPIED = ("مساء الأربعاء، مستشفى الأمل الجديد في حي الزيتون بمدينة الرمادي، بعد أعمال بناء استمرت عامين بتمويل من "
+          "منظمة دولية [1].")
+NO_COPY_RULE = replace(TOY, min_copied_share=1.01)
+
+
+@pytest.mark.parametrize("lead_in", [
+    "في زيدوران، ",  # a garbled name: no passage has it
+    "في غداء الوزارة، افتتحت الصحة ",  # an invented circumstance
+])
+def test_a_copied_passage_may_not_add_words_of_its_own(lead_in: str) -> None:
+    question = "متى افتتحت وزارة الصحة مستشفى الأمل؟"
+    [without_rule] = _verify(lead_in + COPIED, HOSPITAL, question, NO_COPY_RULE)
+    assert without_rule.supported  # similarity, facts and coverage all pass it
+    [verdict] = _verify(lead_in + COPIED, HOSPITAL, question)
+    assert not verdict.supported and verdict.reason.startswith("it copies the cited source but adds «")
+    assert ("«زيدوران»" if "زيدوران" in lead_in else "«غداء»") in verdict.reason
+
+
+@pytest.mark.parametrize("lead_in", [
+    "",
+    "بالتأكيد، ",  # a filler
+    "وبحسب المصادر، أعلنت وزارة الصحة افتتاح المستشفى ",  # framing and a reporting verb
+    "افتتح مستشفى الأمل ",  # the question's own words
+])
+def test_a_copied_passage_may_add_framing_and_the_questions_words(lead_in: str) -> None:
+    [verdict] = _verify(lead_in + COPIED, HOSPITAL, "متى افتتح مستشفى الأمل؟")
+    assert verdict.supported, verdict.reason
+
+
+def test_a_paraphrase_keeps_its_own_words() -> None:
+    # Not a copy (no four words in a row are the passage's): its own word «دشنت» is a rewording.
+    [verdict] = _verify("دشنت وزارة الصحة مستشفى الأمل في حي الزيتون مساء الأربعاء [1].", HOSPITAL)
+    assert verdict.supported, verdict.reason
+
+
+def test_an_english_copy_may_not_add_words_either() -> None:
+    sources = [Source(1, "The new bridge over the Tana river was opened on Wednesday evening by the regional "
+                         "governor, after two years of construction funded by a development bank.")]
+    copied = ("the new bridge over the Tana river was opened on Wednesday evening by the regional governor, after "
+              "two years of construction funded by a development bank [1].")
+    [verdict] = _verify("Amid heavy rains, " + copied, sources)
+    assert not verdict.supported and "«heavy», «rains»" in verdict.reason
+    assert _verify("Amid heavy rains, " + copied, sources, settings=NO_COPY_RULE)[0].supported
+    assert _verify("According to the report, " + copied, sources)[0].supported
+
+
+# A question about what no passage names: the sentence's words and number fit the rest of it.
+CASUALTIES = [Source(1, "وأسفر الانفجار عن مقتل 23 شخصاً على الأقل وإصابة العشرات، بحسب الدفاع المدني.")]
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("كم جندياً روسياً قتل في الانفجار؟", "روسيا"),
+    ("How many Russian soldiers were killed in the blast?", "Russian"),
+    ("كم شخصاً قتل في الانفجار؟", ""),
+])
+def test_a_question_about_what_no_source_names_has_no_answer(question: str, named: str) -> None:
+    [verdict] = _verify("23 شخصاً على الأقل [1].", CASUALTIES, question)
+    if named:
+        assert not verdict.supported
+        assert verdict.reason == f"the question asks about «{named}», which no source names"
+    else:
+        assert verdict.supported, verdict.reason
+
+
+def test_a_name_is_absent_only_where_that_can_be_shown() -> None:
+    from assistant.verify.facts import absent_names
+
+    arabic = [PassageFacts.of(CASUALTIES[0].text + " وأدان الرئيس الأمريكي الهجوم.")]
+    english = [PassageFacts.of("The blast killed at least 23 people, the civil defence said.")]
+    assert absent_names("How many American soldiers were killed?", arabic) == []  # «الأمريكي»
+    assert absent_names("كم جندياً أمريكياً قتل؟", arabic) == []
+    assert absent_names("How many Russian soldiers were killed?", arabic) == ["Russian"]  # the glossary knows it
+    assert absent_names("What did the Army's President say?", arabic) == []  # titles, not names
+    assert absent_names("What did Karimov say?", arabic) == []  # a transliteration may be spelt otherwise
+    assert absent_names("What did Karimov say?", english) == ["Karimov"]  # same script: shown absent
+    assert absent_names("ماذا قال «كريموف»؟", arabic) == ["كريموف"]
+    assert absent_names("ماذا ترك المهاجمون؟", arabic) == []  # «ترك» "left", not Turkey
+    assert absent_names("كم عدد القتلى الأتراك؟", arabic) == []  # a broken plural the glossary cannot read
+    assert absent_names("كم عدد القتلى الأمريكيين؟", english) == ["الامريكيين"]  # across scripts by the glossary
+    assert absent_names("كم عدد القتلى الأمريكيين؟", [PassageFacts.of("An American aid worker was hurt.")]) == []
+
+
 def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
     from assistant.generate import reader_answer
 

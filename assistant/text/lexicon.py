@@ -29,3 +29,20 @@ STEM_SUFFIXES = ("ون", "ين", "ان", "ات", "ه", "ا", "ي")
 NAME_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 #: Endings stripped before a sentence's content words are compared with a passage's (pronouns too).
 CORE_SUFFIXES = ("هما", "هم", "هن", "ها", "كم", "نا", "ات", "ون", "ين", "ان", "يه", "ه", "ي", "ا")
+
+#: Words an answer adds around what it takes from a passage without claiming anything of it:
+#: fillers, connectives, the words that frame an answer ("the total number", "according to the
+#: sources") and verbs that report a speaker. Function words of the stopword lists are not repeated.
+DISCOURSE_WORDS = frozenset(
+    """
+    نعم بالتأكيد التأكيد تأكيد طبعا بالطبع عموما بشكل عام إجمالا باختصار ببساطة تقريبا حوالي قرابة يقارب
+    فقط كذلك كما إذ حيث عندما بينما لكن ولكن بل أما إما لذلك لذا بالتالي بالإضافة إضافة علاوة جميع كافة هناك هنا
+    الإجابة الإجابه الجواب عدد العدد إجمالي الإجمالي مجموع المجموع حصيلة الحصيلة اسم نوع مدة المدة
+    المصادر المصدر مصادر مصدر المستند المستندات النص المقال المقالة الخبر التقرير الفقرة
+    قال قالت يقول تقول ذكر ذكرت يذكر تذكر أفاد أفادت أشار أشارت أكد أكدت أعلن أعلنت أوضح أوضحت أضاف أضافت
+    بلغ بلغت يبلغ تبلغ
+    yes certainly sure indeed overall generally general total number answer source sources document documents
+    text article passage report reports reported said stated states noted added approximately roughly nearly
+    around only
+    """.split()
+)

@@ -14,8 +14,11 @@ cites. It is supported only when all of these hold:
   Latin words and, in Arabic, words in quotes; a Latin name matches an Arabic passage through its
   consonant skeleton (Mazloum ~ مظلوم) or a small glossary (SDF ~ قسد);
 - in a same-language pair, at least half of its content words are in the cited passages, and all
-  the words after the copula of an Arabic identity sentence ("… هو أحمد خليل"); across languages,
-  every event it claims from a small lexicon (executed, surrendered, wounded …) is named there;
+  the words after the copula of an Arabic identity sentence ("… هو أحمد خليل"); a sentence that
+  copies its passage (most of its words in runs of four or more of the passage's) adds no content
+  word beyond the passage's, the question's and a few framing words: having reworded nothing, a
+  word of its own is an insertion (an invented lead-in, a garbled name); across languages, every
+  event it claims from a small lexicon (executed, surrendered, wounded …) is named there;
 - polarity: negated exactly when the matching piece is ("failed to", "لم"), and no success claimed
   where the source reports failure;
 - binding: each number counts what the passage says it counts (84 fighters, not 84 civilians);
@@ -25,6 +28,10 @@ cites. It is supported only when all of these hold:
   sentence's words come from a passage; only this one shows that the sentence answers the question
   with what the passage says answers it, rather than relating true words wrongly ("the prisoners
   were guarded by the staff" where they took the staff hostage).
+
+A question that names what no passage names ("how many American soldiers …" over passages that
+never mention Americans) has no answer in them: every sentence is unsupported, however well its
+number or words fit the rest of the question.
 
 ``[n]`` with no such source is removed. A sentence without a marker gets the most similar passage
 when it passes every check with a stricter threshold (citation repair); otherwise it is unsupported.
@@ -63,6 +70,7 @@ from .facts import (
     GLOSSARY,
     ClaimFacts,
     PassageFacts,
+    absent_names,
     identity_complement,
     identity_head,
     missing_facts,
@@ -72,11 +80,14 @@ from .facts import (
 from .wording import (
     _core_in,
     _in_arabic,
+    added_words,
     content_cores,
     content_coverage,
+    copied_share,
     is_negated,
     missing_events,
     number_phrases,
+    plain_words,
     question_counted_phrase,
     reports_failure,
     reports_success,
@@ -95,6 +106,7 @@ class _Passage:
     numbers: list[tuple[frozenset[str], str]]
     number_vectors: np.ndarray
     tokens: frozenset[str]
+    words: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class _Analysis:
     units: tuple[Span, ...]
     numbers: tuple[tuple[frozenset[str], str], ...]
     tokens: frozenset[str]
+    words: tuple[str, ...]
 
 
 @lru_cache(maxsize=4096)
@@ -114,7 +127,7 @@ def _analyse(text: str, sentences: tuple[Span, ...]) -> _Analysis:
     question after question."""
     spans = tuple(sentences) or tuple(split_sentences(text)) or (Span(0, len(text), text),)
     return _Analysis(PassageFacts.of(text), spans, tuple(support_units(text, spans)), tuple(number_phrases(text)),
-                     frozenset(content_cores(text)))
+                     frozenset(content_cores(text)), plain_words(text))
 
 
 def _prepare(sources: Sequence[Source], embed: EmbedFn) -> dict[int, _Passage]:
@@ -138,8 +151,25 @@ def _prepare(sources: Sequence[Source], embed: EmbedFn) -> dict[int, _Passage]:
         numbers = list(analysis.numbers)
         number_vectors = np.stack([matrix[row_of[phrase]] for _, phrase in numbers]) if numbers else np.zeros((0, 1))
         prepared[source.number] = _Passage(source, analysis.facts, list(analysis.sentences), list(analysis.units),
-                                           vectors.astype(np.float32), numbers, number_vectors, analysis.tokens)
+                                           vectors.astype(np.float32), numbers, number_vectors, analysis.tokens,
+                                           analysis.words)
     return prepared
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What the checks read in the question: what a "how many" question counts (glossary acronyms
+    in Arabic), and its content words, which an answer may give back without its passage having them."""
+
+    counted: str = ""
+    words: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, text: str) -> _Question:
+        """Read a question (``""``: none)."""
+        if not text:
+            return cls()
+        return cls(_in_arabic(question_counted_phrase(text)), frozenset(content_cores(text)))
 
 
 def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: EmbedFn,
@@ -152,7 +182,8 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
         embed: Unit-length vectors for texts (the passage side of the embedder); pass a cached
             one, as the same passages come back across questions.
         settings: Thresholds and mode.
-        question: The question answered: a bare number ("136") counts what it asks about.
+        question: The question answered: a bare number ("136") counts what it asks about, a copied
+            passage may repeat its words, and a question naming what no source names has no answer.
         reader: The trained reader's answer to the question over the same passages; every sentence
             must state it (:func:`reader_reason`). ``None`` (no reader) leaves that check out.
 
@@ -161,10 +192,16 @@ def verify_claims(claims: Sequence[Claim], sources: Sequence[Source], embed: Emb
     """
     if not claims:
         return []
+    absent = absent_names(question, [_analyse(s.text, tuple(s.sentences)).facts for s in sources]) if question else []
+    if absent:
+        # No sentence answers a question about what the sources never name, however well its
+        # words fit the rest of the question ("136 people" for "how many American soldiers").
+        reason = f"the question asks about {', '.join(f'«{name}»' for name in absent)}, which no source names"
+        return [Verdict(claim, False, (), claim.cited, reason=reason) for claim in claims]
     passages = _prepare(sources, embed)
-    asked = _in_arabic(question_counted_phrase(question)) if question else ""
+    asked = _Question.of(question)
     phrases = list(dict.fromkeys([_in_arabic(p) for c in claims for _, p in number_phrases(c.text)]
-                                 + ([asked] if asked else [])))
+                                 + ([asked.counted] if asked.counted else [])))
     vectors = embed([c.text for c in claims] + phrases)  # one call: each costs a model pass
     known = dict(zip(phrases, vectors[len(claims):], strict=True))
 
@@ -289,7 +326,7 @@ def _best_unit(vector: np.ndarray, passage: _Passage) -> _Match:
 
 
 def _verdict(claim: Claim, vector: np.ndarray, passages: dict[int, _Passage], settings: VerifySettings,
-             embed: EmbedFn, asked: str = "") -> Verdict:
+             embed: EmbedFn, asked: _Question) -> Verdict:
     if not passages:
         return Verdict(claim, False, (), claim.cited, 0.0, reason="no sources")
     matches = {n: _best_unit(vector, p) for n, p in passages.items()}
@@ -314,7 +351,7 @@ def _verdict(claim: Claim, vector: np.ndarray, passages: dict[int, _Passage], se
 
 
 def _repair(claim: Claim, matches: dict[int, _Match], best_anywhere: float, passages: dict[int, _Passage],
-            settings: VerifySettings, embed: EmbedFn, invalid: tuple[int, ...], asked: str = "") -> Verdict:
+            settings: VerifySettings, embed: EmbedFn, invalid: tuple[int, ...], asked: _Question) -> Verdict:
     """An uncited sentence (or one whose markers name no source) gets the most similar passage that
     passes every check with the stricter repair threshold; otherwise it is unsupported."""
     ranked = sorted(matches, key=lambda n: -matches[n].similarity)
@@ -336,7 +373,7 @@ def _repair(claim: Claim, matches: dict[int, _Match], best_anywhere: float, pass
 
 def _unsupported_reason(claim: Claim, cited: list[int], number: int, matches: dict[int, _Match],
                         best_anywhere: float, passages: dict[int, _Passage], settings: VerifySettings,
-                        repaired: bool, embed: EmbedFn, asked: str = "") -> str:
+                        repaired: bool, embed: EmbedFn, asked: _Question) -> str:
     """Why the cited passages do not support the sentence, or ``""`` when they do. Cheapest checks first."""
     language = detect_language(claim.text)
     passage = passages[number]
@@ -356,7 +393,8 @@ def _unsupported_reason(claim: Claim, cited: list[int], number: int, matches: di
 
 
 def _content_reason(claim: Claim, language: str, cited_numbers: list[int], number: int, matches: dict[int, _Match],
-                    passages: dict[int, _Passage], settings: VerifySettings, embed: EmbedFn, asked: str = "") -> str:
+                    passages: dict[int, _Passage], settings: VerifySettings, embed: EmbedFn, asked: _Question
+                    ) -> str:
     """The checks beyond similarity: facts, words (or events, across languages), negation, outcome, binding."""
     passage = passages[number]
     cited = [passages[n] for n in cited_numbers]
@@ -374,6 +412,13 @@ def _content_reason(claim: Claim, language: str, cited_numbers: list[int], numbe
         head = identity_head(claim.text)
         if head and content_coverage(head, tokens) < 1.0:
             return f"«{head}», what it identifies, is not in the cited source{'s' if len(cited) > 1 else ''}"
+        if copied_share(claim.text, [p.words for p in cited]) >= settings.min_copied_share:
+            # A copy has reworded nothing, so a word of its own is no paraphrase: it is an insertion
+            # (an invented lead-in, a garbled name) that the similarity of the copied rest hides.
+            added = added_words(claim.text, tokens | asked.words)
+            if added:
+                return (f"it copies the cited source{'s' if len(cited) > 1 else ''} but adds "
+                        f"{', '.join(f'«{word}»' for word in added)}")
     else:
         absent = missing_events(claim.text, [p.facts.folded for p in cited])
         if absent:
@@ -382,10 +427,10 @@ def _content_reason(claim: Claim, language: str, cited_numbers: list[int], numbe
         return f"negation differs from source [{number}]: «{matches[number].unit.text}»"
     if _contradicts_outcome(claim.text, matches[number].unit, passage):
         return f"it reports success where source [{number}] reports failure"
-    return _unbound_number(claim.text, passage, embed, settings, asked)
+    return _unbound_number(claim.text, passage, embed, settings, asked.counted)
 
 
-def _unbound_number(text: str, passage: _Passage, embed: EmbedFn, settings: VerifySettings, asked: str = "") -> str:
+def _unbound_number(text: str, passage: _Passage, embed: EmbedFn, settings: VerifySettings, asked: str) -> str:
     """A number of the claim that its passage attaches to something else: "84 civilians" when the
     passage says 84 fighters and seven civilians, or "800 vehicles" when its 800 are fighters.
     Compares what the number counts in the claim (for a bare number, what the question ``asked``

@@ -1,5 +1,6 @@
 """The facts of a sentence or passage: numbers in every script and number words, weekdays, months,
-proper nouns (Latin, and quoted Arabic) matched across scripts, and identities. Pure."""
+proper nouns (Latin, and quoted Arabic) matched across scripts, identities, and the names of a
+question that no passage states. Pure."""
 
 
 from __future__ import annotations
@@ -309,6 +310,70 @@ def missing_facts(claim: ClaimFacts, passages: Sequence[PassageFacts],
     missing += [f"name {n}" for n in claim.latin_names if not any(p.has_latin_name(n) for p in passages)]
     missing += [f"name {n}" for n in claim.arabic_names if not any(p.has_arabic_name(n) for p in passages)]
     return missing
+
+
+#: Glossary entries that name a country, people or group. An Arabic question names one by its
+#: Arabic form («أمريكياً»; a broken plural such as «الأتراك» is not read) as an English one does
+#: by a capital ("American").
+_NAMED = ("sdf", "daesh", "syria", "syrian", "us", "usa", "america", "american", "kurdish", "kurds", "kurd", "iraq",
+          "iraqi", "turkey", "turkish", "russia", "russian", "iran")
+#: What an Arabic name of one may carry after its stem: a nisba or a country's ending (أمريكيين، تركيا).
+_NAME_ENDINGS = ("", "ي", "يه", "يا", "يين", "يون", "يان", "ا")
+
+
+def absent_names(question: str, passages: Sequence[PassageFacts]) -> list[str]:
+    """The names of a question that none of the passages states, where that can be shown.
+
+    A question about something no passage names ("How many American soldiers …" over passages
+    that never mention Americans) has no answer in them, however well a passage's number or phrase
+    fits the rest of it. Names are capitalised Latin words, quoted Arabic words and the Arabic
+    forms of the glossary's countries, peoples and groups. A name is shown absent in a passage of
+    its own script, and in one of the other script only through the glossary: a transliteration
+    whose consonant skeleton matches nothing may still be there, spelt otherwise. Of the glossary's
+    words only those countries, peoples and groups and acronyms count as names.
+    """
+    if not passages:
+        return []
+    absent = []
+    names, _ = latin_names(question)
+    for name in names:
+        # A glossary word names something only as a country, people or group, or as an acronym
+        # ("US", "IS"); "President" or "Army" is a title or an institution the passage may leave out.
+        if _glossed(name):
+            checkable = name.isupper() or name.lower() in _NAMED or name.lower().rstrip("s") in _NAMED
+        else:
+            checkable = all(p.language == "en" for p in passages)
+        if checkable and not any(_names(p, name) for p in passages):
+            absent.append(name)
+    if all(p.language == "ar" for p in passages):
+        absent += [w for w in quoted_arabic_names(question) if not any(p.has_arabic_name(w) for p in passages)]
+    for token in _AR_TOKEN.findall(normalize_arabic(MARKER.sub(" ", question))):
+        keys = _named_keys(stem_arabic(token))
+        if keys and not any(_names(p, key) for p in passages for key in keys):
+            absent.append(token)
+    return list(dict.fromkeys(absent))
+
+
+def _glossed(name: str) -> tuple[str, ...]:
+    return GLOSSARY.get(name.lower()) or GLOSSARY.get(name.lower().rstrip("s")) or ()
+
+
+def _names(passage: PassageFacts, name: str) -> bool:
+    """Whether a passage names ``name``: a glossary name as written or by its translation (its
+    consonant skeleton is no evidence once the translation is known: "America" ~ «المعارك»)."""
+    forms = _glossed(name)
+    if not forms:
+        return passage.has_latin_name(name)
+    lowered = name.lower()
+    return (lowered in passage.latin_words or lowered.rstrip("s") in passage.latin_words
+            or any(form in passage.folded for form in forms))
+
+
+def _named_keys(stem: str) -> list[str]:
+    """The entries of :data:`_NAMED` an Arabic word (clitics stripped) names: أمريكياً -> us, usa, america, american.
+    A stem of three letters needs an ending, as a bare one is often another word (ترك "left")."""
+    return [key for key in _NAMED for form in GLOSSARY[key] if " " not in form
+            and any(stem == form + ending for ending in _NAME_ENDINGS[0 if len(form) > 3 else 1:])]
 
 
 _AR_COPULA = re.compile(r"(?:^|\s)(?:هو|هي|هم|هما)\s+(.+)$")

@@ -1,13 +1,15 @@
 """What a claim says beyond its facts: the events it names across languages, negation and outcome,
-the pieces of a passage it is compared with, what its numbers count, and the content words it
-shares with a passage. Pure."""
+the pieces of a passage it is compared with, what its numbers count, the content words it shares
+with a passage, and what it copies from one. Pure."""
 
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
+from ..text.lexicon import DISCOURSE_WORDS
 from ..text.normalize import (
     EN_STOPWORDS,
     Span,
@@ -193,3 +195,45 @@ def content_coverage(claim: str, passage_cores: frozenset[str]) -> float:
 def _core_in(core: str, cores: frozenset[str]) -> bool:
     """Whether a content word is among ``cores`` (a shared stem of three letters counts)."""
     return core in cores or (len(core) >= 3 and any(core in c or c in core for c in cores if len(c) >= 3))
+
+
+# -- copies (same-language pairs) -------------------------------------------------------------------
+
+#: Words in a row a sentence must share with a passage for the stretch to count as copied from it.
+COPY_RUN = 4
+_PLAIN_WORD = re.compile(r"\w+")
+
+
+def plain_words(text: str) -> tuple[str, ...]:
+    """A text's words, normalised but neither stemmed nor left out: what a verbatim copy keeps."""
+    return tuple(_PLAIN_WORD.findall(normalize_arabic(text)))
+
+
+def copied_share(text: str, passages: Sequence[tuple[str, ...]]) -> float:
+    """The share of a sentence's words that lie in stretches of :data:`COPY_RUN` or more words found,
+    in that order, in one of the passages (given as their :func:`plain_words`)."""
+    words = plain_words(text)
+    stretches = {passage[i:i + COPY_RUN] for passage in passages for i in range(len(passage) - COPY_RUN + 1)}
+    copied = [False] * len(words)
+    for first in range(len(words) - COPY_RUN + 1):
+        if words[first:first + COPY_RUN] in stretches:
+            copied[first:first + COPY_RUN] = [True] * COPY_RUN
+    return sum(copied) / len(words) if words else 0.0
+
+
+def added_words(text: str, cores: frozenset[str]) -> list[str]:
+    """The content words of a sentence that ``cores`` (its passages' and its question's) lack, other
+    than :data:`~assistant.text.lexicon.DISCOURSE_WORDS`, as the sentence writes them (normalised).
+    A lone letter (a conjunction written apart, "و اعتقال") is no word."""
+    added = []
+    for word in plain_words(text):
+        found = content_cores(word)
+        if len(word) < 2 or not found or found[0] in _discourse_cores() or _core_in(found[0], cores):
+            continue
+        added.append(word)
+    return list(dict.fromkeys(added))
+
+
+@lru_cache(maxsize=1)
+def _discourse_cores() -> frozenset[str]:
+    return frozenset(core for word in DISCOURSE_WORDS for core in content_cores(word))
