@@ -11,7 +11,8 @@ import pytest
 from assistant.config import VerifySettings
 from assistant.text.normalize import normalize_arabic, tokenize
 from assistant.types import Answer
-from assistant.verify.checks import adds_to_question, states_value, verify_claims
+from assistant.verify.answers import adds_to_question, states_value
+from assistant.verify.checks import verify_claims
 from assistant.verify.claims import ReaderAnswer, Source, marker_numbers, split_claims
 from assistant.verify.facts import PassageFacts, identity_complement, identity_head, latin_skeleton, numbers_of
 from assistant.verify.render import render

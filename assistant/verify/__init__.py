@@ -1,7 +1,8 @@
 """Checks an LLM's answer sentence by sentence against the passages it cites (pure; the LLM
 answerer in :mod:`assistant.answer.generate` runs it on every draft): :mod:`.claims` splits the
 answer, :mod:`.facts` and :mod:`.wording` read what a sentence and a passage say, :mod:`.checks`
-gives the verdicts, :mod:`.render` writes the verified answer."""
+gives the verdicts (:mod:`.answers`: whether a supported sentence answers the question), :mod:`.render`
+writes the verified answer."""
 
 from ..config import VerifySettings
 from .checks import verify_claims
