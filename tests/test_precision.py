@@ -29,6 +29,10 @@ def test_an_unknown_runtime_names_the_variable_and_the_choices() -> None:
     with pytest.raises(ConfigError, match=r"one of onnx, torch, got 'tensorrt'; set ASSISTANT_RUNTIME=onnx"):
         Settings.from_env({"ASSISTANT_RUNTIME": "tensorrt"})
     assert Settings().runtime == "onnx" and Settings.from_env({"ASSISTANT_RUNTIME": "torch"}).runtime == "torch"
+    with pytest.raises(ConfigError, match=r"one of auto, int8, fp32, got 'int4'; set ASSISTANT_ONNX_READER=auto"):
+        Settings.from_env({"ASSISTANT_ONNX_READER": "int4"})
+    assert Settings().onnx_reader == "auto"
+    assert Settings.from_env({"ASSISTANT_ONNX_READER": "fp32"}).onnx_reader == "fp32"
 
 
 @pytest.fixture(scope="module")

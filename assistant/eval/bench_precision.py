@@ -21,7 +21,7 @@ from typing import Any
 
 from ..answer.reader.model import Reader
 from ..api import Assistant
-from ..config import Settings
+from ..config import ONNX_READER_WEIGHTS, Settings
 from .bench_corpus import xquad_paragraphs
 from .performance import _subprocess, measure_throughput
 from .questions import Question, SquadSet, default_question_files, load_questions, load_squad
@@ -45,7 +45,8 @@ def retrieval_hits(bot: Assistant, questions: Sequence[Question], depth: int = 5
 
 def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progress: bool) -> dict[str, Any]:
     """XQuAD-ar quality on torch in fp32 and in ``chosen``, ``chosen`` questions over the fp32 index,
-    and questions on ONNX Runtime (fp32) over the ``chosen`` index, as ``make run`` serves them."""
+    and questions on ONNX Runtime over the ``chosen`` index, as ``make run`` serves them (the reader
+    in each of its ONNX weights)."""
     results: dict[str, Any] = {}
     fp32_index = folder / "fp32"
     for precision in dict.fromkeys(("fp32", chosen)):
@@ -66,14 +67,16 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
         mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=fp32_index,
                                            corpus_dir=folder / "corpus", progress=False))
         results[f"{chosen} questions, fp32 index"] = retrieval_hits(mixed, data.questions)
-    onnx = Assistant(settings.replace(precision=chosen, runtime="onnx", index_dir=folder / chosen,
-                                      corpus_dir=folder / "corpus", progress=False))
-    if onnx.prepare_onnx() is not None:
-        row = retrieval_hits(onnx, data.questions)
+    for weights in ONNX_READER_WEIGHTS:  # the same questions: the reader's weights change only its rows
+        onnx = Assistant(settings.replace(precision=chosen, runtime="onnx", onnx_reader=weights,
+                                          index_dir=folder / chosen, corpus_dir=folder / "corpus", progress=False))
+        if onnx.prepare_onnx() is None:
+            break
+        row = retrieval_hits(onnx, data.questions) if weights == ONNX_READER_WEIGHTS[0] else {}
         reader = onnx.reader_answerer.reader if onnx.reader_answerer is not None else None
         if isinstance(reader, Reader):
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
-        results[f"onnx questions, {chosen} index"] = row
+        results[f"onnx questions, {chosen} index, {weights} reader"] = row
     return results
 
 

@@ -42,9 +42,11 @@ def onnx_folder(model_cache: Path, e5_name: str) -> Path:
     return Path(model_cache) / f"onnx-{e5_name}"
 
 
-def reader_file(folder: Path, adapter_digest: str) -> Path:
-    """The reader graph for the adapter whose files hash to ``adapter_digest``."""
-    return folder / f"reader-{adapter_digest}.onnx"
+def reader_file(folder: Path, adapter_digest: str, weights: str = "fp32") -> Path:
+    """The reader graph for the adapter whose files hash to ``adapter_digest``, with ``fp32`` or
+    ``int8`` weights."""
+    suffix = "" if weights == "fp32" else f".{weights}"
+    return folder / f"reader-{adapter_digest}{suffix}.onnx"
 
 
 def is_complete(folder: Path) -> bool:
@@ -205,6 +207,7 @@ class OnnxSpanLogits:
 
     def __init__(self, files: OnnxFiles, path: Path, threads: int = 2) -> None:
         self._files = files
+        self.path = path
         self._session = load_session(path, threads)
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

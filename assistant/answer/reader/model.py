@@ -23,6 +23,7 @@ import numpy as np
 from ...errors import ConfigError
 from ...index.onnx_models import OnnxFiles, OnnxSpanLogits, padded, reader_file
 from ...index.precision import apply, load_kwargs, runnable
+from ...text.normalize import detect_language
 from .spans import SpanCandidate, Window, best_spans, context_offsets, no_answer_margin, stitch, trim_span
 
 #: The adapter that ships with the package (see its MODEL_CARD.md).
@@ -124,17 +125,24 @@ class Reader:
         model: A transformers question-answering model (torch), or any :class:`SpanLogits` such as
             the ONNX Runtime one (:class:`assistant.onnx_models.OnnxSpanLogits`).
         tokenizer: The model's fast tokenizer (transformers or ``tokenizers``).
+        across: Another copy of the model that reads a question in one language over a passage in
+            the other (the int8 reader loses 1.9 F1 there and 0.2 within a language, so ``auto``
+            reads across languages in fp32); ``None`` reads every window with ``model``.
     """
 
     def __init__(self, model: Any, tokenizer: Any, settings: ReaderSettings | None = None,
-                 name: str = "reader", pad_id: int | None = None, tokenizer_lock: Any = None) -> None:
+                 name: str = "reader", pad_id: int | None = None, tokenizer_lock: Any = None,
+                 across: SpanLogits | None = None) -> None:
         self.model = model
         self._logits: SpanLogits = model if isinstance(model, OnnxSpanLogits) else TorchSpanLogits(model)
+        self._across = across
         self.tokenizer = tokenizer
         self.settings = settings or ReaderSettings()
         self._windows = TokenWindows(tokenizer, self.settings.max_length, self.settings.stride, tokenizer_lock)
         self._pad_id = pad_id if pad_id is not None else int(getattr(tokenizer, "pad_token_id", None) or 1)
         self.name = name
+        #: The graph the logits come from, on ONNX Runtime (``None`` on torch).
+        self.graph: Path | None = getattr(model, "path", None)
         #: One line about how it runs when that differs from what was asked (bf16 unavailable), or "".
         self.note = ""
         self._lock = threading.Lock()  # one model on two cores: queue concurrent questions
@@ -148,28 +156,35 @@ class Reader:
         s = self.settings
         windows: list[tuple[int, Window]] = []
         ids: list[list[int]] = []
+        across: list[bool] = []
         unread: list[list[int]] = [[] for _ in items]
         for item, (question, passages) in enumerate(items):
             taken = 0
+            language = detect_language(question) if self._across is not None else ""
             for p, passage in enumerate(passages):
                 if not passage.strip():
                     continue
                 if taken >= s.max_windows:
                     unread[item].append(p)
                     continue
+                other = bool(language) and detect_language(passage) != language
                 for encoding in self._windows(question, passage):
                     if taken >= s.max_windows:
                         break
                     windows.append((item, Window(p, context_offsets(encoding.offsets, encoding.sequence_ids))))
                     ids.append(encoding.ids)
+                    across.append(other)
                     taken += 1
-        starts: list[np.ndarray] = []
-        ends: list[np.ndarray] = []
+        starts: list[np.ndarray] = [np.empty(0)] * len(ids)
+        ends: list[np.ndarray] = [np.empty(0)] * len(ids)
         with self._lock:
-            for b in range(0, len(ids), s.batch):
-                start, end = self._logits(*padded(ids[b : b + s.batch], self._pad_id))
-                starts += list(start)
-                ends += list(end)
+            for model, wanted in ((self._logits, False), (self._across, True)):
+                rows = [k for k, a in enumerate(across) if a == wanted]
+                for b in range(0, len(rows) if model is not None else 0, s.batch):
+                    part = rows[b : b + s.batch]
+                    start, end = model(*padded([ids[k] for k in part], self._pad_id))
+                    for k, row_start, row_end in zip(part, start, end, strict=True):
+                        starts[k], ends[k] = row_start, row_end
         found: list[list[SpanCandidate]] = [[] for _ in items]
         nulls: list[list[float]] = [[] for _ in items]
         for (item, window), start, end in zip(windows, starts, ends, strict=True):
@@ -300,9 +315,11 @@ def merged_model(base_folder: Path, adapter: Path, precision: str) -> Any:
 
 
 def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings: ReaderSettings | None = None,
-                     threads: int = 2) -> Reader | None:
-    """The reader on ONNX Runtime from an exported folder (:mod:`assistant.onnx_models`), or ``None``
-    when ``adapter`` was never exported there (``assistant prepare`` exports it).
+                     threads: int = 2, weights: str = "auto") -> Reader | None:
+    """The reader on ONNX Runtime from an exported folder (:mod:`assistant.onnx_models`), with
+    ``int8`` or ``fp32`` weights, or ``auto``: int8 for a question in its passage's language, fp32
+    across languages; ``None`` when ``adapter`` was never exported there in them (``assistant
+    prepare`` exports both).
 
     Raises:
         ReaderUnavailable: An adapter file is missing.
@@ -310,8 +327,10 @@ def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings
     """
 
     check_adapter(Path(adapter))
-    path = reader_file(files.folder, adapter_digest(adapter))
-    if not path.is_file():
+    digest = adapter_digest(adapter)
+    paths = [reader_file(files.folder, digest, w) for w in (("int8", "fp32") if weights == "auto" else (weights,))]
+    if not all(path.is_file() for path in paths):
         return None
-    return Reader(OnnxSpanLogits(files, path, threads), files.tokenizer, settings, name=Path(adapter).name,
-                  pad_id=files.pad_id, tokenizer_lock=files.tokenizer_lock)
+    models = [OnnxSpanLogits(files, path, threads) for path in paths]
+    return Reader(models[0], files.tokenizer, settings, name=Path(adapter).name, pad_id=files.pad_id,
+                  tokenizer_lock=files.tokenizer_lock, across=models[1] if len(models) > 1 else None)
