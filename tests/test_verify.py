@@ -288,6 +288,31 @@ def test_when_sources_disagree_a_value_needs_who_gives_it() -> None:
     assert not unknown.supported and "who gives 40 («not named»)" in unknown.reason
 
 
+def test_a_question_asking_one_sources_figure_is_not_answered_by_anothers() -> None:
+    sources = [Source(1, "The ministry said 12 people were hurt in the blast."),
+               Source(2, "The rebels said 40 people were hurt in the blast.")]
+    reader = ReaderAnswer(("12", "40"), margin=1.0, speakers=("ministry", "rebels"), asked="ministry")
+    [theirs] = _verify("The rebels said 40 people were hurt in the blast [2].", sources, reader=reader)
+    assert not theirs.supported and "the question asks for «ministry»'s figure" in theirs.reason
+    [asked] = _verify("The ministry said 12 people were hurt in the blast [1].", sources, reader=reader)
+    assert asked.supported
+    unasked = replace(reader, asked="")
+    assert _verify("The rebels said 40 people were hurt in the blast [2].", sources, reader=unasked)[0].supported
+
+
+@pytest.mark.parametrize("question, source", [
+    ("كم يبلغ عدد الجرحى بحسب ما أعلنته الوزارة؟", "الوزارة"),
+    ("كم عدد الجرحى وفقاً للفصائل؟", "الفصائل"),
+    ("كم عدد الجرحى بحسبهم؟", ""),
+    ("How many were hurt according to the Health Ministry?", "Health Ministry"),
+    ("How many were hurt?", ""),
+])
+def test_the_source_a_question_asks_about(question: str, source: str) -> None:
+    from assistant.answer.analysis import asked_source
+
+    assert asked_source(question) == source
+
+
 def test_a_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
     question = "Which armoury did the rebels seize?"
     assert not adds_to_question("The rebels seized the armoury.", question)
@@ -399,6 +424,7 @@ def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
                              span_start=second, span_end=second + 2)]
     extractive = Answer(text="…", grounded=True, language="ar", citations=citations, reader_margin=0.7)
     assert reader_answer(extractive) == ReaderAnswer(("12", "40"), 0.7, ("الوزارة", "الفصائل"))
+    assert reader_answer(extractive, "كم عدد المصابين بحسب الوزارة؟").asked == "الوزارة"
     assert reader_answer(replace(extractive, citations=citations[:1])) == ReaderAnswer(("12",), 0.7)
     assert reader_answer(replace(extractive, reader_margin=None)) is None  # no reader: nothing to check
 

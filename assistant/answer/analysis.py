@@ -281,6 +281,31 @@ _ATTRIBUTION = re.compile(
 _PRONOUNS = ("ان", "انه", "انها", "انهم", "فيه", "فيها", "الي", "لـ", "مصادر")
 
 
+#: "according to X" in a question: X is the source whose figure it asks for.
+_ASKED_AR = re.compile(
+    r"(?:بحسب|حسب|وفق|وفقا|طبقا)\s+(?:ما\s+(?:اعلنته|اعلنه|قالته|قاله|ذكرته|ذكره|اكدته|اكده|اوردته|اورده)\s+)?"
+    r"((?:[\u0621-\u064a\"«»]+\s*){1,3})"
+)
+_ASKED_EN = re.compile(r"\baccording to (?:the )?((?:[A-Z][\w'’-]*\s*){1,4})")
+
+
+def asked_source(question: str) -> str:
+    """The source a question asks for the figure of ("… بحسب ما أعلنته قسد؟" -> قسد, "according
+    to the SDF" -> SDF), or ``""``."""
+    english = _ASKED_EN.search(question)
+    if english:
+        return english.group(1).strip()
+    match = _ASKED_AR.search(normalize_arabic(question))
+    if not match:
+        return ""
+    words = [w.strip("\"«»") for w in match.group(1).split()]
+    words = [w for w in words if w and w not in _PRONOUNS]
+    found = (_original_words(question, len(words), match.start(1)) or " ".join(words)).strip("؟?.،,!: ")
+    if match.group(0).startswith(("وفقا", "طبقا")):  # "وفقاً لقسد", "وفقاً للفصائل": the name without its ل
+        found = "ال" + found[2:] if found.startswith("لل") else found.removeprefix("ل")
+    return found
+
+
 def speaker_of(sentence: str) -> str:
     """Who a sentence attributes its claim to ("وأكدت أعماق أن ..." -> أعماق), or ``""``."""
     match = _ATTRIBUTION.search(normalize_arabic(sentence))

@@ -32,7 +32,7 @@ from ..verify import (
     split_claims,
     verify_claims,
 )
-from .analysis import speaker_of
+from .analysis import asked_source, speaker_of
 from .llm import LLMFailure, LLMTarget, build_llm, complete_reply, llm_target, stream_reply
 from .prompts.loader import load_citation_qa, load_condense, load_extractive
 
@@ -160,10 +160,10 @@ def citations_for(rendered: Rendered, hits: Sequence[Hit], verdicts: Sequence[Ve
     return citations
 
 
-def reader_answer(extractive: Answer) -> ReaderAnswer | None:
+def reader_answer(extractive: Answer, question: str = "") -> ReaderAnswer | None:
     """What the trained reader answered, from the extractive answer it wrote: the span of each
-    citation (one, or one per source when they disagree, with who gives it) and its margin;
-    ``None`` without a reader."""
+    citation (one, or one per source when they disagree, with who gives it and whose figure
+    ``question`` asks for) and its margin; ``None`` without a reader."""
     if extractive.reader_margin is None:
         return None
     spans = [(c.text[c.span_start - c.start:c.span_end - c.start], c.quote) for c in extractive.citations
@@ -175,7 +175,7 @@ def reader_answer(extractive: Answer) -> ReaderAnswer | None:
         if value.strip():
             quotes.setdefault(value, quote)
     speakers = tuple(speaker_of(quote) for quote in quotes.values()) if len(quotes) > 1 else ()
-    return ReaderAnswer(tuple(quotes), extractive.reader_margin, speakers)
+    return ReaderAnswer(tuple(quotes), extractive.reader_margin, speakers, asked_source(question) if speakers else "")
 
 
 def verification_notes(verdicts: Sequence[Verdict], sources: int, mode: str) -> list[str]:
@@ -286,8 +286,8 @@ class LLMAnswerer:
             return replace(extractive, text=self._refusals[language], grounded=False, citations=[], mode="llm",
                            notes=["the LLM found no answer in the sources"])
         sources = sources_from_hits(hits, self._sentence_vectors)
-        verdicts = verify_claims(claims, sources, self.vectors, self.verify, question or extractive.question,
-                                 reader_answer(extractive))
+        asked = question or extractive.question
+        verdicts = verify_claims(claims, sources, self.vectors, self.verify, asked, reader_answer(extractive, asked))
         if not any(v.supported for v in verdicts):
             notes = verification_notes(verdicts, len(sources), "drop")
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)

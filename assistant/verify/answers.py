@@ -58,10 +58,20 @@ def reader_reason(text: str, reader: ReaderAnswer, settings: VerifySettings) -> 
         # where one side says 80 and the other 800). A value whose speaker is not known cannot be
         # shown attributed; the extractive answer gives every value with its source instead.
         speakers = list(reader.speakers) + [""] * (len(reader.values) - len(reader.speakers))
+        who = " / ".join(f"{reader.values[i]} («{speakers[i] or 'not named'}»)" for i in stated)
         if not any(speakers[i] and states_value(text, speakers[i], settings.min_answer_share) for i in stated):
-            who = " / ".join(f"{reader.values[i]} («{speakers[i] or 'not named'}»)" for i in stated)
             return f"the sources disagree and it does not say who gives {who}"
+        # "How many escaped according to the SDF?" is not answered by Amaq's figure, however well
+        # attributed: the value stated must be the asked source's (the extractive answer gives each).
+        if reader.asked and not any(speakers[i] and same_source(speakers[i], reader.asked, settings.min_answer_share)
+                                    for i in stated):
+            return f"the question asks for «{reader.asked}»'s figure and it gives {who}"
     return ""
+
+
+def same_source(one: str, other: str, min_share: float = 0.75) -> bool:
+    """Whether two names of a source name the same one, in either script («قسد» and "SDF")."""
+    return states_value(one, other, min_share) or states_value(other, one, min_share)
 
 
 def adds_to_question(text: str, question: str) -> bool:

@@ -46,11 +46,14 @@ class ReaderAnswer:
         speakers: When the sources disagree, who gives each value (``""`` when its sentence does
             not say); a sentence stating one of the values must name its speaker, so a value with
             no known speaker is never shown attributed.
+        asked: The source whose figure the question asks for ("according to X"), or ``""``; when
+            the sources disagree, a sentence must give that source's value.
     """
 
     values: tuple[str, ...]
     margin: float
     speakers: tuple[str, ...] = ()
+    asked: str = ""
 
 
 @dataclass(frozen=True)
