@@ -109,8 +109,8 @@ class Parts:
         s = self.settings
         if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL or s.precision == "int8":
             return None
-        from .answer.onnx_export import export_e5, export_reader
-        from .answer.reader.model import ReaderUnavailable
+        from .answer.onnx_export import export_e5, export_reader, quantize_reader
+        from .answer.reader.model import ReaderUnavailable, adapter_digest
         from .index.model_prep import prepare_e5_folder
 
         try:
@@ -122,6 +122,12 @@ class Parts:
         except (RuntimeError, OSError, ReaderUnavailable) as error:
             self.runtime_problem = f"Questions run on torch: {error}."
             return None
+        if adapter is not None and s.onnx_reader != "fp32":
+            try:
+                quantize_reader(folder, adapter_digest(adapter))
+            except (RuntimeError, OSError) as error:
+                self.runtime_problem = (f"The reader reads in fp32: its int8 copy was not made ({error}); set "
+                                        "ASSISTANT_ONNX_READER=fp32 to stop trying.")
         with self._lock:
             self._onnx_checked = False
         return folder

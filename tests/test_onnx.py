@@ -90,6 +90,48 @@ def test_auto_reads_in_int8_within_a_language_and_in_fp32_across(onnx_files):
     assert found("auto", english) == found("fp32", english) != found("int8", english)
 
 
+@pytest.mark.parametrize("batch", [1, 12])
+def test_auto_sends_each_window_to_its_graph_within_one_question(onnx_files, batch):
+    """One Arabic and one English passage in one call: each passage's spans are what its graph reads
+    alone (the int8 one in the question's language, the fp32 one across), whatever the batching."""
+    from assistant.reader.model import ReaderSettings, load_onnx_reader
+
+    settings = ReaderSettings(batch=batch)
+    readers = {w: load_onnx_reader(onnx_files, settings=settings, weights=w) for w in ("auto", "int8", "fp32")}
+    article = (Path(__file__).resolve().parent.parent / "corpus" / "ghweiran-prison.txt").read_text(encoding="utf-8")
+    arabic = article[3400:4400]
+    english = ("The observatory said 136 people had been killed since the fighting began, among them seven "
+               "civilians, while the coalition's aircraft dropped leaflets over the city.")
+    question = "كم عدد المدنيين الذين قتلوا؟"
+
+    def spans(reading, passage: int) -> list[tuple[int, int, float]]:
+        """The passage's best five (a reading keeps the best 20 over all its passages)."""
+        return [(c.start, c.end, round(c.score, 3)) for c in reading.spans if c.passage == passage][:5]
+
+    both = readers["auto"].read(question, [arabic, english])
+    assert spans(both, 0) == spans(readers["int8"].read(question, [arabic]), 0)
+    assert spans(both, 1) == spans(readers["fp32"].read(question, [english]), 0)
+    assert spans(both, 1) != spans(readers["int8"].read(question, [english]), 0)
+
+
+def test_without_the_int8_copy_auto_reads_in_fp32_and_says_how_to_make_it(onnx_files, tmp_path):
+    from assistant.reader.model import load_onnx_reader
+
+    from assistant.errors import ConfigError
+    from assistant.index.onnx_models import OnnxFiles
+
+    folder = tmp_path / onnx_files.folder.name
+    folder.mkdir()
+    for item in onnx_files.folder.iterdir():
+        if ".int8." not in item.name:
+            (folder / item.name).symlink_to(item)
+    reader = load_onnx_reader(OnnxFiles.open(folder), weights="auto")
+    assert reader is not None and not reader.graph.name.endswith(".int8.onnx")
+    assert "int8.onnx is missing" in reader.note and "assistant prepare" in reader.note
+    with pytest.raises(ConfigError, match="one of auto, int8, fp32, got 'bf16'; set ASSISTANT_ONNX_READER=auto"):
+        load_onnx_reader(onnx_files, weights="bf16")
+
+
 def test_the_auto_reader_answers_the_shipped_questions_as_the_fp32_one(bot, onnx_files):
     """Measured over all 124 (docs/precision.md): the same accuracy and refusals; here the 84 single
     questions of the shipped set, which run in about ten seconds."""

@@ -305,6 +305,11 @@ def test_a_question_asking_one_sources_figure_is_not_answered_by_anothers() -> N
     ("كم عدد الجرحى وفقاً للفصائل؟", "الفصائل"),
     ("كم عدد الجرحى بحسبهم؟", ""),
     ("How many were hurt according to the Health Ministry?", "Health Ministry"),
+    ("According to the ministry's statement, how many were hurt?", ""),  # a lower-case source is no name
+    ("According to the Ministry, how many were hurt?", "Ministry"),
+    ("كم عدد الجرحى وفقاً لـ الوزارة؟", "الوزارة"),
+    ("وبحسب الفصائل، كم عدد الجرحى؟", "الفصائل"),
+    ("كيف يحسب عدد الجرحى؟", ""),  # حسب inside another word
     ("How many were hurt?", ""),
 ])
 def test_the_source_a_question_asks_about(question: str, source: str) -> None:

@@ -283,10 +283,10 @@ _PRONOUNS = ("ان", "انه", "انها", "انهم", "فيه", "فيها", "ا
 
 #: "according to X" in a question: X is the source whose figure it asks for.
 _ASKED_AR = re.compile(
-    r"(?:بحسب|حسب|وفق|وفقا|طبقا)\s+(?:ما\s+(?:اعلنته|اعلنه|قالته|قاله|ذكرته|ذكره|اكدته|اكده|اوردته|اورده)\s+)?"
+    r"(?<!\S)[وف]?(?:بحسب|حسب|وفق|وفقا|طبقا)\s+(?:ما\s+(?:اعلنته|اعلنه|قالته|قاله|ذكرته|ذكره|اكدته|اكده|اوردته|اورده)\s+)?"
     r"((?:[\u0621-\u064a\"«»]+\s*){1,3})"
 )
-_ASKED_EN = re.compile(r"\baccording to (?:the )?((?:[A-Z][\w'’-]*\s*){1,4})")
+_ASKED_EN = re.compile(r"\b(?i:according to)\s+(?:(?i:the)\s+)?((?:[A-Z][\w'’-]*\s*){1,4})")
 
 
 def asked_source(question: str) -> str:
@@ -295,13 +295,15 @@ def asked_source(question: str) -> str:
     english = _ASKED_EN.search(question)
     if english:
         return english.group(1).strip()
+    question = question.replace("ـ", "")  # tatweel: "وفقاً لـ قسد"
     match = _ASKED_AR.search(normalize_arabic(question))
     if not match:
         return ""
     words = [w.strip("\"«»") for w in match.group(1).split()]
     words = [w for w in words if w and w not in _PRONOUNS]
     found = (_original_words(question, len(words), match.start(1)) or " ".join(words)).strip("؟?.،,!: ")
-    if match.group(0).startswith(("وفقا", "طبقا")):  # "وفقاً لقسد", "وفقاً للفصائل": the name without its ل
+    if re.search(r"(?:وفقا|طبقا)\s", match.group(0)):  # "وفقاً لقسد", "وفقاً للفصائل", "وفقاً لـ قسد": no ل
+        found = found.removeprefix("ل ").strip()
         found = "ال" + found[2:] if found.startswith("لل") else found.removeprefix("ل")
     return found
 

@@ -6,8 +6,8 @@ padding, so the graphs compute exactly what the torch models compute from ids. E
 checked against torch on real text before it is kept; a graph that disagrees is refused.
 
 The reader is also kept with int8 weights (ONNX Runtime's dynamic quantisation, one scale per
-output channel): its matrix products then run on the CPU's int8 units (VNNI, AMX), about 1.8 times
-as fast as fp32 for the same spans (docs/precision.md). It is checked against the fp32 graph.
+output channel): its matrix products then run on the CPU's int8 units (VNNI, AMX), about 1.7 times
+as fast as fp32 (docs/precision.md). It is checked against the fp32 graph.
 """
 
 from __future__ import annotations
@@ -118,30 +118,26 @@ def export_e5(e5_folder: Path, model_cache: Path) -> Path:
 
 
 def export_reader(e5_folder: Path, adapter: Path, model_cache: Path) -> Path:
-    """Export the reader merged from ``adapter`` into e5's ONNX folder once, in fp32 and int8
-    (:func:`quantize_reader`); returns the fp32 file.
+    """Export the reader merged from ``adapter`` (fp32) into e5's ONNX folder once; returns its file
+    (:func:`quantize_reader` makes its int8 copy).
 
     Raises:
-        RuntimeError: The adapter changed the word table (the graphs could not share it), or an
-            export disagrees with torch or the int8 copy with the fp32 one.
+        RuntimeError: The adapter changed the word table (the graphs could not share it), or the
+            export disagrees with torch.
         ReaderUnavailable: The adapter's files are missing or damaged.
     """
     from .reader.model import adapter_digest, merged_model
 
     folder = export_e5(e5_folder, model_cache)
-    digest = adapter_digest(adapter)
-    path = reader_file(folder, digest)
-    if path.is_file() and reader_file(folder, digest, "int8").is_file():
+    path = reader_file(folder, adapter_digest(adapter))
+    if path.is_file():
         return path
     files = OnnxFiles.open(folder)
-    if path.is_file():
-        quantize_reader(path, files)
-        return path
     model = merged_model(e5_folder, Path(adapter), "fp32").eval()
     table = model.get_input_embeddings().weight.detach().float().numpy()
     if not np.array_equal(table, files.vectors.table):
         raise RuntimeError(f"the reader adapter {adapter} changes the word embeddings, so it cannot share e5's")
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         _export(model, ("start_logits", "end_logits"), partial)
         _check(model, ("start_logits", "end_logits"), partial, files)
@@ -149,30 +145,33 @@ def export_reader(e5_folder: Path, adapter: Path, model_cache: Path) -> Path:
         session(path)
     finally:
         partial.unlink(missing_ok=True)
-    quantize_reader(path, files)
     return path
 
 
-def quantize_reader(path: Path, files: OnnxFiles) -> Path:
-    """The fp32 reader graph at ``path`` with int8 weights, made once beside it; returns its file.
+def quantize_reader(folder: Path, digest: str) -> Path:
+    """The exported fp32 reader for the adapter ``digest`` with int8 weights, made once beside it;
+    returns its file.
 
     Raises:
         RuntimeError: The int8 graph's logits do not follow the fp32 graph's (then nothing is kept).
+        OSError: The fp32 graph is missing or the folder cannot be written.
     """
-    target = path.with_name(path.name.removesuffix(".onnx") + ".int8.onnx")
+    source, target = reader_file(folder, digest), reader_file(folder, digest, "int8")
     if target.is_file():
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    partial = target.with_name(f".{target.name}.partial")
+    files = OnnxFiles.open(folder)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # its advice to pre-process applies to static quantisation
     try:
-        quantize_dynamic(path, partial, weight_type=QuantType.QInt8, per_channel=True)
-        _check_int8(path, partial, files)
+        quantize_dynamic(source, partial, weight_type=QuantType.QInt8, per_channel=True)
+        _check_int8(source, partial, files)
         os.replace(partial, target)
         session(target)
     finally:
-        logging.disable(logging.NOTSET)
+        logging.disable(previous)
         partial.unlink(missing_ok=True)
     return target
 

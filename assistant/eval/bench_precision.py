@@ -76,6 +76,7 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
         reader = onnx.reader_answerer.reader if onnx.reader_answerer is not None else None
         if isinstance(reader, Reader):
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
+            row["reader_graph"] = reader.graph.name if reader.graph is not None else "torch (no ONNX copy)"
         results[f"onnx questions, {chosen} index, {weights} reader"] = row
     return results
 

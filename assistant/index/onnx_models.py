@@ -12,7 +12,8 @@ cache:
   memory-mapped, so only the rows of tokens actually read take memory (the table is 3/4 of e5's
   weights and the reader's adapter never changes it);
 - ``e5.onnx``: the encoder from token vectors to hidden states;
-- ``reader-<adapter digest>.onnx``: the merged reader from token vectors to span logits;
+- ``reader-<adapter digest>.onnx``: the merged reader from token vectors to span logits, and
+  ``reader-<adapter digest>.int8.onnx``, the same with int8 weights;
 - ``tokenizer.json``, and ``export.json`` written last (a folder without it is incomplete).
 """
 

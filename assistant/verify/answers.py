@@ -15,8 +15,8 @@ from ..config import VerifySettings
 from ..text.lexicon import NAME_PREFIXES
 from ..text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic, stem_arabic, weekdays_in
 from .claims import ReaderAnswer, Verdict
-from .facts import _AR_TOKEN, _LATIN_WORD, GLOSSARY, PassageFacts, months_of, numbers_of
-from .wording import _core_in, content_cores, content_coverage
+from .facts import AR_TOKEN, GLOSSARY, LATIN_WORD, PassageFacts, months_of, numbers_of
+from .wording import content_cores, content_coverage, core_in
 
 
 def answers_question(verdict: Verdict, question: str, reader: ReaderAnswer | None, settings: VerifySettings) -> Verdict:
@@ -106,14 +106,14 @@ def states_value(text: str, value: str, min_share: float = 0.75) -> bool:
             return normalize_arabic(value).lower() in normalize_arabic(text).lower()
         own = frozenset(content_cores(text))
         # A short word keeps its clitic through stemming ("بحي"): try it without one, too.
-        stated_cores = sum(_core_in(core, own) or any(
+        stated_cores = sum(core_in(core, own) or any(
             core.startswith(prefix) and core[len(prefix):] in own for prefix in NAME_PREFIXES) for core in cores)
         return stated_cores / len(cores) >= min_share
     facts = PassageFacts.of(text)
     if detect_language(value) == "ar":
-        words = [t for t in _AR_TOKEN.findall(normalize_arabic(value)) if t not in AR_STOPWORDS and len(t) > 1]
+        words = [t for t in AR_TOKEN.findall(normalize_arabic(value)) if t not in AR_STOPWORDS and len(t) > 1]
         # Short glossary words count only as written in capitals: "IS" is the organisation, "is" a verb.
-        english = {re.sub(r"['’]s$", "", part).lower() for w in _LATIN_WORD.findall(text) for part in w.split("-")
+        english = {re.sub(r"['’]s$", "", part).lower() for w in LATIN_WORD.findall(text) for part in w.split("-")
                    if len(part) > 3 or part.isupper()}
         forms = [form for word in english for form in GLOSSARY.get(word, ())]
         form_words = {stem_arabic(part) for form in forms for part in form.split()}
@@ -122,7 +122,7 @@ def states_value(text: str, value: str, min_share: float = 0.75) -> bool:
             return (facts.has_arabic_name(word) or stem_arabic(word) in form_words
                     or any(form in word for form in forms if len(form) >= 3))
     else:
-        words = [w for w in _LATIN_WORD.findall(value) if w.lower() not in EN_STOPWORDS and len(w) > 1]
+        words = [w for w in LATIN_WORD.findall(value) if w.lower() not in EN_STOPWORDS and len(w) > 1]
         stated = facts.has_latin_name
     if not words:
         return False

@@ -79,9 +79,9 @@ _COMMON_CAPITALISED = frozenset(
     """.split()
 ) | EN_STOPWORDS | frozenset(MONTHS) | frozenset(_EN_NUMBERS) | frozenset(_QUANTITIES)
 
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 _ARABIC_QUOTED = re.compile(r"[«\"“”]([^«»\"“”]{1,60})[»\"“”]")
-_AR_TOKEN = re.compile(r"[\u0621-\u064a]+")
+AR_TOKEN = re.compile(r"[\u0621-\u064a]+")
 _NAME_PARTICLES = frozenset({"al", "el", "ad", "as", "ar", "an", "ash", "at", "az", "bin", "ibn", "bint", "of", "the"})
 
 
@@ -101,7 +101,7 @@ def numbers_of(text: str) -> set[str]:
     """
     folded = normalize_arabic(text)
     found = {_QUANTITIES[w] for w in re.findall(r"[a-z]+", folded) if w in _QUANTITIES}
-    found |= {_QUANTITIES[stem_arabic(w)] for w in _AR_TOKEN.findall(folded) if stem_arabic(w) in _QUANTITIES}
+    found |= {_QUANTITIES[stem_arabic(w)] for w in AR_TOKEN.findall(folded) if stem_arabic(w) in _QUANTITIES}
     for number in numbers_in(text) + english_numbers(text):
         if re.fullmatch(r"\d{1,3}(?:,\d{3})+", number):
             number = number.replace(",", "")
@@ -117,7 +117,7 @@ def months_of(text: str) -> set[str]:
     months = {w for w in re.findall(r"[a-z]+", text.lower()) if w in MONTHS and w != "may"}
     months |= {"may"} if re.search(r"\bMay\b", text) else set()
     folded = normalize_arabic(text)
-    months |= {month for token in _AR_TOKEN.findall(folded)
+    months |= {month for token in AR_TOKEN.findall(folded)
                for month in [_AR_MONTHS.get(token) or _AR_MONTHS.get(stem_arabic(token))] if month}
     for month, names in MONTHS.items():
         if any(" " in name and normalize_arabic(name) in folded for name in names):
@@ -135,7 +135,7 @@ def latin_names(text: str) -> tuple[list[str], list[str]]:
     Returns:
         ``(names, possible_names)``.
     """
-    matches = list(_LATIN_WORD.finditer(text))
+    matches = list(LATIN_WORD.finditer(text))
     names: list[str] = []
     possible: list[str] = []
     for index, match in enumerate(matches):
@@ -166,7 +166,7 @@ def quoted_arabic_names(text: str) -> list[str]:
     """Arabic words inside quotes («مظلوم عبدي»): names, as Arabic marks them without capitals."""
     words = []
     for match in _ARABIC_QUOTED.finditer(text):
-        for token in _AR_TOKEN.findall(normalize_arabic(match.group(1))):
+        for token in AR_TOKEN.findall(normalize_arabic(match.group(1))):
             if token not in AR_STOPWORDS and len(token) > 1:
                 words.append(token)
     return list(dict.fromkeys(words))
@@ -231,7 +231,7 @@ class PassageFacts:
     def of(cls, text: str) -> PassageFacts:
         """Extract the facts of a passage."""
         folded = normalize_arabic(text)
-        tokens = _AR_TOKEN.findall(folded)
+        tokens = AR_TOKEN.findall(folded)
         arabic = {t for t in tokens} | {stem_arabic(t) for t in tokens}
         skeletons: set[str] = set()
         for index, token in enumerate(tokens):
@@ -240,7 +240,7 @@ class PassageFacts:
             skeletons |= arabic_skeletons(token)
             if index + 1 < len(tokens):  # names written as two words: عبد الله
                 skeletons |= {a + b for a in arabic_skeletons(token) for b in arabic_skeletons(tokens[index + 1])}
-        latin = {w.lower().strip("'’") for w in _LATIN_WORD.findall(text)}
+        latin = {w.lower().strip("'’") for w in LATIN_WORD.findall(text)}
         latin |= {part for w in latin for part in w.split("-")}
         return cls(folded, frozenset(numbers_of(text)), frozenset(weekdays_in(text)), frozenset(months_of(text)),
                    frozenset(latin), frozenset(arabic), frozenset(skeletons), detect_language(text))
@@ -347,7 +347,7 @@ def absent_names(question: str, passages: Sequence[PassageFacts]) -> list[str]:
             absent.append(name)
     if all(p.language == "ar" for p in passages):
         absent += [w for w in quoted_arabic_names(question) if not any(p.has_arabic_name(w) for p in passages)]
-    for token in _AR_TOKEN.findall(normalize_arabic(MARKER.sub(" ", question))):
+    for token in AR_TOKEN.findall(normalize_arabic(MARKER.sub(" ", question))):
         keys = _named_keys(stem_arabic(token))
         if keys and not any(_names(p, key) for p in passages for key in keys):
             absent.append(token)
@@ -411,7 +411,7 @@ def _generic_heads() -> frozenset[str]:
 
 def _core(token: str) -> str:
     """A search token without Arabic clitic prefixes and common suffixes (at least three letters kept)."""
-    if not _AR_TOKEN.fullmatch(token):
+    if not AR_TOKEN.fullmatch(token):
         return token
     token = stem_arabic(token)
     for _ in range(2):

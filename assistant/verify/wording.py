@@ -189,10 +189,10 @@ def content_coverage(claim: str, passage_cores: frozenset[str]) -> float:
     cores = content_cores(claim)
     if not cores:
         return 1.0
-    return sum(_core_in(core, passage_cores) for core in cores) / len(cores)
+    return sum(core_in(core, passage_cores) for core in cores) / len(cores)
 
 
-def _core_in(core: str, cores: frozenset[str]) -> bool:
+def core_in(core: str, cores: frozenset[str]) -> bool:
     """Whether a content word is among ``cores`` (a shared stem of three letters counts)."""
     return core in cores or (len(core) >= 3 and any(core in c or c in core for c in cores if len(c) >= 3))
 
@@ -228,7 +228,7 @@ def added_words(text: str, cores: frozenset[str]) -> list[str]:
     added = []
     for word in plain_words(text):
         found = content_cores(word)
-        if len(word) < 2 or not found or found[0] in _discourse_cores() or _core_in(found[0], cores):
+        if len(word) < 2 or not found or found[0] in _discourse_cores() or core_in(found[0], cores):
             continue
         added.append(word)
     return list(dict.fromkeys(added))

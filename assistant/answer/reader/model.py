@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ...config import ONNX_READER_WEIGHTS
 from ...errors import ConfigError
 from ...index.onnx_models import OnnxFiles, OnnxSpanLogits, padded, reader_file
 from ...index.precision import apply, load_kwargs, runnable
@@ -318,19 +319,31 @@ def load_onnx_reader(files: OnnxFiles, adapter: Path = SHIPPED_ADAPTER, settings
                      threads: int = 2, weights: str = "auto") -> Reader | None:
     """The reader on ONNX Runtime from an exported folder (:mod:`assistant.onnx_models`), with
     ``int8`` or ``fp32`` weights, or ``auto``: int8 for a question in its passage's language, fp32
-    across languages; ``None`` when ``adapter`` was never exported there in them (``assistant
-    prepare`` exports both).
+    across languages. Without the int8 copy it reads in fp32 and says so in ``note``. ``None``
+    when ``adapter`` was never exported there (``assistant prepare`` exports it).
 
     Raises:
         ReaderUnavailable: An adapter file is missing.
         OnnxLoadError: The exported graph does not load.
+        ConfigError: ``weights`` is none of :data:`assistant.config.ONNX_READER_WEIGHTS`.
     """
 
     check_adapter(Path(adapter))
+    if weights not in ONNX_READER_WEIGHTS:
+        raise ConfigError(f"The reader's ONNX weights must be one of {', '.join(ONNX_READER_WEIGHTS)}, got "
+                          f"{weights!r}; set ASSISTANT_ONNX_READER=auto.")
     digest = adapter_digest(adapter)
-    paths = [reader_file(files.folder, digest, w) for w in (("int8", "fp32") if weights == "auto" else (weights,))]
-    if not all(path.is_file() for path in paths):
+    fp32, int8 = reader_file(files.folder, digest), reader_file(files.folder, digest, "int8")
+    if not fp32.is_file():
         return None
-    models = [OnnxSpanLogits(files, path, threads) for path in paths]
-    return Reader(models[0], files.tokenizer, settings, name=Path(adapter).name, pad_id=files.pad_id,
-                  tokenizer_lock=files.tokenizer_lock, across=models[1] if len(models) > 1 else None)
+    note = ""
+    if weights != "fp32" and not int8.is_file():
+        # A cache made before the int8 copy, or a quantisation that failed: fp32 reads the same spans.
+        note = f"The reader reads in fp32: {int8} is missing; run `assistant prepare` to make it."
+        weights = "fp32"
+    main = OnnxSpanLogits(files, fp32 if weights == "fp32" else int8, threads)
+    across = OnnxSpanLogits(files, fp32, threads) if weights == "auto" else None
+    reader = Reader(main, files.tokenizer, settings, name=Path(adapter).name, pad_id=files.pad_id,
+                    tokenizer_lock=files.tokenizer_lock, across=across)
+    reader.note = note
+    return reader
