@@ -135,6 +135,16 @@ def test_shell_blocks_name_real_commands(block: Block) -> None:
         check_command(words)
 
 
+def test_the_layout_section_names_every_module() -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Layout")
+    end = text.find("\n## ", start + 1)
+    layout = text[start:end if end > 0 else len(text)]
+    modules = sorted(p for p in (ROOT / "assistant").rglob("*.py") if p.stem not in ("__init__", "__main__"))
+    missing = [str(p.relative_to(ROOT)) for p in modules if not re.search(rf"\b{re.escape(p.stem)}\b", layout)]
+    assert not missing, f"the README's layout section does not name {missing}"
+
+
 def test_the_readme_has_the_blocks_these_tests_run() -> None:
     sections = {b.section for b in PYTHON}
     assert {"Python", "The web chat", "Evaluating"} <= sections, sections
