@@ -148,21 +148,29 @@ def test_the_auto_reader_answers_the_shipped_questions_as_the_fp32_one(bot, onnx
     assert correct["auto"] >= correct["fp32"] - 1 and correct["fp32"] > 0.5 * len(questions)
 
 
-def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_folder):
+def _tiny_pair(model_class, tmp_path: Path, e5_folder: Path):
+    """Two tiny random models of ``model_class`` and an export folder holding the first one's word table."""
     import torch
-    from transformers import BertConfig, BertForQuestionAnswering
-
-    from assistant.answer.onnx_export import _check_int8, _export
-    from assistant.index.onnx_models import OnnxFiles
+    from transformers import BertConfig
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=250037, hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
                         intermediate_size=32, pad_token_id=1)
-    model, other = BertForQuestionAnswering(config).eval(), BertForQuestionAnswering(config).eval()
+    model, other = model_class(config).eval(), model_class(config).eval()
     folder = tmp_path / "onnx"
     folder.mkdir()
     np.save(folder / "embeddings.npy", model.get_input_embeddings().weight.detach().numpy())
     (folder / "tokenizer.json").symlink_to(e5_folder / "tokenizer.json")
+    return model, other, folder
+
+
+def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_folder):
+    from transformers import BertForQuestionAnswering
+
+    from assistant.answer.onnx_export import _check_int8, _export
+    from assistant.index.onnx_models import OnnxFiles
+
+    model, other, folder = _tiny_pair(BertForQuestionAnswering, tmp_path, e5_folder)
     _export(model, ("start_logits", "end_logits"), folder / "reader.onnx")
     _export(other, ("start_logits", "end_logits"), folder / "other.onnx")
     files = OnnxFiles.open(folder)
@@ -231,20 +239,12 @@ def test_without_an_export_questions_run_on_torch_with_one_line_saying_so(bot, t
 
 
 def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):
-    import torch
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
     from assistant.answer.onnx_export import _check, _export
     from assistant.index.onnx_models import OnnxFiles
 
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=250037, hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
-                        intermediate_size=32, pad_token_id=1)
-    model, other = BertModel(config).eval(), BertModel(config).eval()
-    folder = tmp_path / "onnx"
-    folder.mkdir()
-    np.save(folder / "embeddings.npy", model.get_input_embeddings().weight.detach().numpy())
-    (folder / "tokenizer.json").symlink_to(e5_folder / "tokenizer.json")
+    model, other, folder = _tiny_pair(BertModel, tmp_path, e5_folder)
     _export(model, ("last_hidden_state",), folder / "e5.onnx")
     files = OnnxFiles.open(folder)
     _check(model, ("last_hidden_state",), folder / "e5.onnx", files)  # agrees with its own model

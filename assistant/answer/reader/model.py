@@ -180,8 +180,10 @@ class Reader:
         ends: list[np.ndarray] = [np.empty(0)] * len(ids)
         with self._lock:
             for model, wanted in ((self._logits, False), (self._across, True)):
+                if model is None:
+                    continue  # no second graph: every window is marked for the first
                 rows = [k for k, a in enumerate(across) if a == wanted]
-                for b in range(0, len(rows) if model is not None else 0, s.batch):
+                for b in range(0, len(rows), s.batch):
                     part = rows[b : b + s.batch]
                     start, end = model(*padded([ids[k] for k in part], self._pad_id))
                     for k, row_start, row_end in zip(part, start, end, strict=True):
