@@ -53,7 +53,9 @@ def apply(model: Any, precision: str) -> Any:
     import torch
 
     if precision == "bf16":
-        return model.to(torch.bfloat16)
+        from .attention import use
+
+        return use(model.to(torch.bfloat16))  # torch's attention kernel gains nothing in bf16 (attention.py)
     if precision == "int8":
         import warnings
 
