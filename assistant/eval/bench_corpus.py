@@ -16,7 +16,10 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..index.embeddings import Embedder
+from ..ingest.chunking import chunk_document, chunk_sentences
+from ..ingest.loaders import content_hash
 from ..text.normalize import split_clauses, split_sentences
+from ..types import Document
 from .questions import load_squad
 from .runner import _slug
 
@@ -37,6 +40,17 @@ def xquad_paragraphs(xquad_dir: Path) -> dict[str, str]:
         for name, text in load_squad(path, limit=0).paragraphs.items():
             paragraphs[f"{lang}-{name}"] = text
     return paragraphs
+
+
+def indexing_texts(paragraphs: dict[str, str], max_chars: int) -> list[str]:
+    """The texts indexing gives e5 for these documents, in its order: each document's chunks, then
+    their sentences (``index.indexing`` embeds both)."""
+    texts: list[str] = []
+    for name, text in paragraphs.items():
+        chunks = chunk_document(Document(source=name, title=name, text=text, content_hash=content_hash(text)),
+                                max_chars)
+        texts += [c.text for c in chunks] + [s.text for c in chunks for s in chunk_sentences(c)]
+    return texts
 
 
 def passage_pool(paragraphs: Sequence[str], max_chars: int = 1000) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from ..answer.reader.model import Reader
 from ..api import Assistant
 from ..config import ONNX_READER_WEIGHTS, Settings
-from .bench_corpus import xquad_paragraphs
+from .bench_corpus import indexing_texts, xquad_paragraphs
 from .performance import _subprocess, measure_throughput
 from .questions import Question, SquadSet, default_question_files, load_questions, load_squad
 from .runner import DEFAULT_XQUAD, read_gold_paragraphs
@@ -84,7 +84,8 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
 def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds: int = 6,
                    batch: int = 48) -> dict[str, Any]:
     """e5 alone in fp32 and in ``chosen`` on the same batches, taking turns: a busy machine slows both
-    alike, so the median of the per-round ratios holds where back-to-back phases do not."""
+    alike, so the median of the per-round ratios holds where back-to-back phases do not. For bf16, also
+    bf16 on torch's own attention kernel (:mod:`assistant.index.attention` says why it is not used)."""
     import statistics
     import time
 
@@ -92,18 +93,28 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
 
     models = {p: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=p)
               for p in ("fp32", chosen)}
+    if chosen == "bf16":
+        models["bf16_torch_kernel"] = load_embedder(settings.embed_model, settings.model_cache, progress=False,
+                                                    precision=chosen).use_attention("sdpa")
+    for model in models.values():
+        model.embed_passages(list(texts[:8]))  # first calls build the CPU kernels for new shapes
     rates: dict[str, list[float]] = {p: [] for p in models}
     for r in range(rounds):
         part = list(texts[r * batch:(r + 1) * batch]) or list(texts[:batch])
-        for precision, model in models.items():
+        for name, model in (list(models.items()) if r % 2 == 0 else list(models.items())[::-1]):
             started = time.perf_counter()
             model.embed_passages(part)
-            rates[precision].append(len(part) / (time.perf_counter() - started))
-    ratios = [b / a for a, b in zip(rates["fp32"], rates[chosen], strict=True)]
-    return {"rounds": rounds, "batch": batch, "fp32_texts_per_s": round(statistics.median(rates["fp32"]), 1),
-            f"{chosen}_texts_per_s": round(statistics.median(rates[chosen]), 1),
-            "ratio_median": round(statistics.median(ratios), 2), "ratios": [round(x, 2) for x in ratios],
-            "load_average": round(os.getloadavg()[0], 2)}
+            rates[name].append(len(part) / (time.perf_counter() - started))
+    results: dict[str, Any] = {"rounds": rounds, "batch": batch}
+    for name, got in rates.items():
+        results[f"{name}_texts_per_s"] = round(statistics.median(got), 1)
+        if name != "fp32":
+            ratios = [b / a for a, b in zip(rates["fp32"], got, strict=True)]
+            suffix = "" if name == chosen else f"_{name}"
+            results[f"ratio_median{suffix}"] = round(statistics.median(ratios), 2)
+            results[f"ratios{suffix}"] = [round(x, 2) for x in ratios]
+    results["load_average"] = round(os.getloadavg()[0], 2)
+    return results
 
 
 def _article_questions(limit: int) -> list[str]:
@@ -132,7 +143,11 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
                       quality_limit)
     asked = _article_questions(questions + 4)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "chosen": chosen, "runs": {}}
-    log("e5 alone, fp32 and the chosen precision taking turns ...")
+    log("e5 alone, fp32 and the chosen precision taking turns: the texts indexing embeds ...")
+    results["interleaved_indexing"] = interleaved_e5(
+        settings, indexing_texts(paragraphs, settings.chunk_max_chars), chosen, batch=480)
+    log(json.dumps(results["interleaved_indexing"]))
+    log("... and whole paragraphs (up to 512 tokens) ...")
     results["interleaved"] = interleaved_e5(settings, list(paragraphs.values()), chosen)
     log(json.dumps(results["interleaved"]))
     with tempfile.TemporaryDirectory(prefix="assistant-bench-precision-") as tmp:
@@ -189,10 +204,17 @@ def precision_table(results: dict[str, Any]) -> str:
     onnx = runs.get("onnx", {})
     lines = [f"| | torch fp32 | torch {chosen} | {chosen} ÷ fp32 | questions on ONNX Runtime, {chosen} index |",
              "|---|---:|---:|---:|---:|"]
-    turns = results.get("interleaved")
-    if turns:
-        lines.append(f"| e5 alone, XQuAD paragraphs/s (taking turns, median of {turns['rounds']} rounds) | "
-                     f"{turns['fp32_texts_per_s']} | {turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} | – |")
+    for key, what in (("interleaved_indexing", "e5 alone on the texts indexing embeds (chunks, then their "
+                                               "sentences), texts/s"),
+                      ("interleaved", "e5 alone on whole XQuAD paragraphs, paragraphs/s")):
+        turns = results.get(key)
+        if not turns:
+            continue
+        lines.append(f"| {what} (taking turns, median of {turns['rounds']} rounds) | {turns['fp32_texts_per_s']} | "
+                     f"{turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} | – |")
+        if "bf16_torch_kernel_texts_per_s" in turns:
+            lines.append(f"| the same, bf16 on torch's attention kernel | {turns['fp32_texts_per_s']} | "
+                         f"{turns['bf16_torch_kernel_texts_per_s']} | {turns['ratio_median_bf16_torch_kernel']} | – |")
     for label, (part, key), _ in SPEED_ROWS:
         base, other = runs["fp32"][part].get(key), runs[chosen][part].get(key)
         ratio = f"{other / base:.2f}" if base and other is not None else "–"
