@@ -325,7 +325,7 @@ class Settings(BaseSettings):
     model_cache: Path = Field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
     #: What every torch encoder pass runs in (e5 indexing and questions, the reader): ``bf16``
-    #: (AMX/AVX-512 BF16 CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (assistant/index/precision.py).
+    #: (AVX-512 BF16 or AMX CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (assistant/index/precision.py).
     precision: str = "bf16"
     #: What questions run on: ``onnx`` (ONNX Runtime in fp32, files made by ``assistant prepare``;
     #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``). Indexing always

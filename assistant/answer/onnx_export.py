@@ -6,7 +6,7 @@ padding, so the graphs compute exactly what the torch models compute from ids. E
 checked against torch on real text before it is kept; a graph that disagrees is refused.
 
 The reader is also kept with int8 weights (ONNX Runtime's dynamic quantisation, one scale per
-output channel): its matrix products then run on the CPU's int8 units (VNNI, AMX), about 1.7 times
+output channel): its matrix products then run on the CPU's int8 units (AVX-512 VNNI), about 1.7 times
 as fast as fp32 (docs/precision.md). It is checked against the fp32 graph.
 """
 

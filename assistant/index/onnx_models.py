@@ -2,7 +2,7 @@
 
 Why a second runtime: importing torch, transformers and sentence-transformers costs about 7 s of
 CPU on these 2 cores before the first question can be embedded; onnxruntime and tokenizers cost
-0.2 s. Indexing keeps torch in ``ASSISTANT_PRECISION`` (bf16 on AMX: bulk throughput), and
+0.2 s. Indexing keeps torch in ``ASSISTANT_PRECISION`` (bf16 on AVX-512 BF16: bulk throughput), and
 questions run here in fp32, whose vectors mix with bf16 ones (:mod:`assistant.precision`).
 
 ``assistant prepare`` writes the files (:mod:`assistant.onnx_export`) into one folder of the model

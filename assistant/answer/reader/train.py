@@ -2,7 +2,7 @@
 
 The encoder stays frozen; LoRA adapters (peft) on every linear layer of it and a fresh
 ``qa_outputs`` head are trained, so what ships is a few MB applied to the packaged base at load time.
-Training runs on CPU with bf16 autocast (AMX), saves a checkpoint every few minutes, and resumes from
+Training runs on CPU with bf16 autocast (AVX-512 BF16), saves a checkpoint every few minutes, and resumes from
 the last one: a run of an hour or more can be stopped and picked up again.
 
     assistant train-reader --data ../shared/data/reader --out reader-run [--resume]
