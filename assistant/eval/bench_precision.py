@@ -85,7 +85,8 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
                    batch: int = 48) -> dict[str, Any]:
     """e5 alone in fp32 and in ``chosen`` on the same batches, taking turns: a busy machine slows both
     alike, so the median of the per-round ratios holds where back-to-back phases do not. For bf16, also
-    bf16 on torch's own attention kernel (:mod:`assistant.index.attention` says why it is not used)."""
+    bf16 on torch's own attention kernel, which bf16 encoders leave for texts over 256 tokens
+    (:mod:`assistant.index.attention` says why)."""
     import statistics
     import time
 

@@ -264,8 +264,8 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
         base_folder: The converted multilingual-e5-small folder (``model_prep.prepare_e5_folder``).
         adapter: A folder holding ``adapter_config.json`` and ``adapter_model.safetensors``.
         settings: Windowing and decoding.
-        precision: ``fp32``, ``bf16`` (bf16 weights: AVX-512 BF16 on this CPU, about 2.5 times
-            faster at the same F1) or ``int8``; a CPU that cannot runs fp32, and :attr:`Reader.note` says so.
+        precision: ``fp32``, ``bf16`` (bf16 weights: AVX-512 BF16 on this CPU, faster at
+            the same F1; docs/precision.md) or ``int8``; a CPU that cannot runs fp32, and :attr:`Reader.note` says so.
 
     Raises:
         ReaderUnavailable: A weights file is missing or damaged (one line naming it and the fix).
