@@ -84,9 +84,8 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
 def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds: int = 6,
                    batch: int = 48) -> dict[str, Any]:
     """e5 alone in fp32 and in ``chosen`` on the same batches, taking turns: a busy machine slows both
-    alike, so the median of the per-round ratios holds where back-to-back phases do not. For bf16, also
-    bf16 on torch's own attention kernel, which bf16 encoders leave for texts over 256 tokens
-    (:mod:`assistant.index.attention` says why)."""
+    alike, and the order reverses every round, so the median of the per-round ratios holds where
+    back-to-back phases do not."""
     import statistics
     import time
 
@@ -94,9 +93,6 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
 
     models = {p: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=p)
               for p in ("fp32", chosen)}
-    if chosen == "bf16":
-        models["bf16_torch_kernel"] = load_embedder(settings.embed_model, settings.model_cache, progress=False,
-                                                    precision=chosen).use_attention("sdpa")
     for model in models.values():
         model.embed_passages(list(texts[:8]))  # first calls build the CPU kernels for new shapes
     rates: dict[str, list[float]] = {p: [] for p in models}
@@ -213,9 +209,6 @@ def precision_table(results: dict[str, Any]) -> str:
             continue
         lines.append(f"| {what} (taking turns, median of {turns['rounds']} rounds) | {turns['fp32_texts_per_s']} | "
                      f"{turns[f'{chosen}_texts_per_s']} | {turns['ratio_median']} | – |")
-        if "bf16_torch_kernel_texts_per_s" in turns:
-            lines.append(f"| the same, bf16 on torch's attention kernel | {turns['fp32_texts_per_s']} | "
-                         f"{turns['bf16_torch_kernel_texts_per_s']} | {turns['ratio_median_bf16_torch_kernel']} | – |")
     for label, (part, key), _ in SPEED_ROWS:
         base, other = runs["fp32"][part].get(key), runs[chosen][part].get(key)
         ratio = f"{other / base:.2f}" if base and other is not None else "–"

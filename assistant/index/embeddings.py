@@ -88,13 +88,6 @@ class SentenceTransformerEmbedder:
         # two cores; queue them instead.
         self._lock = threading.Lock()
 
-    def use_attention(self, name: str) -> SentenceTransformerEmbedder:
-        """This embedder with its attention switched (``"sdpa"``: torch's kernel; the benchmark compares)."""
-        from .attention import use
-
-        use(self._model, name)
-        return self
-
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length passage vectors (float32), one row per text."""
         return self._encode(texts, self._passage_prompt, progress)

@@ -53,9 +53,7 @@ def apply(model: Any, precision: str) -> Any:
     import torch
 
     if precision == "bf16":
-        from .attention import use
-
-        return use(model.to(torch.bfloat16))  # torch's attention kernel gains nothing in bf16 (attention.py)
+        return model.to(torch.bfloat16)
     if precision == "int8":
         import warnings
 
