@@ -102,16 +102,11 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
             started = time.perf_counter()
             model.embed_passages(part)
             rates[name].append(len(part) / (time.perf_counter() - started))
-    results: dict[str, Any] = {"rounds": rounds, "batch": batch}
-    for name, got in rates.items():
-        results[f"{name}_texts_per_s"] = round(statistics.median(got), 1)
-        if name != "fp32":
-            ratios = [b / a for a, b in zip(rates["fp32"], got, strict=True)]
-            suffix = "" if name == chosen else f"_{name}"
-            results[f"ratio_median{suffix}"] = round(statistics.median(ratios), 2)
-            results[f"ratios{suffix}"] = [round(x, 2) for x in ratios]
-    results["load_average"] = round(os.getloadavg()[0], 2)
-    return results
+    ratios = [b / a for a, b in zip(rates["fp32"], rates[chosen], strict=True)]
+    return {"rounds": rounds, "batch": batch, "fp32_texts_per_s": round(statistics.median(rates["fp32"]), 1),
+            f"{chosen}_texts_per_s": round(statistics.median(rates[chosen]), 1),
+            "ratio_median": round(statistics.median(ratios), 2), "ratios": [round(x, 2) for x in ratios],
+            "load_average": round(os.getloadavg()[0], 2)}
 
 
 def _article_questions(limit: int) -> list[str]:
