@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..index.embeddings import Embedder
-from ..ingest.chunking import chunk_document, chunk_sentences
+from ..index.indexing import embedded_texts
+from ..ingest.chunking import chunk_document
 from ..ingest.loaders import content_hash
 from ..text.normalize import split_clauses, split_sentences
 from ..types import Document
@@ -43,13 +44,12 @@ def xquad_paragraphs(xquad_dir: Path) -> dict[str, str]:
 
 
 def indexing_texts(paragraphs: dict[str, str], max_chars: int) -> list[str]:
-    """The texts indexing gives e5 for these documents, in its order: each document's chunks, then
-    their sentences (``index.indexing`` embeds both)."""
+    """The texts indexing gives e5 for these documents (:func:`~assistant.index.indexing.embedded_texts`),
+    a document at a time: its chunks, then their sentences."""
     texts: list[str] = []
     for name, text in paragraphs.items():
-        chunks = chunk_document(Document(source=name, title=name, text=text, content_hash=content_hash(text)),
-                                max_chars)
-        texts += [c.text for c in chunks] + [s.text for c in chunks for s in chunk_sentences(c)]
+        chunks, sentences = embedded_texts(chunk_document(Document(name, name, text, content_hash(text)), max_chars))
+        texts += chunks + sentences
     return texts
 
 

@@ -327,11 +327,14 @@ def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: C
     bar.close()
 
 
+def embedded_texts(chunks: list[Chunk]) -> tuple[list[str], list[str]]:
+    """What indexing embeds for these chunks: their texts, and their sentences' texts."""
+    return [c.text for c in chunks], [s.text for c in chunks for s in chunk_sentences(c)]
+
+
 def _embed_group(group: list[tuple[Document, list[Chunk], bool]], encoders: Encoders) -> dict[str, np.ndarray]:
     """Vectors for every chunk and sentence of a group of documents, in every space."""
-    chunks = [c for _, document_chunks, _ in group for c in document_chunks]
-    chunk_texts = [c.text for c in chunks]
-    sentence_texts = [s.text for c in chunks for s in chunk_sentences(c)]
+    chunk_texts, sentence_texts = embedded_texts([c for _, document_chunks, _ in group for c in document_chunks])
     vectors = {CHUNKS: encoders.primary.embed_passages(chunk_texts)}
     _crash_point("embed")
     vectors[SENTENCES] = encoders.primary.embed_passages(sentence_texts)
