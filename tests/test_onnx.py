@@ -179,6 +179,56 @@ def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_fo
         _check_int8(folder / "reader.onnx", folder / "other.onnx", files)
 
 
+def test_an_int8_e5_that_does_not_follow_it_is_refused(tmp_path, e5_folder):
+    from transformers import BertModel
+
+    from assistant.answer.onnx_export import _check_e5_int8, _export
+
+    model, other, folder = _tiny_pair(BertModel, tmp_path, e5_folder)
+    _export(model, ("last_hidden_state",), folder / "e5.onnx")
+    _export(other, ("last_hidden_state",), folder / "other.onnx")
+    _check_e5_int8(folder, folder / "e5.onnx")  # a graph follows itself
+    with pytest.raises(RuntimeError, match=r"int8 copy of e5.onnx does not follow it \(cosine"):
+        _check_e5_int8(folder, folder / "other.onnx")
+
+
+def _cache_copy(onnx_files, real: Path, cache: Path, skip: tuple[str, ...]) -> Path:
+    """A model cache in ``cache`` linking to the real one's converted models and ONNX files, but
+    those whose names start with ``skip``; returns its ONNX folder."""
+    cache.mkdir()
+    for item in real.iterdir():
+        if item.name.startswith(("multilingual-e5", "reader-")):
+            (cache / item.name).symlink_to(item)
+    copy = cache / onnx_files.folder.name
+    copy.mkdir()
+    for item in onnx_files.folder.iterdir():
+        if not item.name.startswith(skip):
+            (copy / item.name).symlink_to(item)
+    return copy
+
+
+def test_indexing_runs_in_int8_on_onnx_runtime_and_on_torch_in_bf16_without_its_copy(bot, onnx_files, tmp_path):
+    from assistant import Assistant
+    from assistant.index.onnx_models import OnnxEmbedder
+
+    settings = bot.settings.replace(precision="int8")
+    indexer = Assistant(settings).index_embedder
+    assert isinstance(indexer, OnnxEmbedder) and indexer.precision == "int8" and indexer.note == ""
+
+    copy = _cache_copy(onnx_files, bot.settings.model_cache, tmp_path / "models", skip=("e5.int8",))
+    (copy / "e5.int8.onnx").write_bytes(b"not an onnx graph")
+    asker = Assistant(settings.replace(model_cache=copy.parent))
+    fallback = asker.index_embedder
+    assert not isinstance(fallback, OnnxEmbedder) and fallback.precision == "bf16"
+    assert any("int8 runs on ONNX Runtime only" in note and "assistant prepare" in note for note in asker.notes)
+    assert not (copy / "e5.int8.onnx").exists()  # removed, so that `assistant prepare` makes it again
+    assert Assistant(settings.replace(model_cache=copy.parent)).prepare_onnx() == copy
+    again = Assistant(settings.replace(model_cache=copy.parent)).index_embedder
+    assert isinstance(again, OnnxEmbedder) and again.precision == "int8"
+    texts = ["The prison held 3,500 detainees.", "قتل سبعة مدنيين"]
+    assert np.allclose(again.embed_passages(texts), indexer.embed_passages(texts), atol=1e-6)
+
+
 def test_a_question_on_onnx_never_imports_torch(bot, onnx_files, tmp_path):
     """The point of the ONNX path: a process that only asks (the index exists) starts without torch,
     transformers or sentence-transformers, and answers as the torch-built index says."""
@@ -207,17 +257,7 @@ def test_a_damaged_onnx_copy_answers_on_torch_and_says_how_to_fix_it(bot, onnx_f
     from assistant.index.onnx_models import MARKER, is_complete
 
     cache = tmp_path / "models"
-    cache.mkdir()
-    real = bot.settings.model_cache
-    for item in real.iterdir():  # the converted models as they are, by link
-        if item.name.startswith(("multilingual-e5", "reader-")):
-            (cache / item.name).symlink_to(item)
-    copy = cache / onnx_files.folder.name
-    copy.mkdir()
-    for item in onnx_files.folder.iterdir():
-        if item.name.endswith(".onnx") and item.name.startswith("e5"):
-            continue
-        (copy / item.name).symlink_to(item)
+    copy = _cache_copy(onnx_files, bot.settings.model_cache, cache, skip=("e5.",))
     (copy / "e5.onnx").write_bytes(b"not an onnx graph")
     assert copy.name == f"onnx-{e5_folder_name()}" and is_complete(copy)
 

@@ -260,14 +260,25 @@ def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_p
     assert bf16.store.require_manifest().precision == "bf16+fp32"  # honest about what it holds
 
     int8 = Assistant(settings, embedder=FakeEmbedder("model-a", 8, "int8"), second_embedder=FakeEmbedder("use-a", 4))
-    fix = (r"holds bf16\+fp32 vectors, which int8 questions cannot be searched against\. Rebuild it with "
-           r"`ASSISTANT_PRECISION=int8 assistant index --rebuild corpus/`, or set ASSISTANT_PRECISION=bf16\.")
+    assert int8.ask("Who built the lighthouse?").citations  # so do int8 ones
+    (corpus / "quay.txt").write_text("Quay\nThe quay of Port Amsel was paved in 1861.\n", encoding="utf-8")
+    assert int8.index().added == ["quay.txt"]
+    assert int8.store.require_manifest().precision == "bf16+fp32+int8"
+
+    # Vectors this version cannot vouch for (another version's precision) are never mixed in.
+    fp16 = Assistant(settings.replace(index_dir=tmp_path / "other"), embedder=FakeEmbedder("model-a", 8, "fp16"),
+                     second_embedder=FakeEmbedder("use-a", 4))
+    fp16.index()
+    fp32 = Assistant(settings.replace(index_dir=tmp_path / "other"), embedder=FakeEmbedder("model-a", 8, "fp32"),
+                     second_embedder=FakeEmbedder("use-a", 4))
+    fix = (r"holds fp16 vectors, which fp32 questions cannot be searched against \(this version mixes bf16, fp32, "
+           r"int8\)\. Rebuild it with `assistant index --rebuild corpus/`\.")
     with pytest.raises(IndexMismatchError, match=fix):
-        int8.ask("Who built the lighthouse?")
+        fp32.ask("Who built the lighthouse?")
     with pytest.raises(IndexMismatchError, match=fix):
-        int8.index()
-    assert int8.index(rebuild=True).added == ["harbour.txt", "lighthouse.txt"]
-    assert int8.store.require_manifest().precision == "int8"
+        fp32.index()
+    assert fp32.index(rebuild=True).added == ["harbour.txt", "lighthouse.txt", "quay.txt"]
+    assert fp32.store.require_manifest().precision == "fp32"
 
 
 # -- bad questions -------------------------------------------------------------------------------------

@@ -43,10 +43,16 @@ def retrieval_hits(bot: Assistant, questions: Sequence[Question], depth: int = 5
     return summary
 
 
+def runtime_of(precision: str) -> str:
+    """Where the bench runs ``precision``: int8 exists on ONNX Runtime only (questions there in fp32,
+    the reader in ``settings.onnx_reader``), the others on torch throughout."""
+    return "onnx" if precision == "int8" else "torch"
+
+
 def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progress: bool) -> dict[str, Any]:
-    """XQuAD-ar quality on torch in fp32 and in ``chosen``, ``chosen`` questions over the fp32 index,
-    and questions on ONNX Runtime over the ``chosen`` index, as ``make run`` serves them (the reader
-    in each of its ONNX weights)."""
+    """XQuAD-ar quality in fp32 and in ``chosen`` (each on :func:`runtime_of`), an index in one
+    precision searched with questions in another, and questions on ONNX Runtime over the ``chosen``
+    index, as ``make run`` serves them (the reader in each of its ONNX weights)."""
     results: dict[str, Any] = {}
     fp32_index = folder / "fp32"
     for precision in dict.fromkeys(("fp32", chosen)):
@@ -55,15 +61,19 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
             corpus.mkdir(parents=True)
             for name, text in data.paragraphs.items():
                 (corpus / name).write_text(text, encoding="utf-8")
-        bot = Assistant(settings.replace(precision=precision, runtime="torch", index_dir=folder / precision,
-                                         corpus_dir=corpus, progress=progress))
+        bot = Assistant(settings.replace(precision=precision, runtime=runtime_of(precision),
+                                         index_dir=folder / precision, corpus_dir=corpus, progress=progress))
         bot.index([corpus], progress=progress)
         row = retrieval_hits(bot, data.questions)
         reader = bot.reader_answerer.reader if bot.reader_answerer is not None else None
         if isinstance(reader, Reader):
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
         results[precision] = row
-    if chosen != "fp32":
+    if chosen == "int8":  # its questions run in fp32: the mixed case is torch's (bf16) over an int8 index
+        mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=folder / chosen,
+                                           corpus_dir=folder / "corpus", progress=False))
+        results[f"torch {mixed.embedder.precision} questions, int8 index"] = retrieval_hits(mixed, data.questions)
+    elif chosen != "fp32":
         mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=fp32_index,
                                            corpus_dir=folder / "corpus", progress=False))
         results[f"{chosen} questions, fp32 index"] = retrieval_hits(mixed, data.questions)
@@ -91,8 +101,12 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
 
     from ..index.embeddings import load_embedder
 
-    models = {p: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=p)
-              for p in ("fp32", chosen)}
+    models: dict[str, Any] = {"fp32": load_embedder(settings.embed_model, settings.model_cache, progress=False,
+                                                    precision="fp32")}
+    indexer = Assistant(settings.replace(precision=chosen, runtime=runtime_of(chosen), progress=False))
+    models[chosen] = indexer.index_embedder  # as `assistant index` runs it (int8: on ONNX Runtime)
+    if models[chosen].precision != chosen:
+        raise RuntimeError(f"{chosen} cannot run here ({indexer.notes[0] if indexer.notes else 'unknown'})")
     for model in models.values():
         model.embed_passages(list(texts[:8]))  # first calls build the CPU kernels for new shapes
     rates: dict[str, list[float]] = {p: [] for p in models}
@@ -135,6 +149,7 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
                       quality_limit)
     asked = _article_questions(questions + 4)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "chosen": chosen, "runs": {}}
+    Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx()  # int8 and the ONNX column need it
     log("e5 alone, fp32 and the chosen precision taking turns: the texts indexing embeds ...")
     results["interleaved_indexing"] = interleaved_e5(
         settings, indexing_texts(paragraphs, settings.chunk_max_chars), chosen, batch=480)
@@ -148,19 +163,21 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
         article = Path(tmp) / "article"
         shutil.copytree(settings.corpus_dir, article / "corpus")
         for precision in precisions:
-            run_settings = settings.replace(precision=precision, runtime="torch")
+            run_settings = settings.replace(precision=precision, runtime=runtime_of(precision))
             log(f"{precision}: index throughput on {len(paragraphs)} XQuAD paragraphs ...")
             throughput = measure_throughput(paragraphs, run_settings, Path(tmp) / f"throughput-{precision}",
                                             settings.progress)
-            env = dict(os.environ, ASSISTANT_PRECISION=precision, ASSISTANT_RUNTIME="torch", HF_HUB_OFFLINE="1",
-                       ANONYMIZED_TELEMETRY="False")
+            env = dict(os.environ, ASSISTANT_PRECISION=precision, ASSISTANT_RUNTIME=runtime_of(precision),
+                       HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
             index = Path(tmp) / f"article-{precision}"
             Assistant(run_settings.replace(index_dir=index, corpus_dir=article / "corpus", progress=False)).index()
             log(f"{precision}: cold start and ask latency over the article ...")
             served = _subprocess(["_serve", "--index", str(index), "--questions", str(questions_file)], env)
             results["runs"][precision] = {"throughput": throughput, "serve": served}
             log(json.dumps(results["runs"][precision]))
-        if Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx() is not None:
+        if runtime_of(chosen) == "onnx":  # the chosen column is already served on ONNX Runtime
+            results["runs"]["onnx"] = {"serve": results["runs"][chosen]["serve"]}
+        elif Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx() is not None:
             log(f"onnx: cold start and ask latency over the article ({chosen} index, questions on ONNX Runtime) ...")
             env = dict(os.environ, ASSISTANT_PRECISION=chosen, ASSISTANT_RUNTIME="onnx", HF_HUB_OFFLINE="1",
                        ANONYMIZED_TELEMETRY="False")
@@ -194,7 +211,8 @@ def precision_table(results: dict[str, Any]) -> str:
     """Markdown: speed and memory per precision with the ratio, then the quality rows and their deltas."""
     chosen, runs = results["chosen"], results["runs"]
     onnx = runs.get("onnx", {})
-    lines = [f"| | torch fp32 | torch {chosen} | {chosen} ÷ fp32 | questions on ONNX Runtime, {chosen} index |",
+    where = "e5 indexing on ONNX Runtime, questions in fp32 there" if runtime_of(chosen) == "onnx" else "torch"
+    lines = [f"| | torch fp32 | {chosen} ({where}) | {chosen} ÷ fp32 | questions on ONNX Runtime, {chosen} index |",
              "|---|---:|---:|---:|---:|"]
     for key, what in (("interleaved_indexing", "e5 alone on the texts indexing embeds (chunks, then their "
                                                "sentences), texts/s"),

@@ -69,10 +69,9 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
         time and by this process's CPU time (other processes on a shared machine inflate wall
         time but not CPU time; the load average is recorded beside them).
     """
-    from ..index.embeddings import load_embedder, load_second_embedder
+    from ..index.embeddings import load_second_embedder
 
-    primary = load_embedder(settings.embed_model, settings.model_cache, progress=progress,
-                            precision=settings.precision)
+    primary = Assistant(settings.replace(progress=progress)).index_embedder  # as `assistant index` runs it
     second_name = getattr(settings, "second_embedder", "")
     second = load_second_embedder(second_name) if second_name else None
     for model in (primary, second):
@@ -128,13 +127,12 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
 
 
 def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict[str, CachedEmbedder]:
-    from ..index.embeddings import load_embedder, load_second_embedder
-    from ..index.precision import runnable
+    from ..index.embeddings import load_second_embedder
 
-    precision = runnable(settings.precision).name  # cached per precision: vectors of two must not mix
+    parts = Assistant(settings.replace(progress=False))
+    precision = parts.index_precision  # cached per precision: vectors of two must not mix
     encoders = {"embedder": CachedEmbedder(
-        settings.embed_model,
-        lambda: load_embedder(settings.embed_model, settings.model_cache, progress=False, precision=precision),
+        settings.embed_model, lambda: parts.index_embedder,
         VectorFile(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
     second_name = getattr(settings, "second_embedder", "")
     if second_name:

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from ..errors import IndexMismatchError
-from .precision import mixable
+from .precision import INTERCHANGEABLE, mixable
 
 MANIFEST_VERSION = 1
 
@@ -77,8 +77,8 @@ class Manifest:
         if not problems and not mixable(self.precision, precision):
             raise IndexMismatchError(
                 f"The index at {where} holds {self.precision} vectors, which {precision} questions cannot be "
-                f"searched against. Rebuild it with `ASSISTANT_PRECISION={precision} assistant index --rebuild "
-                f"corpus/`, or set ASSISTANT_PRECISION={self.precision.split('+')[0]}."
+                f"searched against (this version mixes {', '.join(sorted(INTERCHANGEABLE))}). Rebuild it with "
+                "`assistant index --rebuild corpus/`."
             )
         if problems:
             raise IndexMismatchError(

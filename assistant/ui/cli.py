@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from .. import Answer, AnswerStream, Assistant, AssistantError, InvalidQuestionError, Settings
 from ..api import ANSWER_MODES
 from ..index.embeddings import UseEmbedder
+from ..index.onnx_models import OnnxEmbedder
 from .html import replaced_draft_heading
 
 
@@ -197,13 +198,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     """Prepare what the first question would otherwise wait for: the converted e5, the merged reader,
     the glossary."""
     bot = args.make_assistant(_settings(args))
-    embedder = bot.index_embedder
-    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision})")
-    folder = bot.prepare_onnx()
+    folder = bot.prepare_onnx()  # first: int8 indexing runs on one of its copies
     if folder is not None:
         print(f"ONNX Runtime copies for questions ready: {folder}")
-    elif bot.runtime_problem:
+    if bot.runtime_problem:
         print(f"note: {bot.runtime_problem}", file=sys.stderr)
+    embedder = bot.index_embedder
+    runtime = "ONNX Runtime" if isinstance(embedder, OnnxEmbedder) else "torch"
+    print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision} on {runtime})")
     second = bot.encoders.second
     if isinstance(second, UseEmbedder):
         second.load()  # and keeps the loaded model in the model cache for a fast start
