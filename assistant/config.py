@@ -325,7 +325,7 @@ class Settings(BaseSettings):
     model_cache: Path = Field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
     #: What the encoders index in (assistant/index/precision.py): ``int8`` (e5 on ONNX Runtime with
-    #: int8 weights, 2.8x torch fp32; what runs on torch runs in bf16), ``bf16`` (torch, on CPUs with
+    #: int8 weights, 2.6-2.8x torch fp32; what runs on torch runs in bf16), ``bf16`` (torch, on CPUs with
     #: bf16 units; fp32 elsewhere, said once) or ``fp32``. Also what questions and the reader run in
     #: on torch (``runtime=torch``, or no ONNX copy).
     precision: str = "int8"
@@ -334,8 +334,8 @@ class Settings(BaseSettings):
     #: Other embedding models than e5 always run on torch.
     runtime: str = "onnx"
     #: The reader's weights on ONNX Runtime: ``int8`` (quantised by ``assistant prepare``; its matrix
-    #: products run on the CPU's int8 units, about 1.7x fp32; XQuAD-ar reader F1 -0.2 for Arabic
-    #: questions, -1.9 for English ones: docs/precision.md), ``fp32``, or ``auto``: int8 for a question
+    #: products run on the CPU's int8 units, warm asks about 1.2x fp32; XQuAD-ar reader F1 +0.2 for
+    #: Arabic questions, -0.4 for English ones: docs/precision.md), ``fp32``, or ``auto``: int8 for a question
     #: in its passage's language, fp32 across languages.
     onnx_reader: str = "auto"
     #: A second multilingual embedder fused with the first; empty turns it off.

@@ -179,6 +179,23 @@ def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_fo
         _check_int8(folder / "reader.onnx", folder / "other.onnx", files)
 
 
+def test_the_int8_graphs_keep_the_feed_forward_outputs_in_fp32(onnx_files):
+    import onnx
+
+    from assistant.answer.onnx_export import feed_forward_outputs
+
+    for fp32 in onnx_files.folder.glob("*.onnx"):
+        if ".int8" in fp32.name or ".ort-" in fp32.name:
+            continue
+        kept = feed_forward_outputs(fp32)
+        assert len(kept) == 12 and all(name.endswith("/output/dense/MatMul") for name in kept)
+        nodes = onnx.load(str(fp32.with_name(fp32.name.replace(".onnx", ".int8.onnx")))).graph.node
+        kinds = {node.name: node.op_type for node in nodes}
+        assert all(kinds[name] == "MatMul" for name in kept)  # left in fp32 ...
+        head = 1 if fp32.name.startswith("reader-") else 0  # the reader's span head
+        assert sum(kind == "MatMulInteger" for kind in kinds.values()) == 5 * 12 + head  # ... the rest int8
+
+
 def test_an_int8_e5_that_does_not_follow_it_is_refused(tmp_path, e5_folder):
     from transformers import BertModel
 

@@ -6,9 +6,10 @@ padding, so the graphs compute exactly what the torch models compute from ids. E
 checked against torch on real text before it is kept; a graph that disagrees is refused.
 
 Both are also kept with int8 weights (ONNX Runtime's dynamic quantisation, one scale per output
-channel): their matrix products then run on the CPU's int8 units (AVX-512 VNNI), about 1.7 times as
-fast as fp32 for the reader's windows and 2.8 times for e5 on the texts indexing embeds
-(docs/precision.md). Each is checked against its fp32 graph before it is kept.
+channel, but :func:`feed_forward_outputs` in fp32): their matrix products then run on the CPU's
+int8 units (AVX-512 VNNI), 2.6-2.8 times torch fp32 for e5 on the texts indexing embeds, and warm
+questions 1.2 times as fast as with the fp32 reader (docs/precision.md). Each is checked against
+its fp32 graph before it is kept.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def export_e5(e5_folder: Path, model_cache: Path) -> Path:
         return target
     from transformers import AutoModel
 
+    from ..index.embeddings import quiet_model_loading
+
+    quiet_model_loading()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     tmp.chmod(0o755)
@@ -166,36 +170,44 @@ def export_reader(e5_folder: Path, adapter: Path, model_cache: Path) -> Path:
 
 
 def quantize_reader(folder: Path, digest: str) -> Path:
-    """The exported fp32 reader for the adapter ``digest`` with int8 weights, made once beside it;
-    returns its file.
+    """The exported fp32 reader for the adapter ``digest`` with int8 weights (but
+    :func:`feed_forward_outputs`), made once beside it; returns its file.
 
     Raises:
         RuntimeError: The int8 graph's logits do not follow the fp32 graph's (then nothing is kept).
         OSError: The fp32 graph is missing or the folder cannot be written.
     """
-    return _quantized(reader_file(folder, digest), reader_file(folder, digest, "int8"), [],
-                      lambda source, partial: _check_int8(source, partial, OnnxFiles.open(folder)))
+    source = reader_file(folder, digest)
+    return _quantized(source, reader_file(folder, digest, "int8"), feed_forward_outputs(source),
+                      lambda _, partial: _check_int8(source, partial, OnnxFiles.open(folder)))
 
 
 def quantize_e5(folder: Path) -> Path:
-    """e5's exported fp32 graph in ``folder`` with int8 weights, made once beside it; returns its file.
-
-    Every matrix product is quantised but the second one of each feed-forward block: its inputs come
-    out of GELU with a long tail that one int8 scale per row cannot hold. Kept in fp32 they cost 7%
-    of the speed (2.83 against 3.04 times torch fp32) and keep English questions' hit@1 on XQuAD-ar
-    within 0.0033 of fp32 instead of 0.005 (docs/precision.md).
+    """e5's exported fp32 graph in ``folder`` with int8 weights (but :func:`feed_forward_outputs`),
+    made once beside it; returns its file.
 
     Raises:
         RuntimeError: The int8 vectors do not follow the fp32 graph's (then nothing is kept).
         OSError: The fp32 graph is missing or the folder cannot be written.
     """
+    source = e5_file(folder)
+    return _quantized(source, e5_file(folder, "int8"), feed_forward_outputs(source),
+                      lambda _, partial: _check_e5_int8(folder, partial))
+
+
+def feed_forward_outputs(graph_file: Path) -> list[str]:
+    """The matrix products int8 leaves in fp32: the second one of each feed-forward block, whose
+    input comes out of GELU with a long tail that one int8 scale per tensor cannot hold.
+
+    Measured on all 2,380 XQuAD-ar questions (docs/precision.md): with them in int8 too, e5 runs 7%
+    faster but English questions' hit@1 drops 0.005 instead of 0.0033, and the reader loses 1.2 F1
+    on Arabic questions and 0.9 on English ones instead of gaining 0.2 and losing 0.4.
+    """
     import onnx
 
-    source = e5_file(folder)
-    graph = onnx.load(str(source), load_external_data=False).graph
-    kept = [node.name for node in graph.node if node.op_type == "MatMul"
+    graph = onnx.load(str(graph_file), load_external_data=False).graph
+    return [node.name for node in graph.node if node.op_type == "MatMul"
             and node.name.endswith("/output/dense/MatMul") and "/attention/" not in node.name]
-    return _quantized(source, e5_file(folder, "int8"), kept, lambda _, partial: _check_e5_int8(folder, partial))
 
 
 def _quantized(source: Path, target: Path, kept: list[str], check: Callable[[Path, Path], None]) -> Path:

@@ -51,7 +51,8 @@ def quiet_model_loading() -> None:
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, with e5-style ``query:``/``passage:`` prompts when it has them,
-    run in ``precision`` (bf16 or int8 where the CPU can; fp32 otherwise, with :attr:`note` saying so).
+    run in ``precision``: bf16 where the CPU can, fp32 otherwise; int8, which torch does not run, as
+    bf16 (:attr:`note` says so when it runs otherwise than asked).
 
     Texts go in batches of 8: sentence-transformers sorts them by length, and a batch pads to its
     longest, whose attention costs the square of it. On whole XQuAD paragraphs 8 embeds 1.7 times

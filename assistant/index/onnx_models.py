@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-#: Bump when the files' layout or contents change; an older folder is exported again.
-EXPORT_FORMAT = 1
+#: Bump when the files' layout or contents change; an older folder is exported again (2: the int8
+#: graphs keep their feed-forward output products in fp32).
+EXPORT_FORMAT = 2
 MARKER = "export.json"
 #: e5's prompts (its ``config_sentence_transformers.json``) and sentence-transformers' length limit.
 QUERY_PREFIX = "query: "
