@@ -195,9 +195,8 @@ class Parts:
     def _int8_embedder(self) -> Embedder | None:
         """e5 in int8 on ONNX Runtime, or ``None`` when there is no such copy; a damaged one is
         removed, so that ``assistant prepare`` makes it again."""
-        path = self._int8_file()
-        files = self.onnx_files
-        if path is None or files is None:
+        files, path = self.onnx_files, self._int8_file()
+        if files is None or path is None:
             return None
         try:
             # Batches of 8, as on torch: a batch pads to its longest text.

@@ -87,14 +87,19 @@ def _export(model: Any, outputs: tuple[str, ...], path: Path) -> None:
                           output_names=list(outputs), dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
+def _sample_inputs(files: OnnxFiles) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The sample texts as a graph's inputs, with their token ids and attention mask."""
+    encodings = files.tokenizer.encode_batch(list(_SAMPLES))
+    ids, mask = padded([e.ids for e in encodings], files.pad_id)
+    return {"inputs_embeds": files.vectors(ids), "attention_mask": mask}, ids, mask
+
+
 def _check(model: Any, outputs: tuple[str, ...], path: Path, files: OnnxFiles) -> None:
     """Raise when the graph at ``path`` disagrees with ``model`` on the sample texts."""
     import torch
 
-    check = session(path, keep_optimized=False)
-    encodings = files.tokenizer.encode_batch(list(_SAMPLES))
-    ids, mask = padded([e.ids for e in encodings], files.pad_id)
-    got = check.run(None, {"inputs_embeds": files.vectors(ids), "attention_mask": mask})
+    inputs, ids, mask = _sample_inputs(files)
+    got = session(path, keep_optimized=False).run(None, inputs)
     with torch.inference_mode():
         out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
     for name, value in zip(outputs, got, strict=True):
@@ -233,10 +238,7 @@ def _quantized(source: Path, target: Path, kept: list[str], check: Callable[[Pat
 
 def _check_e5_int8(folder: Path, int8: Path) -> None:
     """Raise when the int8 graph's sentence vectors stray from the fp32 graph's on the sample texts."""
-    files = OnnxFiles.open(folder)
-    encodings = files.tokenizer.encode_batch(list(_SAMPLES))
-    ids, mask = padded([e.ids for e in encodings], files.pad_id)
-    inputs = {"inputs_embeds": files.vectors(ids), "attention_mask": mask}
+    inputs, _, mask = _sample_inputs(OnnxFiles.open(folder))
     want = pooled(session(e5_file(folder), keep_optimized=False).run(None, inputs)[0], mask)
     have = pooled(session(int8, keep_optimized=False).run(None, inputs)[0], mask)
     cosine = float((want * have).sum(axis=1).min())
@@ -247,9 +249,7 @@ def _check_e5_int8(folder: Path, int8: Path) -> None:
 
 def _check_int8(fp32: Path, int8: Path, files: OnnxFiles) -> None:
     """Raise when the int8 graph's logits do not follow the fp32 graph's on the sample texts."""
-    encodings = files.tokenizer.encode_batch(list(_SAMPLES))
-    ids, mask = padded([e.ids for e in encodings], files.pad_id)
-    inputs = {"inputs_embeds": files.vectors(ids), "attention_mask": mask}
+    inputs, _, mask = _sample_inputs(files)
     keep = mask.astype(bool)
     expected = session(fp32, keep_optimized=False).run(None, inputs)
     got = session(int8, keep_optimized=False).run(None, inputs)

@@ -3,7 +3,7 @@
 Why a second runtime: importing torch, transformers and sentence-transformers costs about 7 s of
 CPU on these 2 cores before the first question can be embedded; onnxruntime and tokenizers cost
 0.2 s. Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8 matrix
-products use AVX-512 VNNI: 2.8 times torch fp32 on the texts indexing embeds), or on torch in bf16
+products use AVX-512 VNNI: 2.6-2.8 times torch fp32 on the texts indexing embeds), or on torch in bf16
 or fp32; all three make vectors that mix (:mod:`assistant.index.precision`).
 
 ``assistant prepare`` writes the files (:mod:`assistant.onnx_export`) into one folder of the model

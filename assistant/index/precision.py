@@ -2,8 +2,8 @@
 
 ``ASSISTANT_PRECISION`` picks one of ``fp32``, ``bf16`` or ``int8`` (the default):
 
-- ``int8`` runs e5's indexing on ONNX Runtime with int8 weights (AVX-512 VNNI): 2.8 times torch fp32
-  on the texts indexing embeds, vectors within cosine 0.9975 of fp32. torch has no int8 that keeps
+- ``int8`` runs e5's indexing on ONNX Runtime with int8 weights (AVX-512 VNNI): 2.6-2.8 times torch
+  fp32 on the texts indexing embeds, vectors within cosine 0.9975 of fp32. torch has no int8 that keeps
   quality (``torch.ao`` dynamic quantisation: cosine 0.962, and slower than bf16), so whatever runs
   on torch (``ASSISTANT_RUNTIME=torch``, the reader without its ONNX copy, another embedding model)
   runs in bf16 under ``int8``, and says so;

@@ -265,7 +265,9 @@ def load_reader(base_folder: Path, adapter: Path = SHIPPED_ADAPTER, settings: Re
         adapter: A folder holding ``adapter_config.json`` and ``adapter_model.safetensors``.
         settings: Windowing and decoding.
         precision: ``fp32``, ``bf16`` (bf16 weights: AVX-512 BF16 on this CPU, faster at
-            the same F1; docs/precision.md) or ``int8``; a CPU that cannot runs fp32, and :attr:`Reader.note` says so.
+            the same F1; docs/precision.md) or ``int8``, which torch runs as bf16 (int8 readers run on
+            ONNX Runtime: :func:`load_onnx_reader`); a CPU without bf16 runs fp32. :attr:`Reader.note`
+            says when it runs otherwise than asked.
 
     Raises:
         ReaderUnavailable: A weights file is missing or damaged (one line naming it and the fix).
