@@ -21,7 +21,7 @@ from .ingest.loaders import SkipFile, content_hash, find_files, load_text
 from .parts import Parts
 from .retrieve.rerank import rerank
 from .retrieve.retriever import QueryVectors
-from .text.normalize import detect_language, has_words, strip_invisible
+from .text.normalize import detect_language, has_words, other_language, strip_invisible
 from .types import Answer, AnswerStream, Chunk, Hit, IndexReport
 
 #: Answer modes: through the configured LLM, each sentence verified; or quoting the documents.
@@ -184,6 +184,11 @@ class Assistant(Parts):
             )
         if not has_words(cleaned):
             raise InvalidQuestionError("The question has no letters or digits; ask it in words.")
+        other = other_language(cleaned)
+        if other:
+            raise InvalidQuestionError(f"The question looks like {other}; the assistant answers questions in "
+                                       "Arabic or English. Ask it in one of them. / يجيب المساعد عن الأسئلة "
+                                       "بالعربية أو الإنجليزية؛ اطرح سؤالك بإحداهما.")
         return cleaned
 
     def retrieve(self, question: str, top_k: int | None = None) -> list[Hit]:

@@ -1,4 +1,5 @@
-"""ChatSession: a conversation with history; follow-ups are resolved against earlier turns."""
+"""ChatSession: a conversation with history; each question is decided to stand alone or to lean on
+the last turn, and a follow-up carries over only the referent it needs. Pure but for ``answer_fn``."""
 
 from __future__ import annotations
 
@@ -6,48 +7,151 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .text.normalize import detect_language, normalize_arabic, tokenize
+from .text.lexicon import AR_QUESTION_WORDS, AR_REFERRING_CLITICS, EN_QUESTION_WORDS
+from .text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic
 from .types import Answer, AnswerStream
 
-_EN_REFERRING = re.compile(
-    r"\b(?:he|she|it|they|him|her|his|its|their|them|this|that|these|those|there|then|same|"
-    r"what about|how about|and)\b"
-)
-# Matched against normalised text (ى -> ي, ة -> ه, أ/إ/آ -> ا), so the words are spelt that way.
-_AR_REFERRING = re.compile(
-    r"^\s*(?:و|ف)(?:ب|ل)?(?:ماذا|كم|من|متي|اين|هل|ما|لماذا|كيف|اي)\b|\b(?:و|ل|ب)?(?:ذلك|تلك|هذا|هذه|هؤلاء|هولاء)\b|\b(?:هو|هي|هم|عنه|عنها|"
-    r"عنهم|منه|منها|منهم|فيه|فيها|لها|له|لهم|به|بها|بهم|عليه|عليها|عليهم|اليه|اليها|اليهم|معه|معها|معهم|بحسبها|"
-    r"بحسبه|حسبها|حسبه|قاله|قالته|نفسه|نفسها)\b"
-)
+# English pronouns that point back at something named earlier; "it" in "is it true" as well, which
+# only costs a referent appended to the search.
+_EN_PRONOUN = re.compile(r"\b(?:he|she|it|they|him|her|them|his|its|their|hers|theirs)\b", re.IGNORECASE)
+_EN_DEMONSTRATIVE = re.compile(r"\b(?:this|that|these|those|there|the same)\b", re.IGNORECASE)
+# "and on the other side?", "what about Amaq?", "and the wounded?": an ellipsis of the last question.
+_EN_ELLIPSIS = re.compile(r"^\s*(?:and|but|also|so|what about|how about|and what about|and how about)\b",
+                          re.IGNORECASE)
+# Matched against normalised text (ى -> ي, ة -> ه, أ/إ/آ -> ا): "وماذا عن ...", "وكذلك ...".
+_AR_ELLIPSIS = re.compile(r"^\s*(?:وماذا عن|ماذا عن|وما عن|وكذلك|و?بالنسبه ل|وعن)\b")
+_AR_DEMONSTRATIVE = re.compile(r"(?<!\S)(?:و|ل|ب)?(?:ذلك|تلك|هذا|هذه|هؤلاء|هولاء|هناك)(?![\u0621-\u064a])")
+# "من هو X" / "ما هي X": a pronoun as copula after a question word points at nothing.
+_AR_COPULA = re.compile(r"(?<!\S)[وف]?(?:من|ما|ماذا|اين)\s+(?:هو|هي|هم)(?!\S)")
+_AR_AND_ASKS = re.compile(r"^\s*[وف](?:ب|ل)?(?:ماذا|كم|من|متي|اين|هل|ما|لماذا|كيف|اي)(?!\S)")
+# A word of four letters or more with a pronoun written onto its end (ه, not ة): "هاجمته", "قادها".
+_SUFFIXED = re.compile(r"^(?!ال)[\u0621-\u064a]{2,}(?:ه|ها|هم|هما)[؟?.،,!]*$")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One exchange of a conversation."""
+    """One exchange of a conversation: what was typed, what was searched and read, and the answer."""
 
     question: str
     standalone: str
     answer: Answer
 
 
+def _content_words(question: str) -> list[str]:
+    """The question's words, as written, that are neither function words nor question words."""
+    words = _WORD.findall(question)
+    kept = []
+    for word in words:
+        folded = normalize_arabic(word)
+        if word.isupper() and len(word) > 1 and word.isascii():  # an acronym: "IS", "SDF", "US"
+            kept.append(word)
+        elif len(folded) > 1 and not ({folded, folded[1:] if folded[:1] in "وف" else folded}
+                                    & (AR_STOPWORDS | EN_STOPWORDS | AR_QUESTION_WORDS | EN_QUESTION_WORDS)):
+            kept.append(word)
+    return kept
+
+
+def _clitic(word: str) -> tuple[str, str] | None:
+    """``(conjunction, form)`` when a word is one of :data:`AR_REFERRING_CLITICS` ("وبحسبها" -> ("و", "بحسبها"))."""
+    bare = normalize_arabic(word).strip("؟?.،,!")
+    if bare in AR_REFERRING_CLITICS:
+        return "", bare
+    if bare[:1] in ("و", "ف") and bare[1:] in AR_REFERRING_CLITICS:
+        return bare[:1], bare[1:]
+    return None
+
+
 def needs_context(question: str) -> bool:
-    """True when a question leans on earlier turns (a pronoun, "and ...", or too few words)."""
-    folded = normalize_arabic(question)
-    if len(tokenize(question)) <= 1:
+    """True when a question leans on the last turn: a pronoun or demonstrative that points back, an
+    ellipsis ("and the wounded?", "وماذا عن أعماق؟"), or no subject of its own (one content word or
+    none). A question with its own subject and no pointing word stands alone, whatever conjunction
+    it starts with ("How many prisoners escaped, and who says so?", "ومن هو مظلوم عبدي؟")."""
+    content = _content_words(question)
+    if len(content) <= 1:
         return True
-    return bool(_EN_REFERRING.search(folded) or _AR_REFERRING.search(folded))
+    if detect_language(question) == "en":
+        if _EN_PRONOUN.search(question) or _EN_DEMONSTRATIVE.search(question):
+            return True
+        return bool(_EN_ELLIPSIS.search(question)) and len(content) <= 2
+    folded = normalize_arabic(question)
+    without_copula = _AR_COPULA.sub(" ", folded)
+    if any(_clitic(w) for w in without_copula.split()) or _AR_DEMONSTRATIVE.search(without_copula):
+        return True
+    if re.search(r"(?<!\S)(?:هو|هي|هم)(?!\S)", without_copula):
+        return True
+    if _AR_ELLIPSIS.search(folded):
+        return len(content) <= 3
+    # "وماذا قال عن ..." (he said), "وبماذا هاجمته ..." (attacked it): an Arabic question that opens with
+    # "and" drops its subject or writes it onto the verb; one with its own copula subject stands alone.
+    if _AR_AND_ASKS.search(folded) and not _AR_COPULA.search(folded):
+        return len(content) <= 3 or any(_SUFFIXED.search(w) for w in question.split()[1:])
+    return False
+
+
+_EN_PERSONAL = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
+_EN_NAME_ASKED = re.compile(r"\bname\b|\bwhich (?:agency|group|organi[sz]ation|company|country|city)\b",
+                            re.IGNORECASE)
+
+
+def referent(question: str, history: list[Turn]) -> tuple[str, bool]:
+    """What a follow-up points back at, and whether it is a name that can stand in for its pronoun.
+
+    The last answer's short answer when the last question asked who or for a name and the follow-up
+    points at it (an Arabic pronoun; "he"/"she"; "it" after "what is the name of the agency"); else
+    the last question's own subject, its content words (the killed, the prison), never the question
+    whole.
+    """
+    if not history:
+        return "", False
+    from .answer.analysis import question_kind  # the kinds of question are the answerer's word
+
+    last = history[-1]
+    span = last.answer.span.text if last.answer.span is not None else ""
+    named = (last.answer.grounded and bool(span) and not re.search(r"\d", span) and len(span.split()) <= 6
+             and question_kind(last.standalone) == "who")
+    if named:
+        english = detect_language(question) == "en"
+        if not english or _EN_PERSONAL.search(question) or _EN_NAME_ASKED.search(last.standalone):
+            return span, True
+    return " ".join(dict.fromkeys(_content_words(last.standalone))), False
+
+
+def resolve(question: str, history: list[Turn]) -> str:
+    """The question the reader reads and the search takes: the question itself when it stands alone;
+    else with its referent in place of the pronoun where the referent is a name ("How many escapees
+    did Amaq claim?", "وكم عدد الفارين بحسب أعماق؟"), or after it in brackets."""
+    if not history or not needs_context(question):
+        return question
+    found, is_name = referent(question, history)
+    if not found or normalize_arabic(found) in normalize_arabic(question):
+        return question
+    if is_name and detect_language(question) == "en":
+        replaced, n = re.subn(r"\b(?:it|he|she|they|him|her|them)\b(?!')", found, question, count=1,
+                              flags=re.IGNORECASE)
+        if n == 0:
+            replaced, n = re.subn(r"\b(?:its|his|her|their)\b", f"{found}'s", question, count=1,
+                                  flags=re.IGNORECASE)
+        if n:
+            return replaced
+    elif is_name:
+        words = question.split()
+        for i, word in enumerate(words):
+            found_clitic = _clitic(word)
+            if found_clitic and AR_REFERRING_CLITICS[found_clitic[1]]:
+                conjunction, form = found_clitic
+                tail = word[len(word.rstrip("؟?.،,!")):]
+                words[i] = f"{conjunction}{AR_REFERRING_CLITICS[form]} {found}{tail}"
+                return " ".join(words)
+    stripped = question.rstrip()
+    mark = stripped[-1] if stripped[-1:] in ("?", "؟") else ""
+    return f"{stripped.rstrip('?؟')} ({found}){mark}"
 
 
 def condense(question: str, history: list[Turn]) -> str:
-    """A standalone search query for a follow-up: the previous question's words, then this one.
-
-    Without an LLM the follow-up is not rewritten; prefixing the previous standalone question
-    carries its entities (the SDF commander) into retrieval while the reply keeps this
-    question's language.
-    """
-    if not history or not needs_context(question):
-        return question
-    return f"{history[-1].standalone} {question}"
+    """The search query for a question: :func:`resolve`d, so a follow-up searches with its referent and
+    a new question with its own words alone."""
+    return resolve(question, history)
 
 
 @dataclass

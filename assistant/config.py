@@ -145,6 +145,13 @@ class ReaderAnswerSettings:
         pin_window: For a count, a span holding the number the counted-noun rule pins wins over a
             better-scored one within this many logits: the reader knows where the answer is, the
             rule which number counts what was asked.
+        span_candidates: How many of the reader's spans are tried, best first, when a short answer
+            fails its checks (a span that cuts a word, of the wrong kind, missing a name the question
+            asks about, or another source's figure).
+        span_window: Spans further than this many logits below the reader's best are not tried.
+        selective: The selective-answering model that decides whether a checked short answer is shown
+            or the closest passage is quoted instead: ``shipped`` (fitted on XQuAD, docs/selective.md),
+            a JSON file ``benchmarks/fit_selective.py`` wrote, or empty to show every checked answer.
     """
 
     adapter: str = "shipped"
@@ -156,6 +163,9 @@ class ReaderAnswerSettings:
     sentences_across: int = 1
     neighbours: int = 1
     pin_window: float = 3.0
+    span_candidates: int = 6
+    span_window: float = 6.0
+    selective: str = "shipped"
 
     def __post_init__(self) -> None:
         if self.passages < 1:
@@ -246,6 +256,7 @@ FLAT_NAMES: dict[str, tuple[str, str]] = {
     "reader_sentences": ("reader", "sentences"),
     "reader_sentences_across": ("reader", "sentences_across"),
     "reader_neighbours": ("reader", "neighbours"),
+    "reader_selective": ("reader", "selective"),
     "verify": ("verification", "mode"),
     "verify_similarity_same": ("verification", "min_similarity_same"),
     "verify_similarity_cross": ("verification", "min_similarity_cross"),

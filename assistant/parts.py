@@ -18,6 +18,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .answer.generate import LLMAnswerer
 from .answer.prompts.loader import load_extractive
 from .answer.reader.answering import ReaderAnswerer, SpanReader
+from .answer.selective import load_selective
 from .config import DEFAULT_EMBED_MODEL, Settings
 from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
 from .index.onnx_models import MARKER as EXPORT_MARKER
@@ -304,7 +305,8 @@ class Parts:
                     self._reader_answerer = ReaderAnswerer(
                         reader, self.answerer, load_extractive(),
                         self.settings.reader,
-                        self._word_glosses, self._previous_passage)
+                        self._word_glosses, self._previous_passage,
+                        selective=load_selective(self.settings.reader.selective))
             return self._reader_answerer
 
     @property

@@ -137,6 +137,18 @@ class Answer:
     span: AnswerSpan | None = None
     #: The reader's case for answering (best span score minus no-answer score); ``None`` without a reader.
     reader_margin: float | None = None
+    #: ``answer`` (a short answer or quoted claims), ``closest`` (no answer, the closest passage quoted
+    #: and labelled so) or ``refusal`` (not in the documents).
+    outcome: str = ""
+    #: The probability that the short answer is right (selective answering), when it was estimated.
+    confidence: float | None = None
+    #: The signals the estimate was made from, and what the short-answer checks found.
+    signals: dict[str, float] = field(default_factory=dict)
+    checks: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", "answer" if self.grounded else "refusal")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``assistant ask --json`` and the web API."""
@@ -145,6 +157,9 @@ class Answer:
             "short": self.short,
             "span": self.span.to_dict() if self.span is not None else None,
             "reader_margin": self.reader_margin,
+            "outcome": self.outcome,
+            "confidence": self.confidence,
+            "checks": list(self.checks),
             "grounded": self.grounded,
             "language": self.language,
             "citations": [c.to_dict() for c in self.citations],

@@ -95,7 +95,7 @@ def test_pooled_calibration_caps_each_set_and_weighs_all_answerable_questions():
 
 
 def test_shipped_question_set_meets_its_spec():
-    questions, conversations = (load_questions(p) for p in default_question_files())
+    questions, conversations, dialogues = (load_questions(p) for p in default_question_files())
     assert len(questions) >= 60
     assert sum(q.lang == "ar" and q.answerable for q in questions) >= 25
     assert sum(q.lang == "en" and q.answerable for q in questions) >= 25
@@ -103,8 +103,23 @@ def test_shipped_question_set_meets_its_spec():
     assert len(conversations) >= 5 and all(len(c.turns) > 1 for c in conversations)
     assert any(q.all_answers for q in questions)
     article = (Path(__file__).resolve().parent.parent / "corpus" / "ghweiran-prison.txt").read_text()
-    for item in questions + conversations:
+    for item in questions + conversations + dialogues:
         assert all(e in article for e in item.evidence), item.id
+    # The conversation set: at least 40 scored turns in each language, with unanswerable turns among them.
+    for lang in ("ar", "en"):
+        turns = [d for d in dialogues if d.lang == lang]
+        assert len(turns) >= 20 and any(not d.answerable for d in turns)
+    assert len(dialogues) >= 40 and all(d.conversation for d in dialogues)
+    assert all(d.turns[:-1] == dialogues[i - 1].turns for i, d in enumerate(dialogues) if len(d.turns) > 1)
+
+
+def test_a_dialogue_is_scored_on_every_turn(tmp_path: Path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "d1", "lang": "en", "turns": [
+        {"question": "Who leads the SDF?", "answers": ["Abdi"]}, {"question": "And his deputy?"}]}) + "\n")
+    first, second = load_questions(path)
+    assert first.turns == ["Who leads the SDF?"] and first.answerable and first.id == "d1-t1"
+    assert second.turns == ["Who leads the SDF?", "And his deputy?"] and not second.answerable
 
 
 def test_bad_question_file_names_the_line(tmp_path: Path):

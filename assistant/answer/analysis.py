@@ -287,18 +287,33 @@ _ASKED_AR = re.compile(
     r"((?:[\u0621-\u064a\"«»]+\s*){1,3})"
 )
 _ASKED_EN = re.compile(r"\b(?i:according to)\s+(?:(?i:the)\s+)?((?:[A-Z][\w'’-]*\s*){1,4})")
+# "How many escapees did Amaq claim?", "What did the SDF announce?": the source as the subject of a
+# reporting verb.
+_ASKED_EN_SUBJECT = re.compile(r"\b(?i:did|does|do)\s+(?:(?i:the)\s+)?((?:[A-Z][\w'’-]*\s*){1,4}?)\s*"
+                               r"(?i:claim|say|report|announce|state)\b")
+# "ما عدد الفارين الذي أعلنته وكالة أعماق؟", "كم قتيلاً ذكرت قسد؟": the source after a reporting verb.
+_ASKED_AR_SUBJECT = re.compile(
+    r"(?<!\S)(?:الذي|التي|كما|ما)?\s*(?:اعلنته|اعلنه|قالته|قاله|ذكرته|ذكره|اوردته|اورده|ادعته|ادعاه|اعلنت|ذكرت|"
+    r"قالت|زعمت|ادعت|اوردت)\s+((?:[\u0621-\u064a\"«»]+\s*){1,3})"
+)
 
 
 def asked_source(question: str) -> str:
     """The source a question asks for the figure of ("… بحسب ما أعلنته قسد؟" -> قسد, "according
     to the SDF" -> SDF), or ``""``."""
-    english = _ASKED_EN.search(question)
+    english = _ASKED_EN.search(question) or _ASKED_EN_SUBJECT.search(question)
     if english:
         return english.group(1).strip()
     question = question.replace("ـ", "")  # tatweel: "وفقاً لـ قسد"
     match = _ASKED_AR.search(normalize_arabic(question))
     if not match:
-        return ""
+        subject = _ASKED_AR_SUBJECT.search(normalize_arabic(question))
+        if not subject:
+            return ""
+        words = [w.strip("\"«»؟?") for w in subject.group(1).split()]
+        words = [w for w in words if w and w not in _PRONOUNS and w not in ("ان", "من", "في", "عن")]
+        found = _original_words(question, len(words), subject.start(1)) or " ".join(words)
+        return found.strip("؟?.،,!: ")
     words = [w.strip("\"«»") for w in match.group(1).split()]
     words = [w for w in words if w and w not in _PRONOUNS]
     found = (_original_words(question, len(words), match.start(1)) or " ".join(words)).strip("؟?.،,!: ")

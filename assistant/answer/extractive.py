@@ -24,6 +24,7 @@ from ..text.normalize import (
     tokenize,
 )
 from ..types import Answer, Citation, EmbedFn, Hit, SentenceVectorsFn
+from ..verify.short_answers import check_short_answer
 from .analysis import (
     STRICT_KINDS,
     Candidate,
@@ -178,6 +179,9 @@ class ExtractiveAnswerer:
         a = self.analyse(question, language, query, hits, display_question, top_k)
         if a.refused:
             return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved)
+        problems = [] if a.conflict else picked_problems(a)
+        if problems:  # the same checks as the reader's short answers: the closest passage, labelled so
+            return replace(closest(a, language, self._templates), checks=problems)
         answer = compose_answer(a.shown, language, a.ranked, a.kind, a.short, a.conflict, self._templates, a.extra)
         return replace(answer, support=a.support, retrieved=a.retrieved)
 
@@ -217,6 +221,24 @@ class ExtractiveAnswerer:
         if not conflict and len(ranked) > 1 and ranked[0].score - ranked[1].score <= self.settings.second_quote_margin:
             extra = ranked[1]
         return Analysis(shown, kind, ranked, conflict, short, extra, support, retrieved, refused=False)
+
+
+def picked_problems(a: Analysis) -> list[str]:
+    """What the short-answer checks find in the picked sentence and its pinned short answer (the names
+    the question asks about, the kind of answer), as for a reader's span."""
+    text = a.ranked[0].span.text
+    at = text.find(a.short) if a.short else -1
+    start, end, kind = (at, at + len(a.short), a.kind) if at >= 0 else (0, len(text), "other")
+    return check_short_answer(a.shown, kind, text, start, end, text).problems
+
+
+def closest(a: Analysis, language: str, templates: dict[str, dict[str, str]]) -> Answer:
+    """No answer: the best-supported sentence quoted as the closest passage, labelled so."""
+    wording = templates.get(language, templates["en"])
+    best = a.ranked[0]
+    return Answer(text=wording["closest"].format(quote=best.span.text, n=1), grounded=False, language=language,
+                  citations=[citation_of(1, best.hit, best.span, best.score)], question=a.shown, outcome="closest",
+                  support=a.support, retrieved=a.retrieved)
 
 
 @dataclass(frozen=True)

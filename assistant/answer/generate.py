@@ -284,7 +284,7 @@ class LLMAnswerer:
             return self.fallback(extractive, language, "malformed", None, "the reply repeats itself")
         if is_refusal(text, list(self._refusals.values())):
             return replace(extractive, text=self._refusals[language], grounded=False, citations=[], mode="llm",
-                           notes=["the LLM found no answer in the sources"])
+                           outcome="refusal", notes=["the LLM found no answer in the sources"])
         sources = sources_from_hits(hits, self._sentence_vectors)
         asked = question or extractive.question
         verdicts = verify_claims(claims, sources, self.vectors, self.verify, asked, reader_answer(extractive, asked))
@@ -293,7 +293,7 @@ class LLMAnswerer:
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)
         rendered = render(verdicts, self.verify.mode, self._prompts[language]["unverified"])
         return replace(extractive, text=rendered.text, grounded=True, citations=citations_for(rendered, hits, verdicts),
-                       mode="llm", notes=verification_notes(verdicts, len(sources), self.verify.mode))
+                       mode="llm", outcome="answer", notes=verification_notes(verdicts, len(sources), self.verify.mode))
 
     def fallback(self, extractive: Answer, language: str, kind: str, status: int | None, detail: str,
                  notes: Sequence[str] = ()) -> Answer:

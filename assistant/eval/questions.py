@@ -35,6 +35,8 @@ class Question:
     gold_sources: list[str] = field(default_factory=list)
     #: Documents the question is answered without (a near-miss: its gold paragraph left out).
     exclude_sources: list[str] = field(default_factory=list)
+    #: Part of a conversation set: a turn of a dialogue, or a conversation's last turn.
+    conversation: bool = False
 
     @property
     def question(self) -> str:
@@ -45,9 +47,10 @@ class Question:
 # -- question sets --------------------------------------------------------------------------------
 
 def default_question_files() -> list[Path]:
-    """The shipped question set: single questions and conversations."""
+    """The shipped question set: single questions, conversations scored on their last turn, and
+    dialogues scored on every turn."""
     data = resources.files("assistant") / "data"
-    return [Path(str(data / "questions.jsonl")), Path(str(data / "conversations.jsonl"))]
+    return [Path(str(data / name)) for name in ("questions.jsonl", "conversations.jsonl", "dialogues.jsonl")]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -63,16 +66,36 @@ def load_questions(path: Path) -> list[Question]:
         try:
             raw = json.loads(line)
             turns = raw["turns"] if "turns" in raw else [raw["question"]]
+            if turns and all(isinstance(turn, dict) for turn in turns):
+                items.extend(dialogue_items(raw))
+                continue
             items.append(Question(
                 id=str(raw["id"]), lang=raw.get("lang", ""), turns=list(turns), answers=list(raw.get("answers", [])),
                 evidence=list(raw.get("evidence", [])), answerable=bool(raw.get("answerable", True)),
                 all_answers=bool(raw.get("all_answers", False)), gold_sources=list(raw.get("gold_sources", [])),
+                conversation=len(turns) > 1,
             ))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ConfigError(
                 f"{path}:{number}: not a question record ({error}); each line needs "
-                '{"id", "lang", "question" or "turns", "answers", "evidence", "answerable"}.'
+                '{"id", "lang", "question" or "turns", "answers", "evidence", "answerable"}, or for a '
+                'dialogue scored on every turn {"id", "lang", "turns": [{"question", "answers", "evidence"}, ...]}.'
             ) from None
+    return items
+
+
+def dialogue_items(raw: dict[str, Any]) -> list[Question]:
+    """A dialogue scored on every turn: one item per turn, asked after the turns before it in one chat
+    (``{"question", "answers", "evidence", "answerable"}`` each; a turn without answers is unanswerable)."""
+    turns = [str(turn["question"]) for turn in raw["turns"]]
+    items = []
+    for index, turn in enumerate(raw["turns"]):
+        answers = list(turn.get("answers", []))
+        items.append(Question(
+            id=f"{raw['id']}-t{index + 1}", lang=raw.get("lang", ""), turns=turns[: index + 1], answers=answers,
+            evidence=list(turn.get("evidence", [])), answerable=bool(turn.get("answerable", bool(answers))),
+            all_answers=bool(turn.get("all_answers", False)), conversation=True,
+        ))
     return items
 
 

@@ -17,7 +17,11 @@ _COLUMNS = (
     ("accuracy", "accuracy"), ("F1", "f1"), ("span EM", "span_em"), ("span F1", "span_f1"),
     ("short ≤80", "short_first_80"), ("short en", "short_in_english"),
     ("cite P", "citation_precision"), ("cite R", "citation_recall"),
-    ("refusal acc", "refusal_accuracy"), ("false refusal", "false_refusal_rate"), ("lang match", "language_match"),
+    ("refusal acc", "refusal_accuracy"), ("false refusal", "false_refusal_rate"),
+    ("short right", "short_right"), ("short wrong", "short_wrong"), ("withheld", "withheld"),
+    ("refused", "refused_answerable"), ("wrong/shown", "wrong_among_shown"),
+    ("unans. refused", "unanswerable_refused"), ("conv acc", "conversation_accuracy"),
+    ("lang match", "language_match"),
     ("faithful", "faithfulness"),
     ("ms p50", "latency_ms_p50"), ("ms p95", "latency_ms_p95"),
 )

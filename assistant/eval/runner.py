@@ -32,7 +32,7 @@ from .llm_report import llm_summary, write_llm_report
 from .questions import DEPTH, Question, SquadSet, default_question_files, load_questions, load_squad
 from .reports import summary_table, write_records
 from .runs import run_retrieval
-from .scoring import Record, calibrate_threshold, near_misses, read_records, summarize
+from .scoring import Record, answer_changes, calibrate_threshold, near_misses, read_records, summarize
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -139,6 +139,14 @@ def write_eval(runs: dict[str, list[Record]], summary: dict[str, Any], table: st
     ``summary.json``, ``summary.md`` and ``hit-at-k.png``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {}
+    previous = out_dir / "records.jsonl"
+    if "ours" in runs and previous.exists():  # what changed since the last run into this folder
+        try:
+            before = read_records(previous)
+        except ConfigError:
+            before = []
+        files["changes"] = out_dir / "changes.md"
+        files["changes"].write_text(answer_changes(before, runs["ours"]), encoding="utf-8")
     for name, records in runs.items():
         filename = "records.jsonl" if name == "ours" else f"records-{_slug(name)}.jsonl"
         files[f"records ({name})"] = write_records(records, out_dir / filename)

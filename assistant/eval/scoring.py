@@ -79,6 +79,15 @@ class Record:
     #: sentences verification dropped, why an LLM answer was not used (see ``llm_report``).
     mode: str = ""
     notes: list[str] = field(default_factory=list)
+    #: What the reader saw: ``answer``, ``closest`` (the closest passage, no answer) or ``refusal``.
+    outcome: str = ""
+    #: Answerable questions answered: the short answer (or each claimed value) holds an accepted answer.
+    short_right: bool | None = None
+    #: The selective-answering probability, and the signals it was computed from.
+    confidence: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    #: A turn of a conversation (after its first).
+    conversation: bool = False
 
 
 class Passage(Protocol):
@@ -242,8 +251,23 @@ def score_answer(question: Question, answer: Answer, latency_ms: float, system: 
         reader_margin=answer.reader_margin, span_em=span_em, span_f1=span_f1,
         short_first_80=short_first_80(question, answer), short_in_english=short_in_english(question, answer),
         across=detect_language(passages[0].text) != question.lang if passages else None,
-        mode=answer.mode, notes=list(answer.notes),
+        mode=answer.mode, notes=list(answer.notes), outcome=answer.outcome,
+        short_right=short_right(question, answer, span_f1), confidence=answer.confidence,
+        signals=dict(answer.signals), conversation=question.conversation,
     )
+
+
+def short_right(question: Question, answer: Answer, span_f1: float | None) -> bool | None:
+    """For an answerable question answered: whether what leads the reply is right, the short answer
+    (each value, when sources disagree) holding an accepted answer or its span scoring F1 ≥ 0.5
+    against one; ``None`` when nothing was answered or the question has no answer."""
+    if not question.answerable or answer.outcome != "answer" or not question.answers:
+        return None
+    lead = answer.short or (answer.span.text if answer.span is not None else "") or answer.text[:80]
+    shown = [lead, answer.span.text if answer.span is not None else ""]
+    if any(contains_answer(text, accepted) for text in shown if text for accepted in question.answers):
+        return True
+    return bool(span_f1 is not None and span_f1 >= 0.5)
 
 
 def score_retrieval(question: Question, hits: Sequence[Passage], latency_ms: float, system: str,
@@ -325,6 +349,7 @@ def summarize(records: list[Record]) -> dict[str, Any]:
         for lang in sorted({r.lang for r in unanswerable}):
             summary[f"refusal_accuracy_{lang}"] = _rate((r for r in unanswerable if r.lang == lang),
                                                         lambda r: not r.grounded)
+        summary.update(reader_view(answered))
     retrieval = retrieval_summary(records)
     summary.update({k: v for k, v in retrieval.items() if k != "hit_curve"})
     if retrieval:
@@ -341,6 +366,50 @@ def summarize(records: list[Record]) -> dict[str, Any]:
     summary["latency_ms_p50"] = round(percentile(latencies, 50), 1)
     summary["latency_ms_p95"] = round(percentile(latencies, 95), 1)
     return summary
+
+
+def reader_view(records: Sequence[Record]) -> dict[str, Any]:
+    """What a reader sees, per language too: among answerable questions the short answer right, wrong,
+    withheld (the closest passage quoted instead) or refused; wrong among the short answers shown;
+    unanswerable questions given no answer; conversation turns answered correctly."""
+    view: dict[str, Any] = {}
+    for lang in ("", *sorted({r.lang for r in records if r.lang})):
+        subset = [r for r in records if not lang or r.lang == lang]
+        suffix = f"_{lang}" if lang else ""
+        answerable = [r for r in subset if r.answerable]
+        shown = [r for r in answerable if r.outcome == "answer"]
+        view["short_right" + suffix] = _rate(answerable, lambda r: r.outcome == "answer" and bool(r.short_right))
+        view["short_wrong" + suffix] = _rate(answerable, lambda r: r.outcome == "answer" and not r.short_right)
+        view["withheld" + suffix] = _rate(answerable, lambda r: r.outcome == "closest")
+        view["refused_answerable" + suffix] = _rate(answerable, lambda r: r.outcome == "refusal")
+        view["wrong_among_shown" + suffix] = _rate(shown, lambda r: not r.short_right)
+        view["unanswerable_refused" + suffix] = _rate((r for r in subset if not r.answerable),
+                                                      lambda r: r.outcome != "answer")
+        view["conversation_accuracy" + suffix] = _rate((r for r in subset if r.conversation), lambda r: r.correct)
+    return view
+
+
+def answer_changes(before: Sequence[Record], after: Sequence[Record]) -> str:
+    """The answers that changed between two runs of the same set, as Markdown a person can read:
+    each question whose outcome or lead changed, with both replies' first lines. Pure."""
+    old = {r.id: r for r in before}
+    lines = []
+    for record in after:
+        previous = old.get(record.id)
+        if previous is None:
+            continue
+        then, now = _lead(previous), _lead(record)
+        if (previous.outcome, then) != (record.outcome, now):
+            mark = {True: "fixed", False: "broke"}.get(record.correct, "") if previous.correct != record.correct \
+                else "changed"
+            lines.append(f"- **{record.id}** ({mark}) {record.question}\n  - before: [{previous.outcome or '?'}] "
+                         f"{then}\n  - now: [{record.outcome or '?'}] {now}")
+    head = f"# Answers changed since the previous run\n\n{len(lines)} of {len(after)} questions.\n\n"
+    return head + ("\n".join(lines) + "\n" if lines else "")
+
+
+def _lead(record: Record) -> str:
+    return record.answer.split("\n")[0][:160]
 
 
 def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float = 0.05,

@@ -46,3 +46,24 @@ DISCOURSE_WORDS = frozenset(
     around only
     """.split()
 )
+
+#: Question words, with the conjunctions and prepositions written onto them (normalised spelling):
+#: they ask, they do not name what is asked about.
+AR_QUESTION_WORDS = frozenset(
+    prefix + word for prefix in ("", "و", "ف", "ب", "وب", "ل", "ول")
+    for word in ("ما", "ماذا", "متي", "اين", "كيف", "لماذا", "كم", "هل", "من", "اي", "ايه", "هو", "هي", "هم")
+)
+EN_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how many much did does do is are was were".split())
+
+#: A preposition or noun with a pronoun written onto it that points back at the last turn's subject
+#: (normalised spelling) -> the word without the pronoun, where the referent can take its place
+#: ("بحسبها" -> "بحسب" + the agency), or "" where it is appended instead (a partitive "منهم": of them).
+AR_REFERRING_CLITICS = {
+    **{f"{stem}{suffix}": stem for stem in ("بحسب", "حسب", "عن", "في", "علي", "الي", "مع", "لدي", "ضد", "وفق")
+       for suffix in ("ها", "ه", "هم")},
+    "فيه": "في", "عليه": "علي", "اليه": "الي",
+    **{f"{stem}{suffix}": "" for stem in ("من", "ل", "ب", "عند", "بين", "نفس")
+       for suffix in ("ها", "ه", "هم")},
+    "قاله": "", "قالته": "", "اعلنته": "", "اعلنه": "",
+}

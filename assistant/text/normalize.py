@@ -148,6 +148,48 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+_PERSIAN_URDU = re.compile(r"[\u067e\u0686\u0698\u06af\u06ba\u06be\u06c1\u06d2]")  # پ چ ژ گ ں ھ ہ ے
+_ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+
+def other_language(text: str) -> str:
+    """The kind of text a question is in when it is neither Arabic nor English ("Persian or Urdu",
+    "another language written in Latin letters", "Cyrillic" ...), else ``""``.
+
+    Written here, as no library that installs here tells Arabic from Persian in a short question:
+    Persian and Urdu letters Arabic lacks; a Latin-script question with accented letters and no
+    English function word; a question whose letters are mostly of another script.
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return ""
+    arabic = len(_ARABIC_LETTER.findall(text)) + len(_PERSIAN_URDU.findall(text))
+    latin = len(_LATIN_WORD.findall(text)) and sum(len(w) for w in _LATIN_WORD.findall(text))
+    if arabic >= latin:
+        if arabic < len(letters) / 2:
+            return _script_of(letters)
+        # Arabic writes a foreign name with چ or گ now and then; Persian and Urdu keyboards type their
+        # own kaf and yeh (ک ی), which Arabic keyboards never do, and never Arabic's ة ي ك.
+        own = _PERSIAN_URDU.search(text) or re.search("[\u06a9\u06cc]", text)
+        return "Persian or Urdu" if own and re.search("[\u06a9\u06cc\u06ba\u06d2\u06c1]", text) and not \
+            re.search("[\u0629\u064a\u0643]", text) else ""
+    if latin < len(letters) / 2:
+        return _script_of(letters)
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    english = [w for w in words if w in EN_STOPWORDS and w != "a"]
+    if len(words) >= 2 and not english and _ACCENTED_LATIN.search(text):
+        return "another language written in Latin letters"
+    return ""
+
+
+def _script_of(letters: list[str]) -> str:
+    names = [unicodedata.name(ch, "").split()[0] for ch in letters if not ch.isascii()]
+    common = max(set(names), key=names.count) if names else ""
+    return {"CJK": "Chinese or Japanese", "HIRAGANA": "Japanese", "KATAKANA": "Japanese", "HANGUL": "Korean"}.get(
+        common, common.capitalize() or "another script")
+
+
 @dataclass(frozen=True)
 class Span:
     """A piece of a text with its offsets: ``text[start:end]`` is the piece."""

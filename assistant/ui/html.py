@@ -35,10 +35,12 @@ _HASH_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 _LABELS = {
     "en": {"sources": "Sources", "paragraph": "paragraph", "none": "No passage supports an answer.",
-           "refusal": "Not found in the documents", "verified": "Verified answer (replaces the draft above):",
+           "refusal": "Not found in the documents", "closest": "No direct answer: the closest passage",
+           "verified": "Verified answer (replaces the draft above):",
            "discarded": "Draft discarded:"},
     "ar": {"sources": "المصادر", "paragraph": "الفقرة", "none": "لا توجد فقرة تدعم إجابة.",
-           "refusal": "لا إجابة في المستندات", "verified": "الإجابة بعد التحقق (تحلّ محلّ المسودة أعلاه):",
+           "refusal": "لا إجابة في المستندات", "closest": "لا إجابة مباشرة: أقرب مقطع",
+           "verified": "الإجابة بعد التحقق (تحلّ محلّ المسودة أعلاه):",
            "discarded": "أُهملت المسودة:"},
 }
 
@@ -149,9 +151,9 @@ def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
         blocks.append(f"<p{attrs}>{inner}</p>")
     if items:
         blocks.append(f"<ul>{''.join(items)}</ul>")
-    state = "grounded" if answer.grounded else "refusal"
+    state = "grounded" if answer.grounded else ("closest" if answer.outcome == "closest" else "refusal")
     done = "" if upto is not None and upto < len(answer.text) else " done"
-    badge = "" if answer.grounded else f'<span class="badge">{_labels(answer.language)["refusal"]}</span>'
+    badge = "" if answer.grounded else f'<span class="badge">{_labels(answer.language)[state]}</span>'
     return (f'<div class="answer {state}{done}" dir="{direction}" lang="{escape(answer.language)}">'
             f'{badge}{"".join(blocks)}</div>')
 

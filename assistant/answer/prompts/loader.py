@@ -22,6 +22,7 @@ EXTRACTIVE_FIELDS = {
     "value_claim_with_speaker": {"value", "speaker", "quote", "n"},
     "value_claim": {"value", "quote", "n"},
     "refusal": set(),
+    "closest": {"quote", "n"},
 }
 LANGUAGES = ("ar", "en")
 

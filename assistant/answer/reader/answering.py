@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ...config import ReaderAnswerSettings
 from ...ingest.chunking import chunk_sentences
 from ...retrieve.retriever import QueryVectors
 from ...text.glossary import WordGlosses
-from ...text.normalize import Span, day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
+from ...text.normalize import Span, day_name, detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
 from ...types import Answer, AnswerSpan, Chunk, Hit
-from ..analysis import Candidate, speaker_of
-from ..extractive import ExtractiveAnswerer, citation_of, refusal
+from ...verify.answers import same_source
+from ...verify.short_answers import ShortAnswerCheck, check_short_answer, stated_as_written, whole_word_bounds
+from ..analysis import Candidate, asked_source, speaker_of, word_overlap
+from ..extractive import Analysis, ExtractiveAnswerer, citation_of, closest, refusal
+from ..selective import SelectiveModel
 from .model import Reading
 from .render import has_arabic, render_for
 from .spans import SpanCandidate
@@ -32,13 +35,29 @@ class SpanReader(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """The short answer chosen: the reader's span (whole words), its checks, its rank among the reader's
+    spans, how many spans failed the checks before it, the share of the question's words its
+    sentence and neighbours hold, and the share of its own words the question already has."""
+
+    span: SpanCandidate
+    check: ShortAnswerCheck
+    rank: int
+    failed: int
+    coverage: float
+    span_in_question: float
+
+
 class ReaderAnswerer:
     """Short answers from a trained reader over the extractive answerer's ranking."""
 
     def __init__(self, reader: SpanReader, extractive: ExtractiveAnswerer, templates: dict[str, dict[str, str]],
                  settings: ReaderAnswerSettings, glosses: Callable[[], WordGlosses | None] = lambda: None,
-                 previous: Callable[[Hit], Chunk | None] = lambda hit: None) -> None:
+                 previous: Callable[[Hit], Chunk | None] = lambda hit: None,
+                 selective: SelectiveModel | None = None) -> None:
         self.reader = reader
+        self.selective = selective
         self._previous = previous
         self.extractive = extractive
         self._templates = templates
@@ -47,7 +66,13 @@ class ReaderAnswerer:
 
     def answer(self, question: str, language: str, query: QueryVectors, hits: list[Hit],
                display_question: str | None = None, top_k: int | None = None) -> Answer:
-        """Like :meth:`ExtractiveAnswerer.answer`, with the reader's span, short answer and refusal."""
+        """Like :meth:`ExtractiveAnswerer.answer`, with the reader's span, short answer and refusal.
+
+        The short answer must pass :func:`check_short_answer` (whole words, the kind asked for, every
+        name the question asks about stated, the asked source's figure); the reader's next span that
+        passes takes its place when it fails. With a selective-answering model, a short answer less
+        likely right than its threshold is withheld: the closest passage is quoted, labelled so.
+        """
         a = self.extractive.analyse(question, language, query, hits, display_question, top_k)
         if a.refused:
             return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved)
@@ -67,14 +92,113 @@ class ReaderAnswerer:
             return replace(refusal(language, self._templates, a.shown), support=a.support, retrieved=a.retrieved,
                            reader_margin=margin)
         wording = self._templates.get(language, self._templates["en"])
-        if a.conflict:
-            conflict = [(c, value, speaker or carried_speaker(c, self._previous)) for c, value, speaker in a.conflict]
+        asked = asked_source(question) or asked_source(a.shown)
+        conflict = [(c, value, speaker or carried_speaker(c, self._previous)) for c, value, speaker in a.conflict]
+        if conflict and asked:  # "according to Amaq": that source's figure alone
+            mine = [claim for claim in conflict if claim[2] and same_source(asked, claim[2])]
+            conflict = mine if len(mine) == 1 else conflict
+        if len(conflict) > 1:
             answer = self._conflict(a.shown, language, conflict, wording)
-        else:
-            best = preferred_span(reading, [h.text for h in read], a.kind, a.short, self.settings.pin_window)
-            best = pinned_in_sentence(best, read[best.passage], a.kind, a.short)
-            answer = self._single(a.shown, language, a.kind, best, read, wording)
-        return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin)
+            return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin,
+                           signals={"conflict": 1.0})
+        if conflict:
+            answer = self._claim(a.shown, language, a.kind, conflict[0], wording)
+            return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin,
+                           signals={"conflict": 1.0, "source": 1.0})
+        choice, problems = self._choose(reading, read, a, asked)
+        signals = self._signals(a, reading, choice, across)
+        if choice is None:
+            return replace(closest(a, language, self._templates), reader_margin=margin, signals=signals,
+                           checks=problems)
+        best, check = choice.span, choice.check
+        confidence = round(self.selective.probability(signals), 4) if self.selective is not None else None
+        if self.selective is not None and not self.selective.shows(signals):
+            return replace(closest(a, language, self._templates), reader_margin=margin, signals=signals,
+                           confidence=confidence, checks=["the short answer is not likely enough to be right"])
+        answer = self._single(a.shown, language, a.kind, best, read, wording)
+        return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin, signals=signals,
+                       confidence=confidence, checks=check.problems)
+
+    def _choose(self, reading: Reading, read: list[Hit], a: Analysis, asked: str) -> tuple[_Choice | None, list[str]]:
+        """The first of the reader's spans (the count's pinned one first) that passes the short-answer
+        checks, widened to whole words; else ``None`` and what the last one failed."""
+        if not reading.spans:
+            return None, ["the reader found no span"]
+        problems: list[str] = []
+        best = preferred_span(reading, [h.text for h in read], a.kind, a.short, self.settings.pin_window)
+        best = pinned_in_sentence(best, read[best.passage], a.kind, a.short)
+        ordered = [best] + [s for s in reading.spans if s != best]
+        top = reading.spans[0].score
+        failed = 0
+        for rank, span in enumerate(ordered[: self.settings.span_candidates]):
+            if rank and top - span.score > self.settings.span_window:
+                break
+            hit = read[span.passage]
+            start, end = whole_word_bounds(hit.text, span.start, span.end)
+            span = replace(span, start=start, end=end)
+            sentence = sentence_around(hit, source_span(hit, span))
+            window = sentence_window(hit, sentence, self.settings.neighbours)
+            speaker = speaker_of(sentence.text) or (carried_speaker(
+                Candidate(0, hit, sentence, 0.0, 0.0, 0.0), self._previous) if asked else "")
+            check = check_short_answer(a.shown, a.kind, hit.text, start, end, window, asked, speaker, self._stated)
+            if check.passed:
+                coverage = word_overlap(tokenize(a.shown), window, self.extractive.glossary)
+                repeated = word_overlap(tokenize(hit.text[start:end]), a.shown, self.extractive.glossary)
+                return _Choice(span, check, rank, failed, coverage, repeated), problems
+            failed += 1
+            problems = check.problems
+        return None, problems
+
+    def _stated(self, word: str, text: str) -> bool:
+        """Whether ``text`` states a word of the question: as a word of it (light stemming), or across
+        languages through one of the glossary's translations; ``True`` when no translation is known."""
+        tokens = tokenize(word)
+        if not tokens:
+            return True
+        if stated_as_written(word, text):
+            return True
+        if detect_language(word) == detect_language(text):
+            return False
+        glossary = self.extractive.glossary
+        if glossary is None or not any(glossary.lookup(t) for t in tokens):
+            return True
+        return word_overlap(tokens, text, glossary) > 0
+
+    def _signals(self, a: Analysis, reading: Reading, choice: _Choice | None, across: bool) -> dict[str, float]:
+        """What selective answering weighs (see :data:`..selective.SIGNALS`)."""
+        margin = max(-20.0, min(20.0, reading.margin)) if reading.spans else -20.0
+        second = reading.spans[1].score if len(reading.spans) > 1 else reading.null
+        signals = {"support": a.support, "margin": margin, "across": float(across),
+                   "support_across": a.support * float(across), "margin_across": margin * float(across),
+                   "second_gap": max(0.0, min(20.0, reading.spans[0].score - second)) if reading.spans else 0.0,
+                   **{f"asks_{kind}": float(a.kind == kind) for kind in ("number", "day", "date", "who", "where")}}
+        if choice is None:
+            return {**signals, "failed": float(self.settings.span_candidates)}
+        signals.update({
+            "rank": float(choice.rank), "failed": float(choice.failed),
+            "gap": max(0.0, min(20.0, reading.spans[0].score - choice.span.score)),
+            "span_chars": min(200.0, float(choice.span.end - choice.span.start)) / 100.0,
+            "source": 1.0 if choice.check.source_fits else 0.0,
+            "coverage": choice.coverage,
+            "span_in_question": choice.span_in_question,
+        })
+        return signals
+
+    def _claim(self, shown: str, language: str, kind: str, claim: tuple[Candidate, str, str],
+               wording: dict[str, str]) -> Answer:
+        """The asked source's value, when the sources disagree and the question names one of them."""
+        candidate, value, _speaker = claim
+        where = _value_offsets(candidate.span.text, value)
+        start, end = (candidate.span.start + where[0], candidate.span.start + where[1]) if where else (
+            candidate.span.start, candidate.span.end)
+        span = AnswerSpan(candidate.span.text[start - candidate.span.start:end - candidate.span.start],
+                          candidate.hit.source, start, end)
+        short = self.render(span.text, language, kind)
+        citation = replace(citation_of(1, candidate.hit, candidate.span, candidate.score), span_start=start,
+                           span_end=end)
+        text = wording["with_short"].format(short=short, quote=candidate.span.text, n=1)
+        return Answer(text=text, grounded=True, language=language, citations=[citation], question=shown,
+                      short=short, span=span)
 
     def _single(self, shown: str, language: str, kind: str, best: SpanCandidate, read: list[Hit],
                 wording: dict[str, str]) -> Answer:
@@ -261,3 +385,14 @@ def _value_offsets(sentence: str, value: str) -> tuple[int, int] | None:
                 begin += 1  # a conjunction or preposition written onto the number word: "وسبعة"
             return begin, sentence.find(bare, found) + len(bare)
     return None
+
+
+def sentence_window(hit: Hit, sentence: Span, neighbours: int) -> str:
+    """The sentence with ``neighbours`` sentences of its passage either side: where a question's names
+    may be stated when the sentence itself refers to them ("وأشارت أنها ...")."""
+    sentences = chunk_sentences(hit)
+    inside = [i for i, s in enumerate(sentences) if s.start < sentence.end and s.end > sentence.start]
+    if not inside:
+        return sentence.text
+    first, last = max(0, inside[0] - neighbours), min(len(sentences) - 1, inside[-1] + neighbours)
+    return hit.text[sentences[first].start - hit.start: sentences[last].end - hit.start]
