@@ -215,3 +215,17 @@ def test_a_conversation_of_200_turns_keeps_working_and_its_history_bounded() -> 
         chat.ask(f"How many prisoners escaped in round {n}?" if n % 2 else "And what did it claim?")
     assert len(asked) == 200 and len(chat.history) == 20
     assert all(len(standalone) < 200 for _, standalone in asked)  # nothing accumulates across turns
+
+
+def test_synthetic_near_misses_change_what_the_paragraph_answers() -> None:
+    from assistant.eval.near_miss import make_near_miss
+
+    paragraph = "Jared Allen had 136 career sacks in 2015, the most on the team."
+    others = ["Luke Kuechly registered 118 tackles.", "Josh Norman intercepted four balls."]
+    miss = make_near_miss("How many career sacks did Jared Allen have in 2015?", paragraph, others, "en")
+    assert miss is not None and miss.question != "How many career sacks did Jared Allen have in 2015?"
+    changed = set(miss.question.split()) - set(paragraph.replace(",", "").replace(".", "").split())
+    assert changed - {"How", "many", "did", "have", "2015?", "have?"}  # a word the paragraph never states
+    arabic = make_near_miss("ما أول مدينة بناها النورمان؟", "كانت أول مدينة بناها النورمان هي أفرسا.", [], "ar")
+    assert arabic is not None and "اخر" in arabic.question
+    assert make_near_miss("", "", [], "en") is None  # nothing to change: no near miss, no error

@@ -48,6 +48,8 @@ def make_near_miss(question: str, paragraph: str, others: Sequence[str], languag
     """One near miss of ``question`` on ``paragraph`` (``others``: the article's other paragraphs, all in
     the question's language), or ``None`` when no edit applies. The edit tried first depends on the
     question, so a set gets a mix; a year is added only when no other edit applies."""
+    if not tokenize(question):
+        return None
     edits = [_swap_name, _opposite, _swap_number]
     start = int(hashlib.sha256(question.encode()).hexdigest(), 16) % len(edits)
     for edit in [*edits[start:], *edits[:start], _add_year]:  # a year added only when nothing else applies
