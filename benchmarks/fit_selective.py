@@ -11,9 +11,10 @@ A record whose short answer was shown is a positive when the question is answera
 answer right (:func:`assistant.eval.scoring.short_right`), a negative otherwise (a wrong short answer,
 or any short answer to a near miss). scikit-learn's logistic regression is fitted on standardised
 signals; its coefficients are written back in raw units, so the assistant applies it as a dot product.
-Questions are split by id (a question and its near miss together) into five folds: the risk-coverage
-curve, the expected calibration error and the threshold's figures are out of fold. The threshold is the
-lowest probability whose out-of-fold short answers are wrong at most ``--risk`` of the time; the model
+Questions are split by id (a question and its near misses together) into five folds: the risk-coverage
+curve, the expected calibration error and the thresholds' figures are out of fold. Each question
+language gets its threshold: the lowest probability at which at least ``--refuse`` of XQuAD's own near
+misses (``--near-miss``; synthetic ones are fitted on, not judged by) get no short answer. The model
 then shipped is fitted on every record. Never fitted on the shipped question set.
 """
 
@@ -83,11 +84,16 @@ def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> 
     return float(total)
 
 
-def threshold_for(p: np.ndarray, y: np.ndarray, risk: float) -> float:
-    """The lowest threshold at which the short answers shown are wrong at most ``risk`` of the time."""
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        shown = p >= t
-        if shown.any() and 1 - y[shown].mean() <= risk:
+def is_xquad_near_miss(record: Record) -> bool:
+    return record.id.endswith("-near-miss")
+
+
+def threshold_for(p: np.ndarray, used: list[Record], near_misses: int, refuse: float) -> float:
+    """The lowest threshold at which at least ``refuse`` of the ``near_misses`` get no short answer
+    (those refused or given the closest passage before the model count as refused already)."""
+    for t in np.round(np.arange(0.0, 0.96, 0.01), 2):
+        answered = sum(1 for prob, r in zip(p, used, strict=True) if prob >= t and is_xquad_near_miss(r))
+        if 1 - answered / max(1, near_misses) >= refuse:
             return float(t)
     return 0.95
 
@@ -97,8 +103,8 @@ def main() -> int:
     parser.add_argument("runs", nargs="+", type=Path, help="eval output folders (records.jsonl in each)")
     parser.add_argument("--out", type=Path, required=True, help="folder for report.md, report.json and the plot")
     parser.add_argument("--model", type=Path, help="write the fitted model here (assistant/data/selective.json)")
-    parser.add_argument("--risk", type=float, default=0.15,
-                        help="wrong share allowed among the XQuAD short answers shown (out of fold)")
+    parser.add_argument("--refuse", type=float, default=0.8,
+                        help="share of XQuAD near misses (per question language) to give no short answer")
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
 
@@ -110,65 +116,80 @@ def main() -> int:
     for k in range(args.folds):
         coefficients, intercept = fit(x[folds != k], y[folds != k])
         oof[folds == k] = probabilities(x[folds == k], coefficients, intercept)
-    threshold = threshold_for(oof, y, args.risk)
     coefficients, intercept = fit(x, y)
-
-    near = np.array([not r.answerable for r in used])
-    shown = oof >= threshold
-    near_misses = [r for r in records if not r.answerable]
-    answered_near = sum(1 for r, s, n in zip(used, shown, near, strict=True) if n and s)
-    by_lang: dict[str, dict[str, float]] = {}
-    for lang in sorted({r.lang for r in records}):
+    languages = sorted({r.lang for r in records})
+    thresholds, by_lang = {}, {}
+    for lang in languages:
         rows = [i for i, r in enumerate(used) if r.lang == lang]
-        lang_near = [r for r in near_misses if r.lang == lang]
-        answered = sum(1 for i in rows if near[i] and shown[i])
-        kept = [i for i in rows if shown[i]]
+        near_misses = sum(1 for r in records if r.lang == lang and is_xquad_near_miss(r))
+        synthetic = sum(1 for r in records if r.lang == lang and not r.answerable and not is_xquad_near_miss(r))
+        answerable = sum(1 for r in records if r.lang == lang and r.answerable)
+        thresholds[lang] = threshold_for(oof[rows], [used[i] for i in rows], near_misses, args.refuse)
+        kept = [i for i in rows if oof[i] >= thresholds[lang]]
+
+        def refused(chosen: list[int], total: int, test=is_xquad_near_miss) -> float | None:
+            return round(1 - sum(1 for i in chosen if test(used[i])) / total, 4) if total else None
+
+        def synthetic_miss(r: Record) -> bool:
+            return not r.answerable and not is_xquad_near_miss(r)
+
         by_lang[lang] = {
-            "near_miss_refused_before": round(1 - sum(1 for i in rows if near[i]) / max(1, len(lang_near)), 4),
-            "near_miss_refused_after": round(1 - answered / max(1, len(lang_near)), 4),
+            "threshold": thresholds[lang],
+            "near_miss_refused_before": refused(rows, near_misses),
+            "near_miss_refused_after": refused(kept, near_misses),
+            "synthetic_refused_before": refused(rows, synthetic, synthetic_miss),
+            "synthetic_refused_after": refused(kept, synthetic, synthetic_miss),
+            "answerable_short_right_before": round(sum(1 for i in rows if y[i]) / max(1, answerable), 4),
+            "answerable_short_right_after": round(sum(1 for i in kept if y[i]) / max(1, answerable), 4),
             "wrong_among_shown_before": round(1 - float(y[rows].mean()), 4) if rows else None,
             "wrong_among_shown_after": round(1 - float(y[kept].mean()), 4) if kept else None,
-            "answerable_short_right_after": round(sum(1 for i in kept if y[i]) / max(1, sum(
-                1 for r in records if r.lang == lang and r.answerable)), 4),
         }
+    threshold = max(thresholds.values())
     report = {
         "fitted_on": [str(run) for run in args.runs], "records": len(records), "short_answers_shown": len(used),
-        "positives": int(y.sum()), "threshold": threshold, "risk_target": args.risk,
-        "ece_out_of_fold": round(expected_calibration_error(oof, y), 4),
-        "near_misses": len(near_misses), "near_misses_answered_after": answered_near, "by_language": by_lang,
+        "positives": int(y.sum()), "refuse_target": args.refuse,
+        "ece_out_of_fold": round(expected_calibration_error(oof, y), 4), "by_language": by_lang,
         "coefficients": dict(zip(SIGNALS, map(float, coefficients), strict=True)), "intercept": intercept,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    plot_risk_coverage(oof, y, threshold, args.out / "risk-coverage.png")
+    plot_risk_coverage(oof, y, used, thresholds, args.out / "risk-coverage.png")
     if args.model is not None:
         model = {"coefficients": report["coefficients"], "intercept": intercept, "threshold": threshold,
+                 "thresholds": thresholds,
                  "fitted_on": f"{date.today().isoformat()}: logistic regression on {len(used)} shown short answers "
-                              f"of XQuAD ({', '.join(r.name for r in args.runs)}: answerable questions and their "
-                              f"near misses, {int(y.sum())} right); threshold for out-of-fold risk <= {args.risk}; "
+                              f"of XQuAD ({', '.join(r.name for r in args.runs)}: answerable questions, their "
+                              f"near misses and synthetic ones, {int(y.sum())} right); per language the threshold "
+                              f"giving no short answer to {args.refuse:.0%} of XQuAD's near misses out of fold; "
                               "benchmarks/fit_selective.py"}
         args.model.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k != "coefficients"}, indent=2, ensure_ascii=False))
     return 0
 
 
-def plot_risk_coverage(p: np.ndarray, y: np.ndarray, threshold: float, path: Path) -> None:
-    """Wrong share among the short answers shown, against the share shown, as the threshold moves."""
+def plot_risk_coverage(p: np.ndarray, y: np.ndarray, used: list[Record], thresholds: dict[str, float],
+                       path: Path) -> None:
+    """Wrong share among the short answers shown, against the share shown, as the threshold moves, per
+    question language, with each language's threshold marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = np.argsort(-p)
-    shown = np.arange(1, len(p) + 1)
-    risk = 1 - np.cumsum(y[order]) / shown
     figure, axis = plt.subplots(figsize=(6, 4))
-    axis.plot(shown / len(p), risk, label="out of fold")
-    at = (p >= threshold).mean()
-    axis.axvline(at, linestyle="--", color="grey", label=f"threshold {threshold:.2f}")
+    for lang, threshold in thresholds.items():
+        rows = np.array([i for i, r in enumerate(used) if r.lang == lang])
+        if not len(rows):
+            continue
+        order = rows[np.argsort(-p[rows])]
+        shown = np.arange(1, len(order) + 1)
+        risk = 1 - np.cumsum(y[order]) / shown
+        line, = axis.plot(shown / len(order), risk, label=f"{lang} questions (out of fold)")
+        axis.axvline((p[rows] >= threshold).mean(), linestyle="--", color=line.get_color(),
+                     label=f"{lang} threshold {threshold:.2f}")
     axis.set_xlabel("share of checked short answers shown (coverage)")
     axis.set_ylabel("wrong among those shown (risk)")
-    axis.set_title("Selective answering on XQuAD (ar + en questions, with near misses)")
+    axis.set_title("Selective answering, XQuAD with near misses")
     axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.answer.selective import SelectiveModel, load_selective
+from assistant.answer.selective import SIGNALS, SelectiveModel, load_selective
 from assistant.chat import Turn, needs_context, referent, resolve
 from assistant.errors import ConfigError
 from assistant.types import Answer, AnswerSpan
@@ -229,3 +229,11 @@ def test_synthetic_near_misses_change_what_the_paragraph_answers() -> None:
     arabic = make_near_miss("ما أول مدينة بناها النورمان؟", "كانت أول مدينة بناها النورمان هي أفرسا.", [], "ar")
     assert arabic is not None and "اخر" in arabic.question
     assert make_near_miss("", "", [], "en") is None  # nothing to change: no near miss, no error
+
+
+def test_the_shipped_model_loads_and_records_what_it_was_fitted_on() -> None:
+    model = load_selective("shipped")
+    assert model is not None and "XQuAD" in model.fitted_on and 0 < model.threshold < 1
+    assert set(model.thresholds) == {"ar", "en"} and set(model.coefficients) <= set(SIGNALS)
+
+

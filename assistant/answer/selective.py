@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from ..errors import ConfigError
 
 #: The signals, in the order the model's coefficients take them.
 SIGNALS = ("support", "margin", "across", "support_across", "margin_across", "second_gap", "asks_number",
-           "asks_day", "asks_date", "asks_who", "asks_where", "rank", "failed", "gap", "span_chars", "source",
+           "asks_day", "asks_date", "asks_who", "asks_where", "rank", "failed", "gap", "span_chars",
            "coverage", "span_in_question")
 
 OUTCOMES = ("answer", "closest", "refusal")
@@ -31,25 +31,23 @@ OUTCOMES = ("answer", "closest", "refusal")
 
 @dataclass(frozen=True)
 class SelectiveModel:
-    """Fitted logistic coefficients, and the probability a short answer needs to be shown."""
+    """Fitted logistic coefficients, and the probability a short answer needs to be shown, per question
+    language (``thresholds["ar"]``; ``threshold`` for a language without one)."""
 
     coefficients: dict[str, float]
     intercept: float
     threshold: float
     fitted_on: str = ""
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     def probability(self, signals: dict[str, float]) -> float:
         """The probability that the short answer with these signals is right."""
         z = self.intercept + sum(weight * float(signals.get(name, 0.0)) for name, weight in self.coefficients.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
-    def shows(self, signals: dict[str, float]) -> bool:
-        """Whether the short answer is shown."""
-        return self.probability(signals) >= self.threshold
-
-    def to_dict(self) -> dict[str, object]:
-        return {"coefficients": self.coefficients, "intercept": self.intercept, "threshold": self.threshold,
-                "fitted_on": self.fitted_on}
+    def shows(self, signals: dict[str, float], language: str = "") -> bool:
+        """Whether the short answer is shown to a question in ``language``."""
+        return self.probability(signals) >= self.thresholds.get(language, self.threshold)
 
 
 def load_selective(where: str) -> SelectiveModel | None:
@@ -68,8 +66,9 @@ def load_selective(where: str) -> SelectiveModel | None:
         unknown = set(coefficients) - set(SIGNALS)
         if unknown:
             raise KeyError(f"unknown signals {sorted(unknown)}")
+        thresholds = {str(k): float(v) for k, v in raw.get("thresholds", {}).items()}
         return SelectiveModel(coefficients, float(raw["intercept"]), float(raw["threshold"]),
-                              str(raw.get("fitted_on", "")))
+                              str(raw.get("fitted_on", "")), thresholds)
     except OSError as error:
         if where == "shipped":
             return None

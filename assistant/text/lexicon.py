@@ -67,3 +67,18 @@ AR_REFERRING_CLITICS = {
        for suffix in ("ها", "ه", "هم")},
     "قاله": "", "قالته": "", "اعلنته": "", "اعلنه": "",
 }
+
+#: Words that narrow what a question asks about (who was counted, what happened to them): a passage
+#: that never states one does not answer the question, however well it fits the rest ("How many
+#: civilians were wounded?" over "seven civilians were killed"). English forms, and Arabic ones in
+#: normalised spelling.
+CONSTRAINT_WORDS = frozenset(
+    """
+    children child kids women woman girls boys elderly wounded injured arrested detained kidnapped abducted
+    missing civilians civilian foreign foreigners journalists doctors students refugees displaced
+    american americans russian russians turkish iranian british french
+    اطفال الاطفال طفل نساء النساء امراه جرحي الجرحي مصابين المصابين معتقلين المعتقلين مفقودين المفقودين
+    مختطفين مدنيين المدنيين مدنيون صحفيين الصحفيين لاجئين نازحين اجانب الاجانب امريكي امريكيين الامريكيين
+    روس الروس اتراك ايرانيين
+    """.split()
+)

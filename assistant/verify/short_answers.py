@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import AR_REFERRING_CLITICS
+from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS
 from ..text.normalize import normalize_arabic, numbers_in, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
 from .facts import PassageFacts, absent_names, latin_names, months_of, numbers_of
@@ -131,7 +131,8 @@ def kind_problem(kind: str, question: str, span: str) -> str:
         return "a point in time was asked for and the span is a length of time"
     if kind in ("who", "where"):
         bare = re.sub(r"[\W_]+", "", folded)
-        if bare.isdigit() or is_duration(span) or (weekdays_in(span) and len(words) <= 2):
+        first = folded.split()[0] if folded.split() else ""
+        if bare.isdigit() or is_duration(span) or (weekdays_in(span) and len(words) <= 2) or numbers_in(first):
             asked = "someone" if kind == "who" else "a place"
             return f"{asked} was asked for and the span is a number or a time"
     return ""
@@ -160,15 +161,44 @@ def stated_as_written(word: str, text: str) -> bool:
     ("القتلى" ~ "مقتل", "escapees" ~ "escaped")."""
     cores = content_cores(word)
     own = frozenset(content_cores(text))
-    return bool(cores) and any(core_in(core, own) for core in cores)
+    if not cores:
+        return False
+    if any(core_in(core, own) for core in cores):
+        return True
+    # Arabic broken plurals keep the root's consonants, not its letters in a row: سجناء ~ سجيناً ~ سجن
+    wanted = {_skeleton(w) for w in _AR_WORDS.findall(normalize_arabic(word))}
+    found = {_skeleton(w) for w in _AR_WORDS.findall(normalize_arabic(text))}
+    return any(len(k) >= 3 and any(k in f for f in found) for k in wanted)
+
+
+_AR_WORDS = re.compile(r"[\u0621-\u064a]+")
+
+
+def _skeleton(word: str) -> str:
+    """An Arabic word's consonants, its article and clitics off: "السجناء" -> "سجن"."""
+    for prefix in ("وال", "بال", "فال", "لل", "ال"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix):]
+            break
+    return re.sub("[اويىءةه]", "", word)
 
 
 def counted_words(question: str) -> list[str]:
     """The first content words of what a "how many" question counts ("How many IS fighters ..." ->
     ["fighters"]; "كم عدد سكان مدينة الحسكة" -> ["سكان", "مدينة"]), as written."""
-    phrase = question_counted_phrase(question)
-    return [w for w in re.findall(r"[^\W\d_]+", phrase)
-            if tokenize(w) and normalize_arabic(w) not in AR_REFERRING_CLITICS][:2]
+    def content(phrase: str) -> list[str]:
+        return [w for w in re.findall(r"[^\W\d_]+", phrase)
+                if tokenize(w) and normalize_arabic(w) not in AR_REFERRING_CLITICS][:2]
+
+    found = content(question_counted_phrase(question))
+    if not found:  # "And how many were IS members?": an auxiliary stops the phrase; look past it
+        match = _HOW_MANY_AUXILIARY.search(question)
+        found = content(match.group(1)) if match else []
+    return found
+
+
+_HOW_MANY_AUXILIARY = re.compile(r"\bhow many\s+(?:(?:were|was|are|is|have|has|had|of them|of those|there)\s+)+"
+                                 r"([^?]+)", re.IGNORECASE)
 
 
 def counts_other(question: str, passage: str, start: int, end: int, window: str, stated: Stated) -> bool:
@@ -214,7 +244,11 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
     if stated is not None:
         head = asked_head(question)
         names, _ = latin_names(question)
-        absent += [word for word in [head, *names] if word and word not in absent and not stated(word, window)]
+        constraints = [w for w in re.findall(r"[^\W\d_]+", question)
+                       if w.lower() in CONSTRAINT_WORDS or normalize_arabic(w) in CONSTRAINT_WORDS
+                       or normalize_arabic(w)[1:] in CONSTRAINT_WORDS and normalize_arabic(w)[:1] in "وفبل"]
+        absent += [word for word in dict.fromkeys([head, *names, *constraints])
+                   if word and word not in absent and not stated(word, window)]
         if not problem and kind == "number":
             counted = counted_words(question)
             if counted and not stated(counted[0], window):

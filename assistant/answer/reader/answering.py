@@ -97,6 +97,11 @@ class ReaderAnswerer:
         if conflict and asked:  # "according to Amaq": that source's figure alone
             mine = [claim for claim in conflict if claim[2] and same_source(asked, claim[2])]
             conflict = mine if len(mine) == 1 else conflict
+        if conflict:  # each claimed value is held to the same checks as a short answer
+            conflict = [claim for claim in conflict if not self._claim_problems(a, claim, asked)]
+            if not conflict:
+                return replace(closest(a, language, self._templates), reader_margin=margin,
+                               checks=["no claimed value passes the short-answer checks"])
         if len(conflict) > 1:
             answer = self._conflict(a.shown, language, conflict, wording)
             return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin,
@@ -112,7 +117,7 @@ class ReaderAnswerer:
                            checks=problems)
         best, check = choice.span, choice.check
         confidence = round(self.selective.probability(signals), 4) if self.selective is not None else None
-        if self.selective is not None and not self.selective.shows(signals):
+        if self.selective is not None and not self.selective.shows(signals, language):
             return replace(closest(a, language, self._templates), reader_margin=margin, signals=signals,
                            confidence=confidence, checks=["the short answer is not likely enough to be right"])
         answer = self._single(a.shown, language, a.kind, best, read, wording)
@@ -148,6 +153,16 @@ class ReaderAnswerer:
             failed += 1
             problems = check.problems
         return None, problems
+
+    def _claim_problems(self, a: Analysis, claim: tuple[Candidate, str, str], asked: str) -> list[str]:
+        """What the short-answer checks find in one claimed value of a disagreement."""
+        candidate, value, speaker = claim
+        hit, sentence = candidate.hit, candidate.span
+        where = _value_offsets(sentence.text, value)
+        offset = sentence.start - hit.start
+        start, end = (offset + where[0], offset + where[1]) if where else (offset, offset + len(sentence.text))
+        window = sentence_window(hit, sentence, self.settings.neighbours)
+        return check_short_answer(a.shown, a.kind, hit.text, start, end, window, asked, speaker, self._stated).problems
 
     def _stated(self, word: str, text: str) -> bool:
         """Whether ``text`` states a word of the question: as a word of it (light stemming), or across
