@@ -310,8 +310,11 @@ def asked_source(question: str) -> str:
         subject = _ASKED_AR_SUBJECT.search(normalize_arabic(question))
         if not subject:
             return ""
-        words = [w.strip("\"«»؟?") for w in subject.group(1).split()]
-        words = [w for w in words if w and w not in _PRONOUNS and w not in ("ان", "من", "في", "عن")]
+        words = []
+        for word in (w.strip("\"«»؟?،,") for w in subject.group(1).split()):
+            if not word or word in _PRONOUNS or word in ("من", "في", "عن", "انها", "انه", "انهم"):
+                break  # "قالت أعماق إن عناصر ...": the source ends where what it said begins
+            words.append(word)
         found = _original_words(question, len(words), subject.start(1)) or " ".join(words)
         return found.strip("؟?.،,!: ")
     words = [w.strip("\"«»") for w in match.group(1).split()]

@@ -82,3 +82,12 @@ CONSTRAINT_WORDS = frozenset(
     روس الروس اتراك ايرانيين
     """.split()
 )
+
+#: Words that say what kind of source a source is, not which one ("وكالة أعماق", "حصيلة المرصد", "the SDF
+#: media centre"): two names of a source are the same source when they share another word (normalised).
+SOURCE_KIND_WORDS = frozenset(
+    """
+    وكاله الوكاله مركز المركز الاعلامي اعلامي مصدر المصدر مصادر المصادر حصيله بيان البيان تقرير ناطق المتحدث
+    agency centre center media source sources toll statement report spokesman spokesperson news
+    """.split()
+)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS
+from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, SOURCE_KIND_WORDS
 from ..text.normalize import normalize_arabic, numbers_in, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
 from .facts import PassageFacts, absent_names, latin_names, months_of, numbers_of
@@ -39,8 +39,8 @@ TIME_UNITS = frozenset({
     "century", "centuries",
 })
 #: A quantity without a figure: "dozens", "hundreds" (normalised spelling).
-VAGUE_QUANTITIES = frozenset({"عشرات", "مئات", "الاف", "ملايين", "dozens", "hundreds", "thousands", "millions",
-                              "several", "many", "few"})
+VAGUE_QUANTITIES = frozenset({"عشرات", "مئات", "الاف", "ملايين", "عده", "بضع", "بضعه", "dozens", "hundreds",
+                              "thousands", "millions", "several", "many", "few"})
 # A question that asks how long, not when: its answer may be a duration.
 _ASKS_DURATION = re.compile(r"\bhow long\b|\bfor how (?:many|much)\b|\bمده\b|\bالمده\b|\bكم (?:يوما|ساعه|سنه|عاما|"
                             r"شهرا|اسبوعا|دقيقه)|\bمنذ كم\b|\bكم استمر|\bكم دام|\bطوال\b")
@@ -217,6 +217,20 @@ def counts_other(question: str, passage: str, start: int, end: int, window: str,
     return any(stated(word, window) for word in counted)
 
 
+def names_same_source(one: str, other: str) -> bool | None:
+    """Whether two names of a source share a word that says which source it is, not what kind
+    ("وكالة أعماق" and "أعماق"; "حصيلة المرصد" and "المرصد السوري"; "المركز الإعلامي لقسد" and "قسد");
+    ``None`` when one names only a kind ("المركز"): it cannot be told."""
+    def cores(name: str) -> set[str]:
+        return {_skeleton(w) for w in re.findall(r"[^\W\d_]+", normalize_arabic(name))
+                if w not in SOURCE_KIND_WORDS and len(_skeleton(w)) >= 2}
+
+    mine, theirs = cores(one), cores(other)
+    if not mine or not theirs:
+        return None
+    return any(a in b or b in a for a in mine for b in theirs if min(len(a), len(b)) >= 2)
+
+
 @lru_cache(maxsize=512)
 def _facts(window: str) -> PassageFacts:
     """A window's facts, kept: the candidates of one question share their windows."""
@@ -251,12 +265,12 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
                    if word and word not in absent and not stated(word, window)]
         if not problem and kind == "number":
             counted = counted_words(question)
-            if counted and not stated(counted[0], window):
+            if counted and not any(stated(word, window) for word in counted):
                 problem = "the passage never says what the question counts"
             elif counts_other(question, passage, start, end, window, stated):
                 problem = "the number counts something other than what was asked"
     source_fits = None
     if asked and speaker:
-        source_fits = same_source(asked, speaker) or normalize_arabic(asked) in normalize_arabic(window)
+        source_fits = True if same_source(asked, speaker) else names_same_source(asked, speaker)
     return ShortAnswerCheck(is_whole_words(passage, start, end), not problem, problem,
                             tuple(dict.fromkeys(absent)), source_fits)
