@@ -415,7 +415,7 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
     assert reasons.pop("encrypted.pdf") == ("encrypted PDF (it needs a password); save an unprotected copy or "
                                             "export it as text")
     assert reasons == {
-        "scan.pdf": "PDF without a text layer (a scan?); run OCR on it or export it as text",
+        "scan.pdf": "PDF without text: no text layer and no scanned image on its pages",
         "scripts-only.html": "no text found in the file",
         "huge.txt": "file is 200.0 MB, over the 50 MB limit (ASSISTANT_MAX_FILE_MB)",
         "linked-folder": "symbolic link leading outside the folder; not followed",

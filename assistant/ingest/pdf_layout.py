@@ -1,0 +1,277 @@
+"""Positioned glyphs of PDF pages -> text in reading order. Pure: :mod:`.loaders` reads the file.
+
+Browsers and Word print Arabic in *visual* order: each line's glyphs stand left to right as they are
+seen, in presentation forms (U+FE70-FEFF), so a plain text extraction reads every right-to-left line
+backwards. No installed library turns visual order back into logical order (python-bidi and the
+Unicode algorithm only go the other way; pypdf keeps each word's letters in order but the words of a
+line reversed, pdfminer reverses the letters, PDFium mixes both: docs/ingest.md), so it is done here:
+glyphs are sorted by position, a right-to-left line is reversed as a whole, runs of Latin letters and
+digits inside it are turned back, brackets are un-mirrored, and then presentation forms are folded
+(NFKC) -- after the reversal, since one lam-alef glyph folds to two letters already in logical order.
+
+The page's layout is read from positions too: lines are glyphs of one size on one baseline, columns
+are separated by a gutter no line crosses (right-hand column first on an Arabic page), paragraphs
+by a larger gap than the page's line spacing, and running headers, footers and page numbers are the
+lines at the top or bottom of the page that repeat on other pages, that are a page number, that
+are set smaller than the body, or that hold under three glyphs.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+#: Share of the page height, at the top and at the bottom, where running headers and footers live.
+FURNITURE_BAND = 0.1
+#: Line spacing over the page's usual spacing that starts a new paragraph.
+PARAGRAPH_GAP = 1.4
+#: Narrowest column gutter, in units of the body font size (word spaces are about 0.25).
+GUTTER_EM = 0.9
+
+_BRACKET_MIRROR = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_LTR = re.compile(r"[A-Za-z\u00c0-\u024f0-9\u0660-\u0669\u06f0-\u06f9]")
+_PAGE_NUMBER = re.compile(
+    r"^[-–—\s]*(?:(?:page|p\.|صفحة|الصفحة)\s*)?[0-9٠-٩]+(?:\s*(?:/|of|من)\s*[0-9٠-٩]+)?[-–—\s]*$", re.I)
+_SENTENCE_END = re.compile(r"[.!?؟:;؛\"»”)\]]\s*$")
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One drawn character: its text (one glyph may stand for several letters), horizontal extent,
+    baseline and font size, in PDF points."""
+
+    text: str
+    x0: float
+    x1: float
+    y: float
+    size: float
+
+    @property
+    def is_mark(self) -> bool:
+        """A combining mark (Arabic harakat, shadda): drawn on its own over the letter it belongs to."""
+        return bool(self.text) and all(unicodedata.combining(ch) for ch in self.text)
+
+
+@dataclass
+class _Line:
+    y: float
+    size: float
+    glyphs: list[Glyph] = field(default_factory=list)
+
+    @property
+    def x0(self) -> float:
+        return min(g.x0 for g in self.glyphs)
+
+    @property
+    def x1(self) -> float:
+        return max(g.x1 for g in self.glyphs)
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page's paragraphs in reading order; ``continues`` when its first one goes on from the page before."""
+
+    paragraphs: list[str]
+    continues: bool = False
+
+
+def pages_text(pages: list[list[Glyph]], height: float) -> list[PageText]:
+    """Read each page's glyphs as paragraphs in reading order, running headers and footers left out.
+
+    Args:
+        pages: Every page's glyphs, in any order.
+        height: The page height in points (for the header and footer bands).
+    """
+    lines = [_group_lines(glyphs) for glyphs in pages]
+    furniture = _furniture(lines, height)
+    result: list[PageText] = []
+    previous_open = False  # the text before this page ended mid-sentence
+    for number, page_lines in enumerate(lines):
+        body = [line for line in page_lines if (number, id(line)) not in furniture]
+        paragraphs, continues, previous_open = _page_paragraphs(body, previous_open)
+        result.append(PageText(paragraphs, continues))
+    return result
+
+
+def visual_to_logical(glyphs: list[Glyph]) -> str:
+    """One line's glyphs (left to right as drawn) as text in logical order, presentation forms folded.
+
+    The line is right-to-left when it has more Arabic letters than Latin ones: it is reversed, and
+    each run of Latin letters and digits in it (with the spaces and punctuation between them, as in
+    "12/7/2026" or "Human Rights Watch") turned back.
+    """
+    tokens = _tokens(glyphs)
+    text = "".join(tokens)
+    if len(_RTL.findall(text)) <= len(_LTR.findall(text)) or not _RTL.search(text):
+        return _fold(text)
+    tokens.reverse()
+    out: list[str] = []
+    run: list[str] = []  # an LTR run, still in visual order
+
+    def flush() -> None:
+        # neutrals at the run's edges belong to the right-to-left text around it
+        lead = trail = 0
+        while lead < len(run) and not _LTR.search(run[lead]):
+            lead += 1
+        while trail < len(run) - lead and not _LTR.search(run[len(run) - 1 - trail]):
+            trail += 1
+        middle = run[lead:len(run) - trail]
+        out.extend(t.translate(_BRACKET_MIRROR) for t in run[:lead])
+        out.extend(reversed(middle))
+        out.extend(t.translate(_BRACKET_MIRROR) for t in run[len(run) - trail:])
+        run.clear()
+
+    for token in tokens:
+        if _RTL.search(token):
+            flush()
+            out.append(token.translate(_BRACKET_MIRROR))
+        elif _LTR.search(token) or run:
+            run.append(token)
+        else:
+            out.append(token.translate(_BRACKET_MIRROR))
+    flush()
+    return _fold("".join(out))
+
+
+def _fold(text: str) -> str:
+    """Presentation forms and ligatures to plain letters (NFKC), spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _tokens(glyphs: list[Glyph]) -> list[str]:
+    """The line's glyphs left to right, marks after their letters, spaces where the gaps are."""
+    letters = sorted((g for g in glyphs if not g.is_mark and g.text.strip()), key=lambda g: (g.x0 + g.x1) / 2)
+    if not letters:
+        return []
+    texts = [g.text for g in letters]
+    for mark in (g for g in glyphs if g.is_mark):
+        # A mark is drawn from an origin at about its letter's left edge (Chromium: up to a quarter
+        # em before it, inside the space or comma to its left), so it goes to the nearest left edge.
+        nearest = min(range(len(letters)), key=lambda i: abs(letters[i].x0 - mark.x0))
+        texts[nearest] += mark.text
+    size = statistics.median(g.size for g in letters)
+    tokens = [texts[0]]
+    for prev, glyph, text in zip(letters, letters[1:], texts[1:], strict=False):
+        if glyph.x0 - prev.x1 > 0.15 * size:
+            tokens.append(" ")
+        tokens.append(text)
+    return tokens
+
+
+def _group_lines(glyphs: list[Glyph]) -> list[_Line]:
+    """Glyphs of one size on one baseline form a line (a footer in 8 pt beside body text in 12 pt does not)."""
+    lines: list[_Line] = []
+    marks = []
+    for glyph in sorted(glyphs, key=lambda g: -g.y):
+        if glyph.is_mark:
+            marks.append(glyph)
+            continue
+        if not glyph.text.strip():
+            continue
+        for line in reversed(lines[-8:]):
+            if abs(line.y - glyph.y) <= 0.3 * glyph.size and abs(line.size - glyph.size) <= 0.2 * glyph.size:
+                line.glyphs.append(glyph)
+                break
+        else:
+            lines.append(_Line(glyph.y, glyph.size, [glyph]))
+    for mark in marks:  # marks are raised or lowered off the baseline: the nearest line that covers them
+        near = [line for line in lines if abs(line.y - mark.y) <= 0.8 * line.size
+                and line.x0 - 1 <= mark.x0 <= line.x1 + 1]
+        if near:
+            min(near, key=lambda line: abs(line.y - mark.y)).glyphs.append(mark)
+    return lines
+
+
+def _key(line: _Line) -> str:
+    """A line's text for spotting repeats: page numbers and dates vary, so digits are one symbol."""
+    text = "".join(sorted(g.text for g in line.glyphs if not g.is_mark))
+    return re.sub(r"[0-9٠-٩]", "#", text)
+
+
+def _furniture(pages: list[list[_Line]], height: float) -> set[tuple[int, int]]:
+    """``(page, id(line))`` of the running headers, footers and page numbers."""
+    band = FURNITURE_BAND * height
+
+    def in_band(line: _Line) -> bool:
+        return line.y >= height - band or line.y <= band
+
+    seen = Counter(key for page in pages for key in {_key(line) for line in page if in_band(line)})
+    sizes = [g.size for page in pages for line in page for g in line.glyphs]
+    body_size = statistics.median(sizes) if sizes else 0.0
+    found = set()
+    for number, page in enumerate(pages):
+        for line in page:
+            if not in_band(line):
+                continue
+            text = visual_to_logical(line.glyphs)
+            repeated = len(pages) > 1 and seen[_key(line)] >= max(2, 0.4 * len(pages))
+            # a line or two of glyphs at the edge: a page number, or a line running on to the next
+            # page that the printer drew on both and clipped (Chromium), leaving one tall letter here
+            stray = sum(1 for g in line.glyphs if not g.is_mark) < 3
+            if repeated or stray or _PAGE_NUMBER.match(text) or line.size < 0.85 * body_size:
+                found.add((number, id(line)))
+    return found
+
+
+def _gutters(lines: list[_Line]) -> list[float]:
+    """x positions of column gutters: wide gaps no line crosses, with text on both sides on several lines."""
+    if len(lines) < 6:
+        return []
+    size = statistics.median(line.size for line in lines)
+    spans = sorted((g.x0, g.x1) for line in lines for g in line.glyphs if not g.is_mark)
+    cuts = []
+    reach = spans[0][1]
+    for x0, x1 in spans[1:]:
+        if x0 - reach >= GUTTER_EM * size:
+            cut = (reach + x0) / 2
+            left = sum(1 for line in lines if line.x0 < cut)
+            right = sum(1 for line in lines if line.x1 > cut)
+            if left >= 3 and right >= 3:
+                cuts.append(cut)
+        reach = max(reach, x1)
+    return cuts
+
+
+def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str], bool, bool]:
+    """A page's body lines -> paragraphs, whether the first continues the page before, and whether
+    the last is left open (no sentence end)."""
+    if not lines:
+        return [], False, previous_open
+    cuts = _gutters(lines)
+    columns: list[list[_Line]] = [[] for _ in range(len(cuts) + 1)]
+    for line in lines:
+        for glyph in line.glyphs:
+            column = sum(1 for cut in cuts if (glyph.x0 + glyph.x1) / 2 > cut)
+            part = columns[column]
+            if not part or part[-1].y != line.y or part[-1].size != line.size:
+                part.append(_Line(line.y, line.size))
+            part[-1].glyphs.append(glyph)
+    texts = [visual_to_logical(line.glyphs) for line in lines]
+    if sum(len(_RTL.findall(t)) for t in texts) > sum(len(_LTR.findall(t)) for t in texts):
+        columns.reverse()  # an Arabic page reads its right-hand column first
+    paragraphs: list[str] = []
+    continues = False
+    open_ = previous_open
+    for column in columns:
+        column.sort(key=lambda line: -line.y)
+        steps = [a.y - b.y for a, b in zip(column, column[1:], strict=False)]
+        usual = statistics.median(steps) if steps else 0.0
+        for i, line in enumerate(column):
+            text = visual_to_logical(line.glyphs)
+            if not text:
+                continue
+            new = i == 0 and not open_ or i > 0 and (
+                steps[i - 1] > PARAGRAPH_GAP * usual or abs(line.size - column[i - 1].size) > 0.1 * line.size)
+            if not new and paragraphs:
+                paragraphs[-1] = f"{paragraphs[-1]} {text}"
+            elif not new and not paragraphs:
+                paragraphs.append(text)
+                continues = True
+            else:
+                paragraphs.append(text)
+            open_ = not _SENTENCE_END.search(text)
+    return paragraphs, continues, open_
