@@ -32,8 +32,11 @@ PARAGRAPH_GAP = 1.4
 GUTTER_EM = 0.9
 
 _BRACKET_MIRROR = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
-_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+#: Right-to-left letters (Hebrew, Arabic and their presentation forms; not the Arabic-Indic digits).
+_RTL = re.compile(r"[\u0590-\u065f\u066a-\u06ef\u06fa-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+#: What stays left to right inside a right-to-left line: Latin letters and digits (Arabic-Indic too).
 _LTR = re.compile(r"[A-Za-z\u00c0-\u024f0-9\u0660-\u0669\u06f0-\u06f9]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s]*(?:(?:page|p\.|صفحة|الصفحة)\s*)?[0-9٠-٩]+(?:\s*(?:/|of|من)\s*[0-9٠-٩]+)?[-–—\s]*$", re.I)
 _SENTENCE_END = re.compile(r"[.!?؟:;؛\"»”)\]]\s*$")
@@ -97,16 +100,18 @@ def pages_text(pages: list[list[Glyph]], height: float) -> list[PageText]:
     return result
 
 
-def visual_to_logical(glyphs: list[Glyph]) -> str:
+def visual_to_logical(glyphs: list[Glyph], rtl_page: bool = False) -> str:
     """One line's glyphs (left to right as drawn) as text in logical order, presentation forms folded.
 
-    The line is right-to-left when it has more Arabic letters than Latin ones: it is reversed, and
+    The line is right-to-left when it has Arabic letters on a right-to-left page (``rtl_page``),
+    or more Arabic letters than Latin ones (digits do not count) on another: it is reversed, and
     each run of Latin letters and digits in it (with the spaces and punctuation between them, as in
     "12/7/2026" or "Human Rights Watch") turned back.
     """
     tokens = _tokens(glyphs)
     text = "".join(tokens)
-    if len(_RTL.findall(text)) <= len(_LTR.findall(text)) or not _RTL.search(text):
+    arabic = len(_RTL.findall(text))
+    if not arabic or not rtl_page and arabic <= len(_LATIN.findall(text)):
         return _fold(text)
     tokens.reverse()
     out: list[str] = []
@@ -250,8 +255,9 @@ def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str]
             if not part or part[-1].y != line.y or part[-1].size != line.size:
                 part.append(_Line(line.y, line.size))
             part[-1].glyphs.append(glyph)
-    texts = [visual_to_logical(line.glyphs) for line in lines]
-    if sum(len(_RTL.findall(t)) for t in texts) > sum(len(_LTR.findall(t)) for t in texts):
+    letters = "".join(g.text for line in lines for g in line.glyphs)
+    rtl_page = len(_RTL.findall(letters)) > len(_LATIN.findall(letters))
+    if rtl_page:
         columns.reverse()  # an Arabic page reads its right-hand column first
     paragraphs: list[str] = []
     continues = False
@@ -261,7 +267,7 @@ def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str]
         steps = [a.y - b.y for a, b in zip(column, column[1:], strict=False)]
         usual = statistics.median(steps) if steps else 0.0
         for i, line in enumerate(column):
-            text = visual_to_logical(line.glyphs)
+            text = visual_to_logical(line.glyphs, rtl_page)
             if not text:
                 continue
             new = i == 0 and not open_ or i > 0 and (
