@@ -271,7 +271,9 @@ def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str]
             if not text:
                 continue
             new = i == 0 and not open_ or i > 0 and (
-                steps[i - 1] > PARAGRAPH_GAP * usual or abs(line.size - column[i - 1].size) > 0.1 * line.size)
+                # a heading's lines stand further apart than the body's: spacing is judged by size too
+                steps[i - 1] > PARAGRAPH_GAP * max(usual, 1.2 * line.size)
+                or abs(line.size - column[i - 1].size) > 0.1 * line.size)
             if not new and paragraphs:
                 paragraphs[-1] = f"{paragraphs[-1]} {text}"
             elif not new and not paragraphs:
