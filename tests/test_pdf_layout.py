@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from assistant.ingest.chunking import chunk_document
-from assistant.ingest.loaders import Loaded, _paged, content_hash, ocr_paragraphs
-from assistant.ingest.pdf_layout import Glyph, PageText, pages_text, visual_to_logical
+from assistant.ingest.loaders import Loaded, _paged, content_hash
+from assistant.ingest.pdf_layout import (
+    Glyph,
+    OcrLine,
+    PageText,
+    ocr_pages_text,
+    pages_text,
+    parse_tesseract_tsv,
+    visual_to_logical,
+)
 from assistant.types import Document
 
 
@@ -97,5 +105,21 @@ def test_pages_give_each_chunk_its_page():
         ("Title", 1), ("First page text. runs on.", 1), ("Third page.", 3)]
 
 
-def test_ocr_text_becomes_paragraphs():
-    assert ocr_paragraphs("First line\nsecond line\n\n\nNext block\n\f") == ["First line second line", "Next block"]
+TSV = "\t".join("level page_num block_num par_num line_num word_num left top width height conf text".split())
+
+
+def _tsv(*words: tuple[int, int, int, int, int, str]) -> str:
+    """Tesseract's TSV for a 1000 x 1000 page: ``(block, par, line, top, height, word)`` rows."""
+    rows = [TSV, "1\t1\t0\t0\t0\t0\t0\t0\t1000\t1000\t-1\t"]
+    rows += [f"5\t1\t{b}\t{p}\t{ln}\t1\t100\t{top}\t50\t{h}\t95\t{w}" for b, p, ln, top, h, w in words]
+    return "\n".join(rows) + "\n"
+
+
+def test_ocr_lines_become_paragraphs_without_the_running_header():
+    page = parse_tesseract_tsv(_tsv((1, 1, 1, 20, 16, "12/7/26,"), (1, 1, 1, 20, 16, "6:10"), (1, 1, 1, 20, 16, "PM"),
+                                    (2, 1, 1, 200, 25, "أول"), (2, 1, 1, 200, 25, "سطر"),
+                                    (2, 1, 2, 230, 25, "ثاني"), (2, 1, 2, 230, 25, "سطر."),
+                                    (2, 2, 1, 300, 25, "فقرة"), (2, 2, 1, 300, 25, "أخرى"),
+                                    (3, 1, 1, 960, 25, "1/2")))
+    assert page[0] == OcrLine(1001, 0.02, 0.036, "12/7/26, 6:10 PM")
+    assert ocr_pages_text([page]) == [PageText(["أول سطر ثاني سطر.", "فقرة أخرى"])]

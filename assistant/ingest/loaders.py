@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..text.normalize import strip_invisible
-from .pdf_layout import Glyph, PageText, pages_text
+from .pdf_layout import Glyph, OcrLine, PageText, ocr_pages_text, pages_text, parse_tesseract_tsv
 
 #: Largest HTML file read: finding the article in a 24 MB page took trafilatura 24 s and 1.2 GB.
 MAX_HTML_BYTES = 5_000_000
@@ -347,7 +347,7 @@ OCR_LANGUAGES = ("ara", "eng")
 #: A page with fewer letters than this in its text layer, and an image on it, is a scan.
 SCANNED_PAGE_LETTERS = 20
 #: Changes when the way pages are read by OCR changes (cached results are then read again).
-OCR_VERSION = 1
+OCR_VERSION = 2
 _INSTALL_OCR = ("install Tesseract to read scans: `apt-get install tesseract-ocr tesseract-ocr-ara` "
                 "(or `make ocr`), then index again")
 
@@ -402,8 +402,8 @@ def _read_pdf(path: Path, ocr: Ocr) -> list[PageText]:
     if scanned:
         read = ocr.read(path, _pdf_page_images(path, scanned), len(scanned),
                         what=f"{len(scanned)} of its {len(pages)} pages are scanned images")
-        for index, paragraphs in zip(scanned, read, strict=True):
-            texts[index] = PageText(paragraphs)
+        for index, page in zip(scanned, ocr_pages_text(read), strict=True):
+            texts[index] = page
     return texts
 
 
@@ -459,7 +459,7 @@ def _read_image(path: Path, ocr: Ocr) -> list[PageText]:
                 image.seek(frame)
                 yield image.convert("L")
 
-    pages = [PageText(p) for p in ocr.read(path, frames_of(), frames, what="an image")]
+    pages = ocr_pages_text(ocr.read(path, frames_of(), frames, what="an image"))
     if not any(page.paragraphs for page in pages):
         raise SkipFile("no text found in the image (OCR read none)")
     return pages
@@ -473,8 +473,8 @@ class Ocr:
     progress: bool
     name: str
 
-    def read(self, path: Path, images: Iterable[Any], count: int, what: str) -> list[list[str]]:
-        """Each image's paragraphs (a paragraph's lines joined), one list per image.
+    def read(self, path: Path, images: Iterable[Any], count: int, what: str) -> list[list[OcrLine]]:
+        """Each image's lines as Tesseract reads them, one list per image.
 
         Raises:
             SkipFile: Tesseract or its Arabic and English models are missing (the message says how
@@ -486,16 +486,16 @@ class Ocr:
                            + _INSTALL_OCR)
         cached = self.cache / f"{_ocr_key(path, languages)}.json"
         try:
-            return json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return [[OcrLine(*line) for line in page] for page in json.loads(cached.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError):
             pass
         from tqdm.auto import tqdm
 
-        pages: list[list[str]] = []
+        pages: list[list[OcrLine]] = []
         bar = tqdm(total=count, unit="page", desc=f"OCR {self.name}", disable=not self.progress)
         try:
             for image in images:
-                pages.append(ocr_paragraphs(ocr_image(image, languages)))
+                pages.append(parse_tesseract_tsv(ocr_image(image, languages)))
                 bar.update(1)
         except OcrFailed as error:
             raise SkipFile(f"OCR failed on page {len(pages) + 1}: {error}") from None
@@ -503,7 +503,8 @@ class Ocr:
             bar.close()
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
-            _write_atomically(cached, json.dumps(pages, ensure_ascii=False))
+            _write_atomically(cached, json.dumps([[list(vars(line).values()) for line in page] for page in pages],
+                                                 ensure_ascii=False))
         except OSError:
             pass  # no cache: the next check reads the scan again
         return pages
@@ -518,7 +519,7 @@ _SCRIPT_LANGUAGE = {"Arabic": "ara", "Latin": "eng"}
 
 
 def ocr_image(image: Any, languages: tuple[str, ...]) -> str:
-    """One page image's text, in logical order, by Tesseract.
+    """One page image's words with their boxes (Tesseract's TSV), in logical order.
 
     The page's script is detected first (``--psm 0``, about 1.5 s) and only that language's model
     reads it: the Arabic and English models together read Arabic worse than Arabic alone (Latin
@@ -539,7 +540,7 @@ def ocr_image(image: Any, languages: tuple[str, ...]) -> str:
             script = None
         if script and _SCRIPT_LANGUAGE.get(script.group(1)) in languages:
             chosen = _SCRIPT_LANGUAGE[script.group(1)]
-    return _tesseract(png, "-l", chosen, "--psm", "3")
+    return _tesseract(png, "-l", chosen, "--psm", "3", "tsv")
 
 
 def _tesseract(png: bytes, *args: str) -> str:
@@ -552,13 +553,6 @@ def _tesseract(png: bytes, *args: str) -> str:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise OcrFailed(lines[-1] if lines else f"tesseract exited with status {done.returncode}")
     return done.stdout.decode("utf-8", "replace")
-
-
-def ocr_paragraphs(text: str) -> list[str]:
-    """Tesseract's text -> paragraphs: blocks are separated by blank lines, their lines joined."""
-    blocks = re.split(r"\n\s*\n", text.replace("\f", "\n\n"))
-    paragraphs = [" ".join(block.split()) for block in blocks]
-    return [p for p in paragraphs if p]
 
 
 def ocr_languages() -> tuple[str, ...]:

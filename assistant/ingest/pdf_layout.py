@@ -283,3 +283,66 @@ def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str]
                 paragraphs.append(text)
             open_ = not _SENTENCE_END.search(text)
     return paragraphs, continues, open_
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """A line as Tesseract read it (its words already in logical order), placed on its page.
+
+    ``top`` and ``bottom`` are fractions of the page height from its top edge; ``paragraph`` is
+    Tesseract's block and paragraph, as one number.
+    """
+
+    paragraph: int
+    top: float
+    bottom: float
+    text: str
+
+
+def parse_tesseract_tsv(tsv: str) -> list[OcrLine]:
+    """Tesseract's ``tsv`` output -> its lines, in its reading order."""
+    rows = [row.split("\t") for row in tsv.splitlines()[1:]]
+    height = next((float(r[9]) for r in rows if len(r) >= 12 and r[0] == "1"), 0.0) or 1.0
+    lines: dict[tuple[int, int, int], list[tuple[float, float, str]]] = {}
+    for row in rows:
+        if len(row) < 12 or row[0] != "5" or not row[11].strip():
+            continue
+        block, par, number = int(row[2]), int(row[3]), int(row[4])
+        top, box = float(row[7]), float(row[9])
+        lines.setdefault((block, par, number), []).append((top, top + box, row[11].strip()))
+    return [OcrLine(block * 1000 + par, min(w[0] for w in words) / height, max(w[1] for w in words) / height,
+                    " ".join(w[2] for w in words))
+            for (block, par, _), words in lines.items()]
+
+
+def ocr_pages_text(pages: list[list[OcrLine]]) -> list[PageText]:
+    """Scanned pages' lines -> paragraphs, with running headers, footers and page numbers left out as
+    for a text layer (:func:`pages_text`): lines in the top or bottom band that repeat on other pages,
+    are a page number, or are set smaller than the body."""
+    heights = [line.bottom - line.top for page in pages for line in page]
+    body = statistics.median(heights) if heights else 0.0
+    in_band = [[line.top <= FURNITURE_BAND or line.bottom >= 1 - FURNITURE_BAND for line in page] for page in pages]
+    seen = Counter(key for page, bands in zip(pages, in_band, strict=True)
+                   for key in {re.sub(r"[0-9٠-٩]", "#", line.text) for line, band in zip(page, bands, strict=True)
+                               if band})
+    result: list[PageText] = []
+    open_ = False
+    for page, bands in zip(pages, in_band, strict=True):
+        paragraphs: list[str] = []
+        continues = False
+        last = None
+        for line, band in zip(page, bands, strict=True):
+            repeated = len(pages) > 1 and seen[re.sub(r"[0-9٠-٩]", "#", line.text)] >= max(2, 0.4 * len(pages))
+            if band and (repeated or _PAGE_NUMBER.match(line.text) or line.bottom - line.top < 0.75 * body):
+                continue
+            if line.paragraph == last:
+                paragraphs[-1] = f"{paragraphs[-1]} {line.text}"
+            elif not paragraphs and open_:  # runs on from the page before
+                paragraphs.append(line.text)
+                continues = True
+            else:
+                paragraphs.append(line.text)
+            last = line.paragraph
+            open_ = not _SENTENCE_END.search(line.text)
+        result.append(PageText(paragraphs, continues))
+    return result
