@@ -8,6 +8,7 @@ from assistant.ingest.pdf_layout import (
     Glyph,
     OcrLine,
     PageText,
+    arabic_punctuation,
     ocr_pages_text,
     pages_text,
     parse_tesseract_tsv,
@@ -123,3 +124,7 @@ def test_ocr_lines_become_paragraphs_without_the_running_header():
                                     (3, 1, 1, 960, 25, "1/2")))
     assert page[0] == OcrLine(1001, 0.02, 0.036, "12/7/26, 6:10 PM")
     assert ocr_pages_text([page]) == [PageText(["أول سطر ثاني سطر.", "فقرة أخرى"])]
+
+
+def test_ocr_gives_arabic_commas_back():
+    assert arabic_punctuation("قسد, أمس; لماذا? 1,200 people, then") == "قسد، أمس؛ لماذا؟ 1,200 people, then"
