@@ -8,8 +8,9 @@ image-only "scanned" PDFs, Word files, and news pages with a site's menus, lists
 1. similarity: character similarity (difflib ratio, NFKC, whitespace folded) of each form's text to
    the source, with our loaders and, for comparison, with what the libraries give alone (pypdf,
    pdfminer, PDFium text; the page's visible text for HTML; both Tesseract models at once).
-2. ocr: seconds per page, and a ``--scan-pages`` scan indexed page by page with the progress bar and
-   the process's resident memory sampled every 10 pages (flat: one page image at a time).
+2. ocr: a ``--scan-pages`` scan read page by page with the progress bar, seconds per page and the
+   process's resident memory sampled every 2 s (flat: one page image at a time); long-pdf: the same
+   for a ``--pdf-pages`` Chromium-printed PDF.
 3. answers: the shipped questions (assistant/data/questions.jsonl) asked against an index of one form
    of the article at a time; accuracy against the .txt's (the real embedders and reader, ~2 min a form).
 
@@ -147,32 +148,65 @@ def bench_ocr(pdf: Path, pages: int, folder: Path, out: dict) -> None:
         writer.append(str(one), pages=(0, min(per_copy, pages - len(writer.pages))))
     long_scan = folder / f"scan-{pages}.pdf"
     writer.write(long_scan)
-    samples: list[float] = []
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(2.0):
-            samples.append(_rss_mb())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    before = _rss_mb()
-    sampler.start()
-    started = time.perf_counter()
-    loaded = load_file(long_scan, 500 * MB, progress=True, ocr_cache=folder / "ocr-cache")
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    tenth = max(1, len(samples) // 10)
+    with RssSampler() as rss:
+        started = time.perf_counter()
+        loaded = load_file(long_scan, 500 * MB, progress=True, ocr_cache=folder / "ocr-cache")
+        seconds = time.perf_counter() - started
     out["ocr"] = {"pages": len(loaded.pages), "file_mb": round(long_scan.stat().st_size / MB, 1),
                   "seconds": round(seconds, 1), "seconds_per_page": round(seconds / len(loaded.pages), 2),
-                  "rss_mb_before": round(before, 1),
-                  "rss_mb_first_tenth": round(statistics.mean(samples[:tenth]), 1) if samples else None,
-                  "rss_mb_last_tenth": round(statistics.mean(samples[-tenth:]), 1) if samples else None,
-                  "rss_mb_peak": round(max(samples), 1) if samples else None}
+                  **rss.figures()}
     started = time.perf_counter()
     load_file(long_scan, 500 * MB, ocr_cache=folder / "ocr-cache")
     out["ocr"]["seconds_again_from_cache"] = round(time.perf_counter() - started, 2)
     print(json.dumps(out["ocr"]), flush=True)
+
+
+class RssSampler:
+    """The process's resident memory, sampled every ``every`` seconds while in a ``with`` block."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every, self.samples, self._done = every, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._done.wait(self.every):
+            self.samples.append(_rss_mb())
+
+    def __enter__(self) -> RssSampler:
+        self.before = _rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        tenth = max(1, len(self.samples) // 10)
+        if not self.samples:
+            return {"rss_mb_before": round(self.before, 1)}
+        return {"rss_mb_before": round(self.before, 1),
+                "rss_mb_first_tenth": round(statistics.mean(self.samples[:tenth]), 1),
+                "rss_mb_last_tenth": round(statistics.mean(self.samples[-tenth:]), 1),
+                "rss_mb_peak": round(max(self.samples), 1)}
+
+
+def bench_long_pdf(pages: int, folder: Path, out: dict) -> None:
+    """A Chromium-printed PDF of about ``pages`` pages (the article over and over), read with the page bar."""
+    from pypdf import PdfReader
+
+    paragraphs = article_paragraphs(TEXTS["ar"])
+    one = print_pdf(page_html(paragraphs, "ar"), folder / "one.pdf")
+    copies = max(1, round(pages / len(PdfReader(one).pages)))
+    long_pdf = print_pdf(page_html(paragraphs + paragraphs[1:] * (copies - 1), "ar"), folder / "long.pdf")
+    with RssSampler() as rss:
+        started = time.perf_counter()
+        loaded = load_file(long_pdf, 500 * MB, progress=True)
+        seconds = time.perf_counter() - started
+    out["long pdf"] = {"pages": len(loaded.pages), "file_mb": round(long_pdf.stat().st_size / MB, 1),
+                       "seconds": round(seconds, 1), "seconds_per_page": round(seconds / len(loaded.pages), 3),
+                       **rss.figures()}
+    print(json.dumps(out["long pdf"]), flush=True)
 
 
 def bench_answers(forms: dict[str, Path], folder: Path, out: dict) -> None:
@@ -206,12 +240,13 @@ def bench_answers(forms: dict[str, Path], folder: Path, out: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["similarity", "ocr", "answers"], action="append",
-                        help="run only these parts (repeatable); all three by default")
+    parser.add_argument("--only", choices=["similarity", "ocr", "long-pdf", "answers"], action="append",
+                        help="run only these parts (repeatable); all by default")
     parser.add_argument("--scan-pages", type=int, default=100, help="pages of the long scan (default 100)")
+    parser.add_argument("--pdf-pages", type=int, default=500, help="pages of the long PDF (default 500)")
     parser.add_argument("--out", type=Path, default=Path("bench-ingest.json"), help="the figures, as JSON")
     args = parser.parse_args()
-    parts = args.only or ["similarity", "ocr", "answers"]
+    parts = args.only or ["similarity", "ocr", "long-pdf", "answers"]
     out: dict = {"date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -220,6 +255,8 @@ def main() -> None:
             bench_similarity(forms, out)
         if "ocr" in parts:
             bench_ocr(forms["ar"]["pdf"], args.scan_pages, folder, out)
+        if "long-pdf" in parts:
+            bench_long_pdf(args.pdf_pages, folder, out)
         if "answers" in parts:
             bench_answers(forms["ar"], folder, out)
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")

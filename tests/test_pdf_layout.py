@@ -124,6 +124,9 @@ def test_ocr_lines_become_paragraphs_without_the_running_header():
                                     (3, 1, 1, 960, 25, "1/2")))
     assert page[0] == OcrLine(1001, 0.02, 0.036, "12/7/26, 6:10 PM")
     assert ocr_pages_text([page]) == [PageText(["أول سطر ثاني سطر.", "فقرة أخرى"])]
+    footer = parse_tesseract_tsv(_tsv((1, 1, 1, 200, 25, "Body"), (1, 1, 1, 200, 25, "text."),
+                                      (2, 1, 1, 960, 25, "file:///tmp/page.html"), (2, 1, 1, 960, 25, "1/1")))
+    assert ocr_pages_text([footer]) == [PageText(["Body text."])]
 
 
 def test_ocr_gives_arabic_commas_back():

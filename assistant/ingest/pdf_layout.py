@@ -39,6 +39,8 @@ _LTR = re.compile(r"[A-Za-z\u00c0-\u024f0-9\u0660-\u0669\u06f0-\u06f9]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _PAGE_NUMBER = re.compile(
     r"^[-–—\s]*(?:(?:page|p\.|صفحة|الصفحة)\s*)?[0-9٠-٩]+(?:\s*(?:/|of|من)\s*[0-9٠-٩]+)?[-–—\s]*$", re.I)
+#: "3/12" opening or closing a line: the page number of a browser's or a report's footer ("file:///... 1/2").
+_PAGE_FRACTION = re.compile(r"(?:^|\s)[0-9٠-٩]+\s?/\s?[0-9٠-٩]+$|^[0-9٠-٩]+\s?/\s?[0-9٠-٩]+\s")
 _SENTENCE_END = re.compile(r"[.!?؟:;؛\"»”)\]]\s*$")
 
 
@@ -217,9 +219,13 @@ def _furniture(pages: list[list[_Line]], height: float) -> set[tuple[int, int]]:
             # a line or two of glyphs at the edge: a page number, or a line running on to the next
             # page that the printer drew on both and clipped (Chromium), leaving one tall letter here
             stray = sum(1 for g in line.glyphs if not g.is_mark) < 3
-            if repeated or stray or _PAGE_NUMBER.match(text) or line.size < 0.85 * body_size:
+            if repeated or stray or _is_page_number(text) or line.size < 0.85 * body_size:
                 found.add((number, id(line)))
     return found
+
+
+def _is_page_number(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text) or _PAGE_FRACTION.search(text))
 
 
 def _gutters(lines: list[_Line]) -> list[float]:
@@ -265,7 +271,8 @@ def _page_paragraphs(lines: list[_Line], previous_open: bool) -> tuple[list[str]
     for column in columns:
         column.sort(key=lambda line: -line.y)
         steps = [a.y - b.y for a, b in zip(column, column[1:], strict=False)]
-        usual = statistics.median(steps) if steps else 0.0
+        # the usual line spacing: a low quantile, as paragraphs of two lines make half the steps gaps
+        usual = sorted(steps)[len(steps) // 4] if steps else 0.0
         for i, line in enumerate(column):
             text = visual_to_logical(line.glyphs, rtl_page)
             if not text:
@@ -305,16 +312,19 @@ def parse_tesseract_tsv(tsv: str) -> list[OcrLine]:
     height = next((float(r[9]) for r in rows if len(r) >= 12 and r[0] == "1"), 0.0) or 1.0
     lines: dict[tuple[int, int, int], list[tuple[float, float, str]]] = {}
     for row in rows:
-        if len(row) < 12 or row[0] != "5" or not row[11].strip():
+        # specks read as "_" or "|" (at a line's end they would hide its full stop)
+        word = _SPECKS.sub("", row[11].strip()) if len(row) >= 12 and row[0] == "5" else ""
+        if not word:
             continue
         block, par, number = int(row[2]), int(row[3]), int(row[4])
         top, box = float(row[7]), float(row[9])
-        lines.setdefault((block, par, number), []).append((top, top + box, row[11].strip()))
+        lines.setdefault((block, par, number), []).append((top, top + box, word))
     return [OcrLine(block * 1000 + par, min(w[0] for w in words) / height, max(w[1] for w in words) / height,
                     arabic_punctuation(" ".join(w[2] for w in words)))
             for (block, par, _), words in lines.items()]
 
 
+_SPECKS = re.compile(r"[_|]+$|^[_|]+")
 _AFTER_ARABIC = re.compile(r"(?<=[\u0621-\u0652])([,;?])")
 
 
@@ -326,31 +336,57 @@ def arabic_punctuation(text: str) -> str:
 
 def ocr_pages_text(pages: list[list[OcrLine]]) -> list[PageText]:
     """Scanned pages' lines -> paragraphs, with running headers, footers and page numbers left out as
-    for a text layer (:func:`pages_text`): lines in the top or bottom band that repeat on other pages,
-    are a page number, or are set smaller than the body."""
+    for a text layer (:func:`pages_text`): the lines at the page's top or bottom edge, in the band,
+    that repeat on other pages, are a page number, or are set smaller than the body. Only lines at
+    the edge: a short body line's box is as low as a header's (on the article's scan: 0.66 and 0.62
+    of the usual line)."""
     heights = [line.bottom - line.top for page in pages for line in page]
     body = statistics.median(heights) if heights else 0.0
-    in_band = [[line.top <= FURNITURE_BAND or line.bottom >= 1 - FURNITURE_BAND for line in page] for page in pages]
-    seen = Counter(key for page, bands in zip(pages, in_band, strict=True)
-                   for key in {re.sub(r"[0-9٠-٩]", "#", line.text) for line, band in zip(page, bands, strict=True)
-                               if band})
+
+    def key(line: OcrLine) -> str:
+        return re.sub(r"[0-9٠-٩]", "#", line.text)
+
+    def edges(page: list[OcrLine]) -> list[OcrLine]:
+        return [line for line in page if line.top <= FURNITURE_BAND or line.bottom >= 1 - FURNITURE_BAND]
+
+    seen = Counter(k for page in pages for k in {key(line) for line in edges(page)})
+
+    def furniture(line: OcrLine) -> bool:
+        repeated = len(pages) > 1 and seen[key(line)] >= max(2, 0.4 * len(pages))
+        return repeated or _is_page_number(line.text) or line.bottom - line.top < 0.75 * body
+
     result: list[PageText] = []
     open_ = False
-    for page, bands in zip(pages, in_band, strict=True):
+    for page in pages:
+        dropped: set[int] = set()
+        by_top = sorted(range(len(page)), key=lambda i: page[i].top)
+        for i in by_top:  # from the top edge down, while the lines are furniture
+            if page[i].top > FURNITURE_BAND or not furniture(page[i]):
+                break
+            dropped.add(i)
+        for i in reversed(by_top):  # and from the bottom edge up
+            if page[i].bottom < 1 - FURNITURE_BAND or not furniture(page[i]):
+                break
+            dropped.add(i)
         paragraphs: list[str] = []
         continues = False
         last = None
-        for line, band in zip(page, bands, strict=True):
-            repeated = len(pages) > 1 and seen[re.sub(r"[0-9٠-٩]", "#", line.text)] >= max(2, 0.4 * len(pages))
-            if band and (repeated or _PAGE_NUMBER.match(line.text) or line.bottom - line.top < 0.75 * body):
+        lines_in_last = 0
+        for i, line in enumerate(page):
+            if i in dropped:
                 continue
-            if line.paragraph == last:
+            # Tesseract sometimes starts a paragraph at a paragraph's last line: a paragraph of two
+            # lines or more that stopped mid-sentence goes on (a one-line heading does not)
+            if line.paragraph == last or paragraphs and open_ and lines_in_last >= 2:
                 paragraphs[-1] = f"{paragraphs[-1]} {line.text}"
+                lines_in_last += 1
             elif not paragraphs and open_:  # runs on from the page before
                 paragraphs.append(line.text)
                 continues = True
+                lines_in_last = 1
             else:
                 paragraphs.append(line.text)
+                lines_in_last = 1
             last = line.paragraph
             open_ = not _SENTENCE_END.search(line.text)
         result.append(PageText(paragraphs, continues))
