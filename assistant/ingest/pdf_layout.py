@@ -18,6 +18,7 @@ are set smaller than the body, or that hold under three glyphs.
 
 from __future__ import annotations
 
+import difflib
 import re
 import statistics
 import unicodedata
@@ -349,23 +350,37 @@ def ocr_pages_text(pages: list[list[OcrLine]]) -> list[PageText]:
     def edges(page: list[OcrLine]) -> list[OcrLine]:
         return [line for line in page if line.top <= FURNITURE_BAND or line.bottom >= 1 - FURNITURE_BAND]
 
-    seen = Counter(k for page in pages for k in {key(line) for line in edges(page)})
+    edge_keys = [{key(line) for line in edges(page)} for page in pages]
+    seen = Counter(k for keys in edge_keys for k in keys)
 
-    def furniture(line: OcrLine) -> bool:
-        repeated = len(pages) > 1 and seen[key(line)] >= max(2, 0.4 * len(pages))
+    def repeats(line: OcrLine, page: int) -> bool:
+        """On other pages too: OCR reads a running header a little differently on each page, so a
+        near match counts (difflib ratio 0.9; a page's title under the same words as its header is
+        further off: 0.83 on the article)."""
+        if len(pages) < 2:
+            return False
+        if seen[key(line)] >= max(2, 0.4 * len(pages)):
+            return True
+        others = [keys for number, keys in enumerate(edge_keys) if number != page]
+        near = sum(1 for keys in others[:20] if any(
+            difflib.SequenceMatcher(None, key(line), other, autojunk=False).ratio() >= 0.9 for other in keys))
+        return near >= max(1, 0.4 * min(len(others), 20))
+
+    def furniture(line: OcrLine, page: int) -> bool:
+        repeated = repeats(line, page)
         return repeated or _is_page_number(line.text) or line.bottom - line.top < 0.75 * body
 
     result: list[PageText] = []
     open_ = False
-    for page in pages:
+    for number, page in enumerate(pages):
         dropped: set[int] = set()
         by_top = sorted(range(len(page)), key=lambda i: page[i].top)
         for i in by_top:  # from the top edge down, while the lines are furniture
-            if page[i].top > FURNITURE_BAND or not furniture(page[i]):
+            if page[i].top > FURNITURE_BAND or not furniture(page[i], number):
                 break
             dropped.add(i)
         for i in reversed(by_top):  # and from the bottom edge up
-            if page[i].bottom < 1 - FURNITURE_BAND or not furniture(page[i]):
+            if page[i].bottom < 1 - FURNITURE_BAND or not furniture(page[i], number):
                 break
             dropped.add(i)
         paragraphs: list[str] = []
