@@ -131,3 +131,24 @@ def test_ocr_lines_become_paragraphs_without_the_running_header():
 
 def test_ocr_gives_arabic_commas_back():
     assert arabic_punctuation("قسد, أمس; لماذا? 1,200 people, then") == "قسد، أمس؛ لماذا؟ 1,200 people, then"
+
+
+def test_citations_name_the_page_in_the_sources_panel_the_cli_and_json():
+    import io
+
+    from assistant.types import Answer, Chunk, Citation
+    from assistant.ui.cli import _print_citations
+    from assistant.ui.html import render_sources
+
+    chunk = Chunk("c1", "report.pdf", "Report", 2, 40, 60, "The weir holds water.", page=3)
+    answer = Answer("The weir holds water. [1]", True, "en", [Citation.of(1, chunk, 0.9)])
+    assert "report.pdf · p. 3 · paragraph 2" in render_sources([("q", answer)])
+    arabic = Answer("نص [1]", True, "ar", [Citation.of(1, chunk, 0.9)])
+    assert "report.pdf · ص 3 · الفقرة 2" in render_sources([("س", arabic)])
+    out = io.StringIO()
+    _print_citations(answer, out)
+    assert "[1] report.pdf p. 3 ¶2" in out.getvalue()
+    assert answer.citations[0].to_dict()["page"] == 3
+    text_only = Chunk("c2", "a.txt", "A", 1, 0, 5, "Text.")
+    plain = Answer("Text. [1]", True, "en", [Citation.of(1, text_only, 1.0)])
+    assert "a.txt · paragraph 1" in render_sources([("q", plain)])  # no page for a file without pages
