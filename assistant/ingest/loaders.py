@@ -618,8 +618,8 @@ def _read_docx(path: Path) -> tuple[str, str]:
 
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise SkipFile(f"damaged Word file, or not a .docx ({type(error).__name__}); "
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+        raise SkipFile("damaged Word file, or not a .docx (an old .doc is not read); "
                        "open it in Word or LibreOffice and save it again as .docx") from None
     except Exception as error:  # lxml raises XMLSyntaxError for a damaged document.xml
         raise SkipFile(f"damaged Word file ({type(error).__name__}: {error}); "
