@@ -93,7 +93,7 @@ def bench_similarity(forms: dict[str, dict[str, Path]], out: dict) -> None:
     for lang, made in forms.items():
         for form, path in made.items():
             started = time.perf_counter()
-            text = load_file(path, 50 * MB, ocr_cache=Path(tempfile.mkdtemp())).text
+            text = load_file(path, 50 * MB, read_cache=Path(tempfile.mkdtemp())).text
             seconds = time.perf_counter() - started
             row = {"ours": round(similarity(text, TEXTS[lang]), 4), "seconds": round(seconds, 2)}
             for name, other in library_texts(path).items():
@@ -150,13 +150,13 @@ def bench_ocr(pdf: Path, pages: int, folder: Path, out: dict) -> None:
     writer.write(long_scan)
     with RssSampler() as rss:
         started = time.perf_counter()
-        loaded = load_file(long_scan, 500 * MB, progress=True, ocr_cache=folder / "ocr-cache")
+        loaded = load_file(long_scan, 500 * MB, progress=True, read_cache=folder / "ocr-cache")
         seconds = time.perf_counter() - started
     out["ocr"] = {"pages": len(loaded.pages), "file_mb": round(long_scan.stat().st_size / MB, 1),
                   "seconds": round(seconds, 1), "seconds_per_page": round(seconds / len(loaded.pages), 2),
                   **rss.figures()}
     started = time.perf_counter()
-    load_file(long_scan, 500 * MB, ocr_cache=folder / "ocr-cache")
+    load_file(long_scan, 500 * MB, read_cache=folder / "ocr-cache")
     out["ocr"]["seconds_again_from_cache"] = round(time.perf_counter() - started, 2)
     print(json.dumps(out["ocr"]), flush=True)
 

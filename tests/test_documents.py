@@ -37,8 +37,8 @@ needs_ocr = pytest.mark.skipif(set(ocr_languages()) != {"ara", "eng"},
 
 
 @pytest.fixture(autouse=True)
-def _ocr_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # OCR results kept per test, not in ~/.cache
+def _read_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # what was read kept per test, not in ~/.cache
 
 
 @pytest.fixture(scope="session")
@@ -176,6 +176,15 @@ def test_a_broken_cross_reference_table_is_rebuilt(tmp_path: Path):
     (tmp_path / "broken-xref.pdf").write_bytes(broken)
     loaded = load_file(tmp_path / "broken-xref.pdf", 50 * MB)
     assert loaded.text == "The Derik mill grinds 40 tonnes a day.\nSecond page." and loaded.pages == (0, 39)
+
+
+def test_what_was_read_from_a_pdf_is_kept_by_its_content(tmp_path: Path):
+    pdf, kept = tmp_path / "a.pdf", tmp_path / "kept"
+    pdf.write_bytes(text_pdf(["The first version."]))
+    first = load_file(pdf, 50 * MB, read_cache=kept)
+    assert len(list(kept.glob("*.json"))) == 1 and load_file(pdf, 50 * MB, read_cache=kept) == first
+    pdf.write_bytes(text_pdf(["The second version."]))
+    assert load_file(pdf, 50 * MB, read_cache=kept).text == "The second version."
 
 
 @pytest.mark.slow

@@ -155,15 +155,16 @@ def load_text(path: Path, max_bytes: int) -> tuple[str, str]:
     return loaded.title, loaded.text
 
 
-def load_file(path: Path, max_bytes: int, *, progress: bool = False, ocr_cache: Path | None = None) -> Loaded:
+def load_file(path: Path, max_bytes: int, *, progress: bool = False, read_cache: Path | None = None) -> Loaded:
     """Read a file: text, Markdown, HTML, PDF, Word (``.docx``) or an image (read by OCR).
 
     Args:
         path: The file.
         max_bytes: The largest file read (``ASSISTANT_MAX_FILE_MB``).
         progress: Show a progress bar per page while OCR reads scanned pages.
-        ocr_cache: Where OCR results are kept by file content (default: ``$XDG_CACHE_HOME/assistant/ocr``),
-            so that checking an unchanged scan again costs a hash, not minutes of OCR.
+        read_cache: Where what was read from PDFs and images is kept by file content (default:
+            ``$XDG_CACHE_HOME/assistant/read``): the chat checks every corpus file at start, and an
+            unchanged 500-page PDF or scan then costs a hash, not minutes of layout analysis or OCR.
 
     Raises:
         SkipFile: The file is empty, too large, binary, undecodable, damaged, encrypted, has no
@@ -180,11 +181,11 @@ def load_file(path: Path, max_bytes: int, *, progress: bool = False, ocr_cache: 
         raise SkipFile(f"web page is {size / 1e6:.1f} MB, over the {MAX_HTML_BYTES / 1e6:.0f} MB read for HTML "
                        "(a saved article is well under 1 MB; this is an archive or a data dump); save the "
                        "article alone, or print it to PDF")
-    ocr = Ocr(ocr_cache or default_ocr_cache(), progress, path.name)
+    ocr = Ocr(progress, path.name)
     if suffix == ".pdf":
-        return _paged(_read_pdf(path, ocr))
+        return _kept(path, read_cache or default_read_cache(), lambda: _paged(_read_pdf(path, ocr)))
     if suffix in IMAGE_SUFFIXES:
-        return _paged(_read_image(path, ocr))
+        return _kept(path, read_cache or default_read_cache(), lambda: _paged(_read_image(path, ocr)))
     title = ""
     if suffix == ".docx":
         title, text = _read_docx(path)
@@ -196,6 +197,24 @@ def load_file(path: Path, max_bytes: int, *, progress: bool = False, ocr_cache: 
     if not text.strip():
         raise SkipFile("no text found in the file")
     return Loaded(title or _first_line(text, path.stem), text)
+
+
+def _kept(path: Path, cache: Path, read: Callable[[], Loaded]) -> Loaded:
+    """What ``read`` gives for this file, kept in ``cache`` by the file's content and the way it is read."""
+    kept = cache / f"{_read_key(path)}.json"
+    try:
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        return Loaded(data["title"], data["text"], tuple(data["pages"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    loaded = read()  # a SkipFile is not kept: installing Tesseract, say, changes it
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        _write_atomically(kept, json.dumps({"title": loaded.title, "text": loaded.text, "pages": loaded.pages},
+                                           ensure_ascii=False))
+    except OSError:
+        pass  # no cache: the next check reads the file again
+    return loaded
 
 
 def _first_line(text: str, fallback: str) -> str:
@@ -346,8 +365,8 @@ OCR_DPI = 300
 OCR_LANGUAGES = ("ara", "eng")
 #: A page with fewer letters than this in its text layer, and an image on it, is a scan.
 SCANNED_PAGE_LETTERS = 20
-#: Changes when the way pages are read by OCR changes (cached results are then read again).
-OCR_VERSION = 3
+#: Changes when the way PDFs and images are read changes (what was kept is then read again).
+READ_VERSION = 4
 _INSTALL_OCR = ("install Tesseract to read scans: `apt-get install tesseract-ocr tesseract-ocr-ara` "
                 "(or `make ocr`), then index again")
 
@@ -405,7 +424,7 @@ def _read_pdf(path: Path, ocr: Ocr) -> list[PageText]:
         raise SkipFile("PDF without text: no text layer and no scanned image on its pages")
     texts = pages_text([[] if i in scanned else g for i, g in enumerate(pages)], height)
     if scanned:
-        read = ocr.read(path, _pdf_page_images(path, scanned), len(scanned),
+        read = ocr.read(_pdf_page_images(path, scanned), len(scanned),
                         what=f"{len(scanned)} of its {len(pages)} pages are scanned images")
         for index, page in zip(scanned, ocr_pages_text(read), strict=True):
             texts[index] = page
@@ -464,7 +483,7 @@ def _read_image(path: Path, ocr: Ocr) -> list[PageText]:
                 image.seek(frame)
                 yield image.convert("L")
 
-    pages = ocr_pages_text(ocr.read(path, frames_of(), frames, what="an image"))
+    pages = ocr_pages_text(ocr.read(frames_of(), frames, what="an image"))
     if not any(page.paragraphs for page in pages):
         raise SkipFile("no text found in the image (OCR read none)")
     return pages
@@ -472,13 +491,12 @@ def _read_image(path: Path, ocr: Ocr) -> list[PageText]:
 
 @dataclass(frozen=True)
 class Ocr:
-    """Tesseract over page images, with results kept by file content in ``cache``."""
+    """Tesseract over page images, a progress bar per page named after the file when ``progress``."""
 
-    cache: Path
     progress: bool
     name: str
 
-    def read(self, path: Path, images: Iterable[Any], count: int, what: str) -> list[list[OcrLine]]:
+    def read(self, images: Iterable[Any], count: int, what: str) -> list[list[OcrLine]]:
         """Each image's lines as Tesseract reads them, one list per image.
 
         Raises:
@@ -489,11 +507,6 @@ class Ocr:
         if not languages:
             raise SkipFile(f"{what}, and Tesseract with its Arabic or English model is not installed; "
                            + _INSTALL_OCR)
-        cached = self.cache / f"{_ocr_key(path, languages)}.json"
-        try:
-            return [[OcrLine(*line) for line in page] for page in json.loads(cached.read_text(encoding="utf-8"))]
-        except (OSError, ValueError, TypeError):
-            pass
         from tqdm.auto import tqdm
 
         pages: list[list[OcrLine]] = []
@@ -506,12 +519,6 @@ class Ocr:
             raise SkipFile(f"OCR failed on page {len(pages) + 1}: {error}") from None
         finally:
             bar.close()
-        try:
-            self.cache.mkdir(parents=True, exist_ok=True)
-            _write_atomically(cached, json.dumps([[list(vars(line).values()) for line in page] for page in pages],
-                                                 ensure_ascii=False))
-        except OSError:
-            pass  # no cache: the next check reads the scan again
         return pages
 
 
@@ -578,18 +585,21 @@ def ocr_languages() -> tuple[str, ...]:
     return tuple(lang for lang in OCR_LANGUAGES if lang in installed)
 
 
-def default_ocr_cache() -> Path:
-    """``$XDG_CACHE_HOME/assistant/ocr`` (``~/.cache/assistant/ocr``)."""
+def default_read_cache() -> Path:
+    """``$XDG_CACHE_HOME/assistant/read`` (``~/.cache/assistant/read``)."""
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "assistant" / "ocr"
+    return Path(root) / "assistant" / "read"
 
 
-def _ocr_key(path: Path, languages: tuple[str, ...]) -> str:
+def _read_key(path: Path) -> str:
+    """The file's content, this way of reading it, and the Tesseract that would read its scans."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
-    digest.update(f"|{_tesseract_version()}|{'+'.join(languages)}|{OCR_DPI}|{OCR_VERSION}".encode())
+    languages = ocr_languages()
+    tesseract = f"{_tesseract_version()}|{'+'.join(languages)}" if languages else "no tesseract"
+    digest.update(f"|{READ_VERSION}|{OCR_DPI}|{tesseract}".encode())
     return digest.hexdigest()
 
 
