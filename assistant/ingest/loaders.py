@@ -402,7 +402,7 @@ def _read_pdf(path: Path, ocr: Ocr) -> list[PageText]:
             for number, layout in enumerate(layouts, start=1):
                 glyphs, has_image = [], False
                 for item in _walk(layout):
-                    if isinstance(item, LTChar):
+                    if isinstance(item, LTChar) and not item.get_text().isspace():  # gaps give the spaces
                         glyphs.append(Glyph(item.get_text(), item.x0, item.x1, item.matrix[5], item.size))
                     elif isinstance(item, LTImage):
                         has_image = True

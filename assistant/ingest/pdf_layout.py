@@ -45,7 +45,7 @@ _PAGE_FRACTION = re.compile(r"(?:^|\s)[0-9٠-٩]+\s?/\s?[0-9٠-٩]+$|^[0-9٠-٩]
 _SENTENCE_END = re.compile(r"[.!?؟:;؛\"»”)\]]\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Glyph:
     """One drawn character: its text (one glyph may stand for several letters), horizontal extent,
     baseline and font size, in PDF points."""
