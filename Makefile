@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check install install-test model index eval bench lint clean reader llm-model llm-bench
+.PHONY: run test check install install-test model index eval bench lint clean reader llm-model llm-bench ocr
 
 run: index
 	$(BIN)/python app.py
@@ -30,8 +30,9 @@ test: install-test $(STAMPS)/chromium model
 check: install-test
 	$(BIN)/python -m pytest -q -m "not slow"
 
-install: $(STAMPS)/install $(STAMPS)/glossary
-install-test: $(STAMPS)/install-test $(STAMPS)/glossary
+install: $(STAMPS)/install $(STAMPS)/glossary $(STAMPS)/ocr
+install-test: $(STAMPS)/install-test $(STAMPS)/glossary $(STAMPS)/ocr
+ocr: $(STAMPS)/ocr
 
 # pip byte-compiles every file it installs (torch alone: 16 of its 21 s here); without that a fresh
 # install takes 38 s instead of 89, and Python compiles on first import only the modules a command
@@ -64,6 +65,18 @@ $(STAMPS)/glossary:
 	    dict-freedict-ara-eng >/dev/null) && touch $@ \
 	  || echo "warning: could not install the FreeDict glossary; questions will search text in the other language by meaning only"; \
 	else echo "warning: not root, FreeDict glossary not installed; questions will search text in the other language by meaning only"; fi
+
+# Tesseract with its Arabic and English models (Debian packages, about 30 MB): scanned PDF pages and
+# images are read by OCR. Needs root; without it such files are skipped with a line saying how to install it.
+$(STAMPS)/ocr:
+	@mkdir -p $(STAMPS)
+	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx ara \
+	  && tesseract --list-langs 2>/dev/null | grep -qx eng; then touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-ara \
+	    tesseract-ocr-eng >/dev/null) && touch $@ \
+	  || echo "warning: could not install Tesseract; scanned PDFs and images will be skipped"; \
+	else echo "warning: not root, Tesseract not installed; scanned PDFs and images will be skipped"; fi
 
 # Debian's Chromium for the browser test (never a browser download). Needs root; without it the
 # browser test skips and says why.

@@ -24,17 +24,22 @@ class Document:
         title: The first non-empty line, or the file name.
         text: The decoded text. Every chunk and citation offset points into it.
         content_hash: SHA-256 of ``text``; equal files index once.
+        pages: Offsets in ``text`` where page 1, 2, ... start (PDFs and scans); empty for files without pages.
     """
 
     source: str
     title: str
     text: str
     content_hash: str
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document, with exact offsets: ``document.text[start:end] == text``."""
+    """A passage of a document, with exact offsets: ``document.text[start:end] == text``.
+
+    ``page`` is the page it starts on (1-based) in a document with pages (PDFs, scans), else 0.
+    """
 
     chunk_id: str
     source: str
@@ -43,6 +48,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    page: int = 0
 
     @property
     def chunk(self) -> Chunk:

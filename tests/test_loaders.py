@@ -63,14 +63,14 @@ def test_find_files_skips_unsupported_and_outside_symlinks(tmp_path: Path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("نص")
-    (corpus / "b.docx").write_bytes(b"PK")
+    (corpus / "b.xlsx").write_bytes(b"PK")
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
     os.symlink(outside, corpus / "link.txt")
     found, skipped = find_files([corpus], corpus)
     assert [c.source for c in found] == ["a.txt"]
     reasons = dict(skipped)
-    assert "unsupported" in reasons[str(corpus / "b.docx")]
+    assert "unsupported" in reasons[str(corpus / "b.xlsx")]
     assert "outside" in reasons[str(corpus / "link.txt")]
 
 

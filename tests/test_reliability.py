@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ARTICLE, ROOT
+from document_forms import text_pdf
 
 from assistant import Assistant, IndexLockedError, IndexMismatchError, InvalidQuestionError
 from assistant.index.indexing import needs_repair
@@ -346,33 +347,6 @@ MOSTLY_SCRIPTS = ("<html><head><title>Bakery notes</title>" + "<script>var x = '
                   "morning.</p>" + "<script>document.write('ad')</script>" * 500 + "</body></html>")
 
 
-def _pdf(lines: list[str], password: str = "", owner_password: str = "") -> bytes:
-    """A real PDF with a text layer (Helvetica) on each page that has a line, optionally encrypted."""
-    import io
-
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-    writer = PdfWriter()
-    font = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                                                NameObject("/Subtype"): NameObject("/Type1"),
-                                                NameObject("/BaseFont"): NameObject("/Helvetica")}))
-    for line in lines:
-        page = writer.add_blank_page(612, 792)
-        if not line:
-            continue  # a page without text, as a scan has
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode())
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    if password or owner_password:
-        writer.encrypt(user_password=password, owner_password=owner_password or password, algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _bytes_read() -> int:
     """Bytes this process has read through read() calls so far (Linux)."""
     for line in Path("/proc/self/io").read_text().splitlines():
@@ -389,11 +363,11 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
     outside.mkdir()
     (outside / "secret.txt").write_text("The vault code of the outside folder is 4471.", encoding="utf-8")
     (corpus / "utf16-arabic.txt").write_bytes(UTF16_ARABIC.encode("utf-16"))
-    pdf = _pdf(["The Hasaka weir holds 300 cubic metres.", "Second page."])
+    pdf = text_pdf(["The Hasaka weir holds 300 cubic metres.", "Second page."])
     (corpus / "truncated.pdf").write_bytes(pdf[:len(pdf) // 2])
-    (corpus / "encrypted.pdf").write_bytes(_pdf(["Locked text."], password="s3cret"))
-    (corpus / "owner-locked.pdf").write_bytes(_pdf(["The Qamishli archive keeps 70 maps."], owner_password="o"))
-    (corpus / "scan.pdf").write_bytes(_pdf(["", ""]))
+    (corpus / "encrypted.pdf").write_bytes(text_pdf(["Locked text."], password="s3cret"))
+    (corpus / "owner-locked.pdf").write_bytes(text_pdf(["The Qamishli archive keeps 70 maps."], owner_password="o"))
+    (corpus / "scan.pdf").write_bytes(text_pdf(["", ""]))
     (corpus / "scripts-only.html").write_text("<html><script>" + "x=1;" * 5000 + "</script></html>")
     (corpus / "mostly-scripts.html").write_text(MOSTLY_SCRIPTS, encoding="utf-8")
     with (corpus / "huge.txt").open("wb") as huge:
@@ -415,7 +389,7 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
     assert reasons.pop("encrypted.pdf") == ("encrypted PDF (it needs a password); save an unprotected copy or "
                                             "export it as text")
     assert reasons == {
-        "scan.pdf": "PDF without a text layer (a scan?); run OCR on it or export it as text",
+        "scan.pdf": "PDF without text: no text layer and no scanned image on its pages",
         "scripts-only.html": "no text found in the file",
         "huge.txt": "file is 200.0 MB, over the 50 MB limit (ASSISTANT_MAX_FILE_MB)",
         "linked-folder": "symbolic link leading outside the folder; not followed",

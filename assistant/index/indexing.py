@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import IndexLockedError
 from ..ingest.chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentences, sentence_id
-from ..ingest.loaders import SkipFile, content_hash, find_files, load_text
+from ..ingest.loaders import SkipFile, content_hash, find_files, load_file
 from ..types import Chunk, Document, IndexReport
 from .embeddings import Encoders
 from .locks import WriteLock
@@ -111,14 +111,14 @@ def index_paths(paths: list[Path], store: ChromaStore, encoders: Encoders, optio
         pending: list[tuple[Document, list[Chunk], bool]] = []
         for candidate in candidates:
             try:
-                title, text = load_text(candidate.path, options.max_file_bytes)
+                loaded = load_file(candidate.path, options.max_file_bytes, progress=options.progress)
             except SkipFile as reason:
                 report.skipped.append((str(candidate.path), str(reason)))
                 continue
             except OSError as error:
                 report.skipped.append((str(candidate.path), f"cannot read the file: {error.strerror or error}"))
                 continue
-            digest = content_hash(text)
+            digest = content_hash(loaded.text)
             known = manifest.documents.get(candidate.source)
             if known and known.content_hash == digest:
                 report.unchanged.append(candidate.source)
@@ -128,7 +128,7 @@ def index_paths(paths: list[Path], store: ChromaStore, encoders: Encoders, optio
                 report.skipped.append((str(candidate.path), f"same content as {twin}; indexed once"))
                 continue
             by_hash[digest] = candidate.source
-            document = Document(candidate.source, title, text, digest)
+            document = Document(candidate.source, loaded.title, loaded.text, digest, loaded.pages)
             chunks = chunk_document(document, options.chunk_max_chars)
             if not chunks:
                 report.skipped.append((str(candidate.path), "no indexable text (only page furniture)"))
@@ -284,12 +284,13 @@ def _file_chunks_to(source: str, chunk_ids: set[str], digest: str, corpus_dir: P
                     max_file_bytes: int) -> bool:
     """True when the document's file still has this content and chunks to exactly these ids."""
     try:
-        title, text = load_text(_source_path(source, corpus_dir), max_file_bytes)
+        loaded = load_file(_source_path(source, corpus_dir), max_file_bytes)
     except (SkipFile, OSError):
         return False
-    if content_hash(text) != digest:
+    if content_hash(loaded.text) != digest:
         return False
-    chunks = chunk_document(Document(source, title, text, digest), manifest.chunk_max_chars)
+    chunks = chunk_document(Document(source, loaded.title, loaded.text, digest, loaded.pages),
+                            manifest.chunk_max_chars)
     return {c.chunk_id for c in chunks} == chunk_ids
 
 

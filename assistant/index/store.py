@@ -384,11 +384,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
-    return {"source": chunk.source, "title": chunk.title, "paragraph": chunk.paragraph,
+    return {"source": chunk.source, "title": chunk.title, "paragraph": chunk.paragraph, "page": chunk.page,
             "start": chunk.start, "end": chunk.end, "content_hash": content_hash}
 
 
 def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     return Chunk(chunk_id=chunk_id, source=str(meta["source"]), title=str(meta.get("title", "")),
                  paragraph=int(meta.get("paragraph", 0)), start=int(meta["start"]), end=int(meta["end"]),
-                 text=text)
+                 text=text, page=int(meta.get("page", 0)))

@@ -8,6 +8,7 @@ still too long is cut at ``،`` clauses, then at spaces.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 
 from ..text.normalize import Span, normalize_arabic, split_clauses, split_paragraphs, split_sentences
 from ..types import Chunk, Document
@@ -48,6 +49,7 @@ def chunk_document(document: Document, max_chars: int = 1200) -> list[Chunk]:
                     start=span.start,
                     end=span.end,
                     text=span.text,
+                    page=bisect_right(document.pages, span.start) if document.pages else 0,
                 )
             )
     return chunks

@@ -45,8 +45,9 @@ def _print_citations(answer: Answer, out: TextIO) -> None:
     if answer.citations:
         print(file=out)
         for c in answer.citations:
-            print(f"[{c.number}] {c.source} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]",
-                  file=out)
+            page = f" p. {c.page}" if c.page else ""
+            print(f"[{c.number}] {c.source}{page} ¶{c.paragraph} [{c.start}:{c.end}] "
+                  f"quote [{c.quote_start}:{c.quote_end}]", file=out)
 
 
 def print_stream(stream: AnswerStream, out: TextIO | None = None) -> Answer:

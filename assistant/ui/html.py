@@ -34,11 +34,11 @@ _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 _HASH_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 _LABELS = {
-    "en": {"sources": "Sources", "paragraph": "paragraph", "none": "No passage supports an answer.",
+    "en": {"sources": "Sources", "page": "p.", "paragraph": "paragraph", "none": "No passage supports an answer.",
            "refusal": "Not found in the documents", "closest": "No direct answer: the closest passage",
            "verified": "Verified answer (replaces the draft above):",
            "discarded": "Draft discarded:"},
-    "ar": {"sources": "المصادر", "paragraph": "الفقرة", "none": "لا توجد فقرة تدعم إجابة.",
+    "ar": {"sources": "المصادر", "page": "ص", "paragraph": "الفقرة", "none": "لا توجد فقرة تدعم إجابة.",
            "refusal": "لا إجابة في المستندات", "closest": "لا إجابة مباشرة: أقرب مقطع",
            "verified": "الإجابة بعد التحقق (تحلّ محلّ المسودة أعلاه):",
            "discarded": "أُهملت المسودة:"},
@@ -235,7 +235,9 @@ def _render_card(citation: Citation, turn: int, language: str, names: Mapping[st
     inner = f'{escape(lead)}<strong class="span">{escape(span)}</strong>{escape(tail)}' if span else escape(sentence)
     mark = f"<mark>{inner}</mark>" if sentence else ""
     name = names.get(citation.source) or display_name(citation.source)
-    where = f'{escape(name)} · {_labels(language)["paragraph"]} {citation.paragraph}'
+    labels = _labels(language)
+    page = f' · {labels["page"]} {citation.page}' if citation.page else ""
+    where = f'{escape(name)}{page} · {labels["paragraph"]} {citation.paragraph}'
     return (
         f'<li class="source" id="{source_id(turn, citation.number)}" '
         f'dir="{first_strong_direction(citation.text) or text_direction(language)}">'
