@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, SOURCE_KIND_WORDS
-from ..text.normalize import normalize_arabic, numbers_in, tokenize, weekdays_in
+from ..text.normalize import detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
 from .facts import PassageFacts, absent_names, latin_names, months_of, numbers_of
 from .wording import content_cores, core_in, question_counted_phrase
@@ -265,7 +265,10 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
                    if word and word not in absent and not stated(word, window)]
         if not problem and kind == "number":
             counted = counted_words(question)
-            if counted and not any(stated(word, window) for word in counted):
+            # Across languages a counted noun is often a synonym the glossary lacks ("people" for «شخصاً»):
+            # only a same-language passage is held to naming it.
+            same_language = detect_language(question) == detect_language(window)
+            if counted and same_language and not any(stated(word, window) for word in counted):
                 problem = "the passage never says what the question counts"
             elif counts_other(question, passage, start, end, window, stated):
                 problem = "the number counts something other than what was asked"
