@@ -51,3 +51,31 @@ def test_near_misses_are_refused(reader_bot, question):
     # Refusal is the reader's weakest part (docs/reader.md): these are near misses it does refuse.
     answer = reader_bot.ask(question)
     assert not answer.grounded, answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "How many American soldiers were killed?",
+    "ما اسم مدير السجن؟",
+    "How many civilians were wounded?",
+    "كم جندياً أمريكياً قتل في الاشتباكات؟",
+])
+def test_questions_the_article_cannot_answer_get_no_short_answer(reader_bot, question):
+    answer = reader_bot.ask(question)
+    assert answer.outcome in ("closest", "refusal") and not answer.short and not answer.grounded, answer.text
+
+
+def test_a_new_question_in_a_running_chat_gets_its_own_answer(reader_bot):
+    chat = reader_bot.chat()
+    first = chat.ask("How many civilians were killed?")
+    second = chat.ask("How many prisoners escaped, and who says so?")
+    assert "7" in first.short and "7" not in second.short and "80" in second.text, second.text
+    chat = reader_bot.chat()
+    chat.ask("ما اسم الوكالة التابعة لتنظيم الدولة؟")
+    answer = chat.ask("من هو مظلوم عبدي؟")
+    assert "القائد العام" in answer.short, answer.text
+
+
+def test_a_question_of_2000_characters_is_answered_without_error(reader_bot):
+    question = ("How many civilians were killed in the clashes around the prison " * 40)[:1999] + "?"
+    answer = reader_bot.ask(question)
+    assert answer.outcome in ("answer", "closest", "refusal") and answer.text

@@ -111,9 +111,17 @@ class TokenWindows:
         self._max_length, self._stride = max_length, stride
         self._lock = lock if lock is not None else threading.Lock()
 
+    #: A question longer than this many tokens is read by its start (SQuAD readers' max_query_length):
+    #: the passage must keep most of the window.
+    max_question_tokens = 64
+
     def __call__(self, question: str, passage: str) -> list[Any]:
         with self._lock:
             self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+            asked = self._tokenizer.encode(question, add_special_tokens=False)
+            if len(asked.ids) > self.max_question_tokens:
+                question = question[: asked.offsets[self.max_question_tokens - 1][1]]
             self._tokenizer.enable_truncation(self._max_length, stride=self._stride, strategy="only_second")
             first = self._tokenizer.encode(question, passage)
         return [first, *first.overflowing]
