@@ -161,6 +161,7 @@ class ReaderAnswerer:
         where = _value_offsets(sentence.text, value)
         offset = sentence.start - hit.start
         start, end = (offset + where[0], offset + where[1]) if where else (offset, offset + len(sentence.text))
+        start, end = whole_word_bounds(hit.text, start, end)  # "وسبعة": the value's word, conjunction and all
         window = sentence_window(hit, sentence, self.settings.neighbours)
         return check_short_answer(a.shown, a.kind, hit.text, start, end, window, asked, speaker, self._stated).problems
 
