@@ -277,8 +277,9 @@ class Assistant(Parts):
         if depth:
             extractive = replace(extractive, retrieved=[hit.chunk_id for hit in hits[:depth]])
         llm_answerer = self._llm_answerer_for_use() if use_llm else None
-        if llm_answerer is None or not extractive.grounded:
-            # Nothing relevant was found: refuse without calling the LLM.
+        if llm_answerer is None or extractive.outcome == "refusal":
+            # Nothing relevant was found: refuse without calling the LLM. (With only the closest
+            # passage to quote, the LLM still reads the passages; each sentence it writes is verified.)
             yield extractive
             return
         yield from llm_answerer.stream(query, language, hits[:top_k], extractive).events()

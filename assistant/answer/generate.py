@@ -164,8 +164,8 @@ def reader_answer(extractive: Answer, question: str = "") -> ReaderAnswer | None
     """What the trained reader answered, from the extractive answer it wrote: the span of each
     citation (one, or one per source when they disagree, with who gives it and whose figure
     ``question`` asks for) and its margin; ``None`` without a reader."""
-    if extractive.reader_margin is None:
-        return None
+    if extractive.reader_margin is None or extractive.outcome != "answer":
+        return None  # no reader, or its short answer was withheld: nothing of it to hold the LLM to
     spans = [(c.text[c.span_start - c.start:c.span_end - c.start], c.quote) for c in extractive.citations
              if c.span_end > c.span_start]
     if not spans and extractive.span is not None:
