@@ -171,3 +171,29 @@ def test_no_short_answer_glosses_more_than_two_words(aids):
 def test_the_short_answer_and_its_arabic_stay_on_one_isolated_line(aids):
     shown = short_answer("سبعة", "en", "number", aids)
     assert shown == f"7 ({FSI}«سبعة»{PDI})" and "\n" not in shown
+
+
+# -- one line on screen, files by name ----------------------------------------------------------------------
+
+def test_the_web_chat_keeps_the_short_answer_and_its_arabic_on_one_line():
+    from assistant.types import Answer
+    from assistant.ui.html import render_answer
+
+    text = f"7 ({FSI}«سبعة»{PDI}) — the document says: «وسبعة مدنيين» [1]"
+    html = render_answer(Answer(text=text, grounded=True, language="en"), 1)
+    assert '7 (<bdi class="original">«سبعة»</bdi>) — the document says:' in html
+    assert html.count("<p") == 1
+
+
+def test_citations_name_files_never_server_paths():
+    from assistant.types import AnswerSpan, Citation, file_name
+
+    upload = "/srv/app/index/uploads/6d9bf081aa/Harbor Fire Report 2024.txt"
+    citation = Citation(chunk_id="c", source=upload, title="t", paragraph=1, start=0, end=4, text="text",
+                        number=1, score=1.0)
+    assert citation.file == "Harbor Fire Report 2024.txt"
+    assert citation.to_dict()["source"] == "Harbor Fire Report 2024.txt"
+    assert AnswerSpan("x", upload, 0, 1).to_dict()["source"] == "Harbor Fire Report 2024.txt"
+    assert file_name("ghweiran-prison.txt") == "ghweiran-prison.txt"
+    assert file_name("reports/fire.txt") == "reports/fire.txt"
+    assert file_name("index/uploads/6d9b/fire.txt") == "fire.txt"

@@ -37,7 +37,7 @@ def _print_answer(answer: Answer, as_json: bool, out: TextIO | None = None) -> N
         return
     print(answer.text, file=out)
     if answer.span is not None:
-        print(f"answer span: {answer.span.source} [{answer.span.start}:{answer.span.end}]", file=out)
+        print(f"answer span: {answer.span.file} [{answer.span.start}:{answer.span.end}]", file=out)
     _print_citations(answer, out)
 
 
@@ -45,7 +45,7 @@ def _print_citations(answer: Answer, out: TextIO) -> None:
     if answer.citations:
         print(file=out)
         for c in answer.citations:
-            print(f"[{c.number}] {c.source} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]",
+            print(f"[{c.number}] {c.file} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]",
                   file=out)
 
 
