@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..text.names import KnownSpellings, loose_form, pair_weight, plausible_pair, read_pairs, spelling_counts
-from .transliterator import ModelShape, build, encode_form, encode_spelling, greedy, pad, save_int8
+from .transliterator import KNOWN, ModelShape, build, encode_form, encode_spelling, greedy, pad, save_int8
 
 HELD_OUT = 2000
 
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/translit"))
     parser.add_argument("--out", type=Path, default=Path("translit-run"))
-    parser.add_argument("--minutes", type=float, default=70.0, help="wall-clock budget of this run")
-    parser.add_argument("--steps", type=int, default=12000, help="planned steps (the learning-rate schedule)")
+    parser.add_argument("--minutes", type=float, default=80.0, help="wall-clock budget of this run")
+    parser.add_argument("--steps", type=int, default=2400, help="planned steps (the learning-rate schedule)")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--every", type=int, default=200, help="checkpoint every this many steps")
     parser.add_argument("--resume", action="store_true")
@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     card = {"steps": step, "batch": args.batch, "training_pairs": len(examples), "held_out": result,
             "finished": step >= args.steps}
     save_int8(model, args.out / "model", card)
+    write_known(args.data, args.out / "model" / KNOWN)
     (args.out / "result.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
 
 
