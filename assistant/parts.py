@@ -62,6 +62,7 @@ class Parts:
         self._glosses: WordGlosses | None = None
         self._glosses_loaded = False
         self._aids: ReaderAids | None = None
+        self._fact_aids: ReaderAids | None = None
         self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
         self._llm_answerer: LLMAnswerer | None = None
         self._reranker = reranker
@@ -338,6 +339,17 @@ class Parts:
                 self._aids = ReaderAids(self._word_glosses(), load_entities(self.settings.entities_file or None),
                                         load_name_renderer(), load_places())
             return self._aids
+
+    def fact_aids(self) -> ReaderAids:
+        """The entity table and the gazetteer (loaded on first use): what a quote's key facts are
+        rendered with (no dictionary or name model needed)."""
+        with self._lock:
+            if self._fact_aids is None:
+                from .text.entities import load_entities, load_places
+
+                self._fact_aids = ReaderAids(entities=load_entities(self.settings.entities_file or None),
+                                             places=load_places())
+            return self._fact_aids
 
     def _word_glosses(self) -> WordGlosses | None:
         with self._lock:

@@ -104,6 +104,9 @@ class Citation(Chunk):
     #: The reader's answer span inside the quote, in source offsets (both 0 when there is none).
     span_start: int = 0
     span_end: int = 0
+    #: The quote's key facts in the reader's language when the quote is in the other one ("136 people ·
+    #: 7 civilians · Syrian Observatory for Human Rights"), so that they can check it; ``""`` otherwise.
+    facts: str = ""
 
     @classmethod
     def of(cls, number: int, passage: Chunk, score: float, **quote: Any) -> Citation:

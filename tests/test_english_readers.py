@@ -197,3 +197,30 @@ def test_citations_name_files_never_server_paths():
     assert file_name("ghweiran-prison.txt") == "ghweiran-prison.txt"
     assert file_name("reports/fire.txt") == "reports/fire.txt"
     assert file_name("index/uploads/6d9b/fire.txt") == "fire.txt"
+
+
+# -- key facts under an Arabic quote ------------------------------------------------------------------------
+
+def test_an_arabic_quote_s_key_facts_are_rendered_for_an_english_reader(aids):
+    from assistant.answer.reader.render import key_facts
+
+    quote = ("وأدت الاشتباكات بين تنظيم الدولة وقسد إلى مقتل 136 شخصاً على الأقل، هم 84 من تنظيم الدولة و45 من "
+             "الأسايش وسبعة مدنيين، بحسب المرصد السوري لحقوق الانسان.")
+    facts = key_facts(quote, aids).split(" · ")
+    assert facts[:4] == ["136 people", "84 of Islamic State (IS)", "45 of Asayish", "7 civilians"]
+    assert "Syrian Observatory for Human Rights" in facts and "SDF" in facts
+    assert key_facts("ألقت أمس الأحد منشورات في مدينة الحسكة", aids) == "Sunday · Hasakah city"
+    assert key_facts("An English quote", aids) == ""
+
+
+def test_the_web_chat_shows_the_key_facts_under_the_quote_they_belong_to():
+    from assistant.types import Answer, Citation
+    from assistant.ui.html import render_answer
+
+    citation = Citation(chunk_id="c", source="a.txt", title="t", paragraph=1, start=0, end=4, text="نص",
+                        number=1, score=1.0, quote="سبعة مدنيين", facts="7 civilians")
+    answer = Answer(text=f"7 ({FSI}«سبعة»{PDI}) — the document says: «سبعة مدنيين» [1]", grounded=True,
+                    language="en", citations=[citation])
+    html = render_answer(answer, 1)
+    assert '<span class="facts" dir="ltr">[1] 7 civilians</span>' in html
+    assert "facts" not in render_answer(answer, 1, upto=10)  # not while it streams

@@ -47,6 +47,8 @@ def _print_citations(answer: Answer, out: TextIO) -> None:
         for c in answer.citations:
             print(f"[{c.number}] {c.file} ¶{c.paragraph} [{c.start}:{c.end}] quote [{c.quote_start}:{c.quote_end}]",
                   file=out)
+            if c.facts:
+                print(f"    key facts: {c.facts}", file=out)
 
 
 def print_stream(stream: AnswerStream, out: TextIO | None = None) -> Answer:

@@ -145,6 +145,16 @@ def _render_quotes(line: str, citations: dict[int, Citation], turn: int, directi
     return "".join(parts), "".join(outside)
 
 
+def _facts_under(line: str, citations: dict[int, Citation], done: bool) -> str:
+    """The key facts of the quotes a line cites (:attr:`Citation.facts`), each under its quote, once
+    the answer is complete."""
+    if not done:
+        return ""
+    numbers = dict.fromkeys(int(m.group(1)) for m in _MARKER.finditer(line))
+    return "".join(f'<span class="facts" dir="ltr">[{n}] {escape(citations[n].facts)}</span>'
+                   for n in numbers if n in citations and citations[n].facts)
+
+
 def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
     """An answer as a chat message, its ``[n]`` markers linked to the sources panel.
 
@@ -163,6 +173,7 @@ def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
     for line in filter(str.strip, text.split("\n")):
         item = line.startswith("- ")
         attrs, inner = _render_line(line[2:] if item else line, citations, turn, direction)
+        inner += _facts_under(line, citations, upto is None or upto >= len(answer.text))
         if item:
             items.append(f"<li{attrs}>{inner}</li>")
             continue
