@@ -105,7 +105,8 @@ class EntityTable:
     def _match_at(self, keys: list[str], i: int) -> EntityMatch | None:
         if not keys[i] or not _ARABIC.search(keys[i]):
             return None
-        firsts = [(keys[i], "")]
+        # A span cut after a clitic keeps no article («تحالف الدولي» of «للتحالف الدولي»).
+        firsts = [(keys[i], ""), ("ال" + keys[i], "")]
         for clitic, (english, article) in CLITICS.items():
             rest = keys[i][len(clitic):]
             if keys[i].startswith(clitic) and len(rest) >= 2:

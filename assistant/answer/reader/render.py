@@ -180,6 +180,8 @@ def _arabic_to_english(span: str, aids: ReaderAids, names: bool, place: bool = F
     for m in aids.places.matches(words):
         free = not covered & set(range(m.start, m.end))
         first = words[m.start].strip(_PUNCTUATION)
+        if _WEEKDAYS_AR_EN.get(normalize_arabic(first)) or first.isascii():
+            continue  # «الخميس» is Thursday before it is a town; month names are English already
         if place:
             wanted = True  # a "where" answer: the gazetteer before the name layers
         elif names:
@@ -342,11 +344,9 @@ def key_facts(quote: str, aids: ReaderAids) -> str:
     if not has_arabic(quote):
         return ""
     words = [w for w in _DIACRITICS.sub("", quote).split() if w.strip(_PUNCTUATION)]
+    # The entity table only: in running text the gazetteer's towns named by common words would be
+    # guesses («الخميس», Thursday, is also a town).
     matches = {m.start: m for m in aids.entities.matches(words)}
-    for m in aids.places.matches(words):
-        if not any(k in matches or any(o.start <= k < o.end for o in matches.values())
-                   for k in range(m.start, m.end)) and not _has_sense(words[m.start].strip(_PUNCTUATION), aids):
-            matches[m.start] = m
     facts: list[str] = []
     named: list[str] = []
     counted: set[int] = set()
@@ -381,4 +381,11 @@ def _counted(words: list[str], at: int, matches: dict[int, EntityMatch], aids: R
     if bare == "من" and at + 1 in matches:  # "84 من تنظيم الدولة": 84 of IS
         return f"of {matches[at + 1].entity.english}", {at + 1}
     sense, _ = _news_sense(bare)
-    return sense, set()
+    return _plural(sense), set()
+
+
+def _plural(noun: str) -> str:
+    """A counted noun after a number over one: Arabic counts 11 and more with a singular («800 عنصر»)."""
+    if not noun or noun.endswith("s") or noun in ("people", "dead", "wounded") or " " in noun:
+        return noun
+    return noun + "s"
