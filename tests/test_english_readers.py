@@ -224,3 +224,8 @@ def test_the_web_chat_shows_the_key_facts_under_the_quote_they_belong_to():
     html = render_answer(answer, 1)
     assert '<span class="facts" dir="ltr">[1] 7 civilians</span>' in html
     assert "facts" not in render_answer(answer, 1, upto=10)  # not while it streams
+
+
+def test_a_construct_reads_noun_of_owner(aids):
+    assert render_for("طائرات التحالف الدولي", "en", aids).text == "aircraft of the international coalition"
+    assert render_for("الرقة", "en", aids, names=True, place=True).text == "Raqqa"

@@ -300,9 +300,21 @@ def _join(pieces: list[_Piece]) -> str:
         person = piece.what == "name" or piece.kind == "person"
         if person and previous is not None and previous.kind in ("organisation", "title") and words:
             words[-1] += ","  # "commander-in-chief of the SDF, Mazloum Abdi"
+        elif previous is not None and _construct(previous, piece):
+            words.append("of")  # «طائرات التحالف»: the aircraft of the coalition
         words.append(f"the {piece.english}" if piece.what == "gloss" and piece.article else piece.english)
         previous = piece
     return " ".join(words)
+
+
+def _construct(noun: _Piece, owner: _Piece) -> bool:
+    """Whether two pieces are a construct (iḍāfa), "noun of owner": a glossed noun without the article
+    followed by an entity without a clitic of its own, or by a glossed noun with the article."""
+    if noun.what != "gloss" or noun.article or noun.adjective:
+        return False
+    if owner.what == "entity":
+        return owner.english.split(" ", 1)[0] not in ("of", "in", "and", "like")
+    return owner.what == "gloss" and owner.article and not owner.adjective
 
 
 def _label(content: list[_Piece]) -> str:
