@@ -229,3 +229,10 @@ def test_the_web_chat_shows_the_key_facts_under_the_quote_they_belong_to():
 def test_a_construct_reads_noun_of_owner(aids):
     assert render_for("طائرات التحالف الدولي", "en", aids).text == "aircraft of the international coalition"
     assert render_for("الرقة", "en", aids, names=True, place=True).text == "Raqqa"
+
+
+def test_an_arabic_reader_gets_the_mirror(aids):
+    assert render_for("the Syrian Democratic Forces", "ar", aids).text == "قوات سوريا الديمقراطية"
+    assert render_for("Sunday", "ar", aids).text == "الاحد"
+    assert render_for("Mazloum Abdi", "ar", aids).text == "مظلوم عبدي"
+    assert render_for("Port Amsel", "ar", aids).text == "Port Amsel"

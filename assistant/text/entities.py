@@ -78,6 +78,15 @@ class EntityTable:
 
     entities: Mapping[tuple[str, ...], Entity]
 
+    def english_names(self) -> dict[str, str]:
+        """English name (lower case, without a leading "the") -> the Arabic of its first entity: the
+        mirror, for an Arabic reader of an English document."""
+        names: dict[str, str] = {}
+        for entity in self.entities.values():
+            key = entity.english.lower()
+            names.setdefault(key[4:] if key.startswith("the ") else key, entity.arabic)
+        return names
+
     @property
     def longest(self) -> int:
         return max((len(k) for k in self.entities), default=0)

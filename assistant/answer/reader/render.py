@@ -328,9 +328,19 @@ def _label(content: list[_Piece]) -> str:
 
 
 def _english_to_arabic(span: str, aids: ReaderAids) -> Rendering:
+    tokens = span.split()
+    english = aids.entities.english_names()
     words, exact = [], True
-    for word in span.split():
-        bare = word.strip(",.;:()\"'")
+    i = 0
+    while i < len(tokens):
+        found = next(((n, english[key]) for n in range(min(6, len(tokens) - i), 0, -1)
+                      if (key := _english_key(" ".join(tokens[i:i + n]))) in english), None)
+        if found is not None:  # "the Syrian Democratic Forces" -> «قوات سوريا الديمقراطية»
+            words.append(found[1])
+            i += found[0]
+            continue
+        bare = tokens[i].strip(",.;:()\"'")
+        i += 1
         if not bare or bare.lower() in _ENGLISH_ARTICLES:
             continue
         if bare.lower() in _EN_AR:
@@ -343,6 +353,11 @@ def _english_to_arabic(span: str, aids: ReaderAids) -> Rendering:
             exact = False
             words.append((aids.glosses.arabic(bare) if aids.glosses else "") or bare)
     return Rendering(" ".join(words), "exact" if exact else "gloss")
+
+
+def _english_key(text: str) -> str:
+    text = text.strip(",.;:()\"'").lower()
+    return text[4:] if text.startswith("the ") else text
 
 
 def key_facts(quote: str, aids: ReaderAids) -> str:
