@@ -236,3 +236,19 @@ def test_an_arabic_reader_gets_the_mirror(aids):
     assert render_for("Sunday", "ar", aids).text == "الاحد"
     assert render_for("Mazloum Abdi", "ar", aids).text == "مظلوم عبدي"
     assert render_for("Port Amsel", "ar", aids).text == "Port Amsel"
+
+
+def test_every_example_button_answers_correctly_on_a_fresh_index(bot):
+    import json
+
+    from assistant.eval.metrics import contains_answer
+    from assistant.ui.handlers import EXAMPLE_IDS, load_examples
+
+    rows = {r["id"]: r for r in map(json.loads, (ROOT / "assistant/data/questions.jsonl").read_text(
+        encoding="utf-8").splitlines())}
+    shown = {q for questions in load_examples().values() for q in questions}
+    for row in (rows[i] for i in EXAMPLE_IDS):
+        assert row["question"] in shown
+        answer = bot.ask(row["question"])
+        accepted = [a for a in row["answers"] if row["lang"] == "ar" or a.isascii()]
+        assert answer.grounded and any(contains_answer(answer.short, a) for a in accepted), (row["id"], answer.short)
