@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,8 +77,11 @@ def build(shape: ModelShape) -> torch.nn.Module:
             self.source = nn.Embedding(3 + len(ARABIC_LETTERS), d, padding_idx=PAD)
             self.target = nn.Embedding(3 + len(TARGET_LETTERS), d, padding_idx=PAD)
             self.position = nn.Embedding(max(MAX_FORM, MAX_SPELLING) + 2, d)
-            self.transformer = nn.Transformer(d, shape.heads, shape.encoder_layers, shape.decoder_layers,
-                                              shape.feed_forward, shape.dropout, batch_first=True, norm_first=True)
+            with warnings.catch_warnings():  # "enable_nested_tensor ... norm_first": a note, not a problem
+                warnings.simplefilter("ignore", UserWarning)
+                self.transformer = nn.Transformer(d, shape.heads, shape.encoder_layers, shape.decoder_layers,
+                                                  shape.feed_forward, shape.dropout, batch_first=True,
+                                                  norm_first=True)
             self.out = nn.Linear(d, 3 + len(TARGET_LETTERS))
 
         def _embed(self, table: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
