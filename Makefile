@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check install install-test model index eval bench lint clean reader llm-model llm-bench ocr
+.PHONY: run test check install install-test model index eval bench lint clean reader translit llm-model llm-bench ocr
 
 run: index
 	$(BIN)/python app.py
@@ -100,6 +100,16 @@ reader: model
 	cp reader-run/reader/adapter_config.json reader-run/reader/adapter_model.safetensors \
 	  reader-run/reader/training.json assistant/data/reader/
 
+# Train the name transliterator (the third layer of English names, assistant/text/names.py) on the
+# pairs in $(TRANSLIT_DATA): one CPU thread, about 80 minutes here, a checkpoint every 200 steps (run
+# it again to resume), then ship the int8 weights (about 3 MB) beside the known spellings. make run and
+# make test never train: they use the committed files in assistant/data/translit.
+TRANSLIT_DATA ?= ../shared/data/translit
+translit: install
+	$(BIN)/python -m assistant.models.train_transliterator --data $(TRANSLIT_DATA) --out translit-run --resume
+	cp translit-run/model/transliterator.safetensors translit-run/model/transliterator.json \
+	  translit-run/model/known-spellings.tsv.gz assistant/data/translit/
+
 index: model
 	$(BIN)/assistant index --no-progress
 
@@ -131,4 +141,4 @@ lint: install-test
 	$(BIN)/ruff check assistant tests benchmarks app.py
 
 clean:
-	rm -rf $(VENV) $(STAMPS) index reader-run
+	rm -rf $(VENV) $(STAMPS) index reader-run translit-run

@@ -9,6 +9,7 @@ from typing import Any
 
 from .answer.extractive import refusal
 from .answer.prompts.loader import load_extractive
+from .answer.reader.render import has_arabic, key_facts
 from .chat import ChatSession
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .eval.questions import DEPTH, Question, default_question_files, load_questions
@@ -253,7 +254,17 @@ class Assistant(Parts):
         dropped sentences, or the LLM failed and the extractive answer follows a one-line message).
         In extractive mode, or when nothing relevant is found, there is no draft.
         """
-        return AnswerStream(self._answer_events(question, top_k, search_query, mode, exclude_sources, depth))
+        events = self._answer_events(question, top_k, search_query, mode, exclude_sources, depth)
+        return AnswerStream(event if isinstance(event, str) else self._with_facts(event) for event in events)
+
+    def _with_facts(self, answer: Answer) -> Answer:
+        """The answer with each quote in the other language than the answer given its key facts in the
+        answer's language (:func:`~.answer.reader.render.key_facts`), so that its reader can check it."""
+        if answer.language != "en" or not any(has_arabic(c.quote) for c in answer.citations):
+            return answer
+        aids = self.fact_aids()
+        return replace(answer, citations=[replace(c, facts=key_facts(c.quote, aids)) if has_arabic(c.quote) else c
+                                          for c in answer.citations])
 
     def _answer_events(self, question: str, top_k: int | None, search_query: str | None, mode: str | None,
                        exclude_sources: Collection[str], depth: int | None) -> Iterator[str | Answer]:

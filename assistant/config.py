@@ -367,6 +367,9 @@ class Settings(BaseSettings):
     #: and Arabic questions English text. Empty turns it off; missing files leave retrieval to the
     #: other signals.
     glossary_dir: str = "/usr/share/dictd"
+    #: A file of your own entities for English readers, ``arabic<TAB>english<TAB>kind`` lines (kind:
+    #: person, place, organisation, title or group), over the shipped table (assistant/data/entities.tsv).
+    entities_file: str = ""
     llm: str = "extractive"
     llm_base_url: str = ""
     llm_api_key: str = Field("", repr=False)

@@ -18,6 +18,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .answer.generate import LLMAnswerer
 from .answer.prompts.loader import load_extractive
 from .answer.reader.answering import ReaderAnswerer, SpanReader
+from .answer.reader.render import ReaderAids
 from .answer.selective import load_selective
 from .config import DEFAULT_EMBED_MODEL, Settings
 from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
@@ -61,6 +62,8 @@ class Parts:
         self.reader_problem = ""
         self._glosses: WordGlosses | None = None
         self._glosses_loaded = False
+        self._aids: ReaderAids | None = None
+        self._fact_aids: ReaderAids | None = None
         self._llm = llm  # an LLM to answer with, instead of the one settings.llm names
         self._llm_answerer: LLMAnswerer | None = None
         self._reranker = reranker
@@ -305,7 +308,7 @@ class Parts:
                     self._reader_answerer = ReaderAnswerer(
                         reader, self.answerer, load_extractive(),
                         self.settings.reader,
-                        self._word_glosses, self._previous_passage,
+                        self.reader_aids, self._previous_passage,
                         selective=load_selective(self.settings.reader.selective))
             return self._reader_answerer
 
@@ -321,6 +324,34 @@ class Parts:
         """The passage just before ``hit`` in its document (who a pronoun-led sentence quotes is named there)."""
         chunks = self.retriever.lexical_index().chunks
         return next((c for c in chunks if c.source == hit.source and c.paragraph == hit.paragraph - 1), None)
+
+    def reader_aids(self) -> ReaderAids:
+        """What short answers are rendered with for a reader of the other language (loaded on first use):
+        the word glosses, the entity table (with ``settings.entities_file`` over it), the known name
+        spellings and the name model.
+
+        Raises:
+            EntityFileError: ``settings.entities_file`` is missing or has a malformed line.
+        """
+        with self._lock:
+            if self._aids is None:
+                from .models.transliterator import load_name_renderer
+                from .text.entities import load_entities, load_places
+
+                self._aids = ReaderAids(self._word_glosses(), load_entities(self.settings.entities_file or None),
+                                        load_name_renderer(), load_places())
+            return self._aids
+
+    def fact_aids(self) -> ReaderAids:
+        """The entity table and the gazetteer (loaded on first use): what a quote's key facts are
+        rendered with (no dictionary or name model needed)."""
+        with self._lock:
+            if self._fact_aids is None:
+                from .text.entities import load_entities, load_places
+
+                self._fact_aids = ReaderAids(entities=load_entities(self.settings.entities_file or None),
+                                             places=load_places())
+            return self._fact_aids
 
     def _word_glosses(self) -> WordGlosses | None:
         with self._lock:

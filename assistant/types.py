@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,14 @@ EmbedFn = Callable[[list[str]], np.ndarray]
 #: ``(sentence ids, sentence texts)`` -> their stored vectors from e5, and from the second embedder
 #: (``None`` without one); texts not stored yet are embedded.
 SentenceVectorsFn = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray | None]]
+
+
+def file_name(source: str) -> str:
+    """A source as shown to users: a path relative to the corpus as it is ("reports/fire.txt"), any
+    other path by its file name alone (an upload's ``/srv/…/index/uploads/6d9b…/Harbor Fire.txt`` is
+    "Harbor Fire.txt"), so that no answer names a folder on the server."""
+    path = PurePath(source)
+    return path.name if path.is_absolute() or ".." in path.parts or "uploads" in path.parts else source
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,11 @@ class Chunk:
     end: int
     text: str
     page: int = 0
+
+    @property
+    def file(self) -> str:
+        """The document as users know it (:func:`file_name`): never a path on the server."""
+        return file_name(self.source)
 
     @property
     def chunk(self) -> Chunk:
@@ -96,6 +110,9 @@ class Citation(Chunk):
     #: The reader's answer span inside the quote, in source offsets (both 0 when there is none).
     span_start: int = 0
     span_end: int = 0
+    #: The quote's key facts in the reader's language when the quote is in the other one ("136 people ·
+    #: 7 civilians · Syrian Observatory for Human Rights"), so that they can check it; ``""`` otherwise.
+    facts: str = ""
 
     @classmethod
     def of(cls, number: int, passage: Chunk, score: float, **quote: Any) -> Citation:
@@ -104,8 +121,8 @@ class Citation(Chunk):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``assistant ask --json`` and the web API: the number first, then
-        the passage's fields and the quote's."""
-        return {"number": self.number, **asdict(self)}
+        the passage's fields and the quote's; ``source`` is the file's name (:func:`file_name`)."""
+        return {"number": self.number, **asdict(self), "source": self.file}
 
 
 @dataclass(frozen=True)
@@ -117,8 +134,14 @@ class AnswerSpan:
     start: int
     end: int
 
+    @property
+    def file(self) -> str:
+        """The document as users know it (:func:`file_name`)."""
+        return file_name(self.source)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON shape: ``source`` is the file's name (:func:`file_name`)."""
+        return {**asdict(self), "source": self.file}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 STAGES = [
     ("assistant.types", "assistant.config", "assistant.errors"),
     ("assistant.text",),
+    ("assistant.models",),
     ("assistant.ingest",),
     ("assistant.index",),
     ("assistant.retrieve",),

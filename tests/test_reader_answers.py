@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.answer.reader.model import Reading
-from assistant.answer.reader.render import render_for, transliterate
+from assistant.answer.reader.render import FSI, PDI, render_for
 from assistant.answer.reader.spans import SpanCandidate
 
 
@@ -59,13 +59,13 @@ def test_the_short_answer_leads_and_the_span_points_into_the_source(ask_with, ar
 
 def test_an_english_reader_gets_the_number_in_digits_with_the_arabic_beside_it(ask_with):
     answer = ask_with(FakeReader("سبعة")).ask("How many civilians were killed?")
-    assert answer.short == "7 («سبعة»)"
-    assert answer.text.startswith("7 («سبعة») — the document says:")
+    assert answer.short == f"7 ({FSI}«سبعة»{PDI})"
+    assert answer.text.startswith(f"7 ({FSI}«سبعة»{PDI}) — the document says:")
 
 
 def test_an_english_reader_gets_a_name_transliterated_and_marked(ask_with):
     answer = ask_with(FakeReader("مظلوم عبدي")).ask("Who is the commander-in-chief of the SDF?")
-    assert answer.short == "Mzlum Abdi («مظلوم عبدي»)"
+    assert answer.short == f"Mazloum Abdi ({FSI}«مظلوم عبدي»{PDI})"
 
 
 def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
@@ -73,7 +73,8 @@ def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
 
     glosses = WordGlosses({"سياره": "car", "مفخخه": "booby-trapped"}, {})
     rendering = render_for("بسيارة مفخخة", "en", glosses)
-    assert rendering.how == "gloss" and rendering.shown("بسيارة مفخخة") == "car booby-trapped (gloss of «بسيارة مفخخة»)"
+    assert rendering.how == "gloss"
+    assert rendering.shown("بسيارة مفخخة") == f"booby-trapped car (gloss of {FSI}«بسيارة مفخخة»{PDI})"
 
 
 def test_below_the_margin_threshold_the_answer_is_an_honest_refusal(ask_with):
@@ -157,19 +158,18 @@ def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
 # -- rendering (pure) ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("span, shown", [
-    ("سبعة", "7 («سبعة»)"),
-    ("١٣٦", "136 («١٣٦»)"),
-    ("الأحد", "Sunday («الأحد»)"),
-    ("20 يناير 2022", "20 January 2022 («20 يناير 2022»)"),
+    ("سبعة", f"7 ({FSI}«سبعة»{PDI})"),
+    ("١٣٦", f"136 ({FSI}«١٣٦»{PDI})"),
+    ("الأحد", f"Sunday ({FSI}«الأحد»{PDI})"),
+    ("20 يناير 2022", f"20 January 2022 ({FSI}«20 يناير 2022»{PDI})"),
 ])
 def test_exact_renderings_for_english_readers(span, shown):
     assert render_for(span, "en", None).shown(span) == shown
 
 
 def test_names_are_transliterated_with_the_original_beside_them():
-    rendering = render_for("غويران", "en", None, names=True)
-    assert rendering.how == "transliteration" and rendering.shown("غويران") == "Ghuiran («غويران»)"
-    assert transliterate("الحسكة") == "al-Hska"
+    rendering = render_for("مظلوم", "en", None, names=True)
+    assert rendering.how == "names" and rendering.shown("مظلوم") == f"{rendering.text} ({FSI}«مظلوم»{PDI})"
 
 
 def test_an_english_span_for_an_arabic_reader_is_the_mirror():

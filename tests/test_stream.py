@@ -47,4 +47,4 @@ def test_hits_and_citations_are_built_from_the_chunk_they_are() -> None:
     assert isinstance(hit, Chunk) and type(hit.chunk) is Chunk and cited.chunk == chunk
     assert list(cited.to_dict())[0] == "number" and set(cited.to_dict()) == {  # the keys of `ask --json`
         "number", "chunk_id", "text", "source", "start", "end", "score", "title", "paragraph", "page", "quote",
-        "quote_start", "quote_end", "span_start", "span_end"}
+        "quote_start", "quote_end", "span_start", "span_end", "facts"}

@@ -91,3 +91,30 @@ SOURCE_KIND_WORDS = frozenset(
     agency centre center media source sources toll statement report spokesman spokesperson news
     """.split()
 )
+
+#: The sense of common news words that fits a news report, where FreeDict's first translation does not
+#: ("منشورات": leaflets, not encyclicals; "مئات": hundreds, not hundredths). Normalised spelling, no
+#: article: looked up after clitics are stripped. Adjectives are in NEWS_ADJECTIVES as well.
+NEWS_SENSES = {
+    "عشرات": "dozens", "مئات": "hundreds", "الاف": "thousands", "ملايين": "millions",
+    "منشورات": "leaflets", "خلايا": "cells", "خليه": "cell", "سجن": "prison", "سجون": "prisons",
+    "سجناء": "prisoners", "سجين": "prisoner", "سجينا": "prisoners", "محتجزين": "detainees", "محتجزون": "detainees",
+    "عناصر": "members", "عنصر": "member", "عنصرا": "members", "مقاتلين": "fighters", "مقاتلون": "fighters",
+    "قتلى": "dead", "جرحى": "wounded", "مدنيين": "civilians", "مدنيون": "civilians", "مدني": "civilian",
+    "شخصا": "people", "اشخاص": "people", "حراس": "guards", "هجوم": "attack", "اشتباكات": "clashes",
+    "سياره": "car", "مفخخه": "booby-trapped", "طائرات": "aircraft", "مروحيه": "helicopter", "مروحيات": "helicopters",
+    "قصف": "shelling", "غارات": "air strikes", "غاره": "air strike", "هدنه": "truce", "اتفاق": "agreement",
+    "قسم": "part", "حي": "district", "احياء": "districts", "مدينه": "city", "منطقه": "area", "محيط": "vicinity",
+    "خارج": "outside", "داخل": "inside", "مكافاه": "reward", "ماليه": "financial", "تعزيزات": "reinforcements",
+    "عسكريه": "military", "امنيه": "security", "مصادر": "sources", "مصدر": "source", "وكاله": "agency",
+    "بيان": "statement", "تسجيلا": "recording", "مصورا": "video", "اليات": "vehicles", "اليه": "vehicle",
+    "رشاشات": "machine guns", "ثقيله": "heavy", "مدفعيه": "artillery", "قوات": "forces", "قوه": "force",
+    "جنوبي": "southern", "شمالي": "northern", "شرقي": "eastern", "غربي": "western", "جنوب": "south",
+    "شمال": "north", "شرق": "east", "غرب": "west", "قياده": "command", "قيادات": "leaders", "زعيم": "leader",
+    "الهاربين": "fugitives", "فارين": "escapees", "الفارين": "escapees", "الاهالي": "residents", "اهالي": "residents",
+    "ارهابيه": "terrorist", "ارهابي": "terrorist", "ارهاب": "terrorism", "تنظيم": "group", "فيضان": "flood",
+    "حريق": "fire", "ميناء": "port", "مرفا": "port",
+}
+#: Words of NEWS_SENSES that are adjectives: in English they go before the noun they follow.
+NEWS_ADJECTIVES = frozenset({"مفخخه", "ماليه", "عسكريه", "امنيه", "ثقيله", "جنوبي", "شمالي", "شرقي", "غربي",
+                             "ارهابيه", "ارهابي"})

@@ -37,7 +37,7 @@ def _print_answer(answer: Answer, as_json: bool, out: TextIO | None = None) -> N
         return
     print(answer.text, file=out)
     if answer.span is not None:
-        print(f"answer span: {answer.span.source} [{answer.span.start}:{answer.span.end}]", file=out)
+        print(f"answer span: {answer.span.file} [{answer.span.start}:{answer.span.end}]", file=out)
     _print_citations(answer, out)
 
 
@@ -46,8 +46,10 @@ def _print_citations(answer: Answer, out: TextIO) -> None:
         print(file=out)
         for c in answer.citations:
             page = f" p. {c.page}" if c.page else ""
-            print(f"[{c.number}] {c.source}{page} ¶{c.paragraph} [{c.start}:{c.end}] "
+            print(f"[{c.number}] {c.file}{page} ¶{c.paragraph} [{c.start}:{c.end}] "
                   f"quote [{c.quote_start}:{c.quote_end}]", file=out)
+            if c.facts:
+                print(f"    key facts: {c.facts}", file=out)
 
 
 def print_stream(stream: AnswerStream, out: TextIO | None = None) -> Answer:

@@ -39,7 +39,7 @@ from .html import (
 from .uploads import UPLOAD_MAX_MB, UploadRefused, remove_upload, store_upload
 
 #: Question ids from ``assistant/data/questions.jsonl`` shown as examples.
-EXAMPLE_IDS = ("ar-14", "ar-04", "ar-22", "en-01", "en-15", "en-33")
+EXAMPLE_IDS = ("ar-14", "ar-04", "ar-22", "en-01", "en-14", "en-04")
 #: Conversation turns kept per browser session (shown, and used for follow-ups).
 MAX_TURNS = 50
 #: Streaming pace: characters per update and the pause between updates.

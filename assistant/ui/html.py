@@ -22,13 +22,15 @@ from html import escape
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..types import Answer, Citation
+from ..types import Answer, Citation, file_name
 
 if TYPE_CHECKING:
     from ..api import DocumentInfo
     from ..eval.scoring import Record
 
 _MARKER = re.compile(r"\[(\d+)\]")
+#: A bidi-isolated run (U+2068 … U+2069), as a short answer carries its Arabic in an English line.
+_ISOLATE = re.compile("\u2068([^\u2069]*)(?:\u2069|$)")
 _QUOTE = re.compile(r"«[^»]*(?:»|$)")
 _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 _HASH_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -96,7 +98,30 @@ def _link_markers(text: str, citations: dict[int, Citation], turn: int) -> str:
 
 
 def _render_line(line: str, citations: dict[int, Citation], turn: int, direction: str) -> tuple[str, str]:
-    """``(dir attribute, inner HTML)`` of one line of an answer whose direction is ``direction``."""
+    """``(dir attribute, inner HTML)`` of one line of an answer whose direction is ``direction``.
+
+    A bidi-isolated run (the Arabic beside an English short answer) becomes a ``<bdi>`` in the line,
+    never a block of its own: "7 («سبعة») — the document says:" stays one line.
+    """
+    parts: list[str] = []
+    outside: list[str] = []
+    last = 0
+    for match in _ISOLATE.finditer(line):
+        inner, text = _render_quotes(line[last:match.start()], citations, turn, direction)
+        parts.append(inner)
+        outside.append(text)
+        parts.append(f'<bdi class="original">{escape(match.group(1))}</bdi>')
+        last = match.end()
+    inner, text = _render_quotes(line[last:], citations, turn, direction)
+    parts.append(inner)
+    outside.append(text)
+    # A line such as "7 — «…» [1]" has no letters of its own: it keeps the answer's direction
+    # instead of taking the quote's.
+    return (' dir="auto"' if first_strong_direction("".join(outside)) else ""), "".join(parts)
+
+
+def _render_quotes(line: str, citations: dict[int, Citation], turn: int, direction: str) -> tuple[str, str]:
+    """``(inner HTML, the text outside quotes)`` of a piece of a line."""
     # Markers are only looked for outside «quotes»: a quoted passage may carry its own "[1]".
     parts: list[str] = []
     outside: list[str] = []
@@ -119,9 +144,17 @@ def _render_line(line: str, citations: dict[int, Citation], turn: int, direction
         parts.append(f'<span class="quote block" dir="{quote_direction}">{quoted}{markers}</span>')
     outside.append(line[last:])
     parts.append(_link_markers(line[last:], citations, turn))
-    # A line such as "7 — «…» [1]" has no letters of its own: it keeps the answer's direction
-    # instead of taking the quote's.
-    return (' dir="auto"' if first_strong_direction("".join(outside)) else ""), "".join(parts)
+    return "".join(parts), "".join(outside)
+
+
+def _facts_under(line: str, citations: dict[int, Citation], done: bool) -> str:
+    """The key facts of the quotes a line cites (:attr:`Citation.facts`), each under its quote, once
+    the answer is complete."""
+    if not done:
+        return ""
+    numbers = dict.fromkeys(int(m.group(1)) for m in _MARKER.finditer(line))
+    return "".join(f'<span class="facts" dir="ltr">[{n}] {escape(citations[n].facts)}</span>'
+                   for n in numbers if n in citations and citations[n].facts)
 
 
 def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
@@ -142,6 +175,7 @@ def render_answer(answer: Answer, turn: int, *, upto: int | None = None) -> str:
     for line in filter(str.strip, text.split("\n")):
         item = line.startswith("- ")
         attrs, inner = _render_line(line[2:] if item else line, citations, turn, direction)
+        inner += _facts_under(line, citations, upto is None or upto >= len(answer.text))
         if item:
             items.append(f"<li{attrs}>{inner}</li>")
             continue
@@ -243,7 +277,7 @@ def _render_card(citation: Citation, turn: int, language: str, names: Mapping[st
         f'dir="{first_strong_direction(citation.text) or text_direction(language)}">'
         f'<div class="meta"><span class="num" dir="ltr">[{citation.number}]</span> '
         f'<span class="doc" dir="auto">{escape(citation.title or name)}</span> '
-        f'<span class="where" dir="auto" title="{escape(citation.source)}">{where}</span></div>'
+        f'<span class="where" dir="auto" title="{escape(citation.file)}">{where}</span></div>'
         f'<p class="passage" dir="auto">{escape(before)}{mark}{escape(after)}</p></li>'
     )
 
@@ -305,7 +339,7 @@ def render_documents(documents: Sequence[DocumentInfo]) -> str:
     names = document_names(documents)
     rows = "".join(
         f'<tr><td dir="auto">{escape(d.title)}</td>'
-        f'<td dir="auto" title="{escape(d.source)}">{escape(names[d.source])}</td>'
+        f'<td dir="auto" title="{escape(file_name(d.source))}">{escape(names[d.source])}</td>'
         f'<td class="n">{d.chunks}</td></tr>'
         for d in documents
     )

@@ -16,7 +16,7 @@ from ...config import ReaderAnswerSettings
 from ...ingest.chunking import chunk_sentences
 from ...retrieve.retriever import QueryVectors
 from ...text.glossary import WordGlosses
-from ...text.normalize import Span, day_name, detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
+from ...text.normalize import Span, detect_language, normalize_arabic, numbers_in, tokenize
 from ...types import Answer, AnswerSpan, Chunk, Hit
 from ...verify.answers import same_source
 from ...verify.short_answers import ShortAnswerCheck, check_short_answer, stated_as_written, whole_word_bounds
@@ -24,7 +24,7 @@ from ..analysis import Candidate, asked_source, speaker_of, word_overlap
 from ..extractive import Analysis, ExtractiveAnswerer, citation_of, closest, refusal
 from ..selective import SelectiveModel
 from .model import Reading
-from .render import has_arabic, render_for
+from .render import ReaderAids, short_answer
 from .spans import SpanCandidate
 
 
@@ -53,7 +53,7 @@ class ReaderAnswerer:
     """Short answers from a trained reader over the extractive answerer's ranking."""
 
     def __init__(self, reader: SpanReader, extractive: ExtractiveAnswerer, templates: dict[str, dict[str, str]],
-                 settings: ReaderAnswerSettings, glosses: Callable[[], WordGlosses | None] = lambda: None,
+                 settings: ReaderAnswerSettings, glosses: Callable[[], ReaderAids | WordGlosses | None] = lambda: None,
                  previous: Callable[[Hit], Chunk | None] = lambda hit: None,
                  selective: SelectiveModel | None = None) -> None:
         self.reader = reader
@@ -254,20 +254,8 @@ class ReaderAnswerer:
                       short=" / ".join(values), span=span)
 
     def render(self, span: str, language: str, kind: str) -> str:
-        """The short answer as shown to a reader of ``language``: the span, or its rendering beside it.
-
-        Across languages a count is shown as its number ("136 («136 شخصاً على الأقل»)") and a day as
-        its name: the question asked for that, and a word-by-word gloss of the rest reads worse.
-        """
-        if detect_language(span) == language and not (language == "en" and has_arabic(span)):
-            return span
-        numbers, days = numbers_in(span), weekdays_in(span)
-        if kind == "number" and len(set(numbers)) == 1:
-            return f"{numbers[0]} («{span}»)"
-        if kind == "day" and len(days) == 1:
-            return f"{day_name(days[0], language)} («{span}»)"
-        glosses = self._glosses()
-        return render_for(span, language, glosses, names=kind in ("who", "where")).shown(span)
+        """The short answer as shown to a reader of ``language`` (:func:`.render.short_answer`)."""
+        return short_answer(span, language, kind, self._glosses())
 
 
 # "وأشارت أنها ..." / "وأضاف أن ...": a sentence that reports without naming who speaks.
