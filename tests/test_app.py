@@ -244,8 +244,8 @@ def test_documents_sharing_a_name_are_told_apart_and_counts_read_right() -> None
 
 
 def test_upload_refuses_unsupported_types_listing_the_accepted_ones(client, tmp_path: Path) -> None:
-    path = tmp_path / "report.docx"
-    path.write_bytes(b"PK\x03\x04 not really a docx")
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(b"PK\x03\x04 a spreadsheet")
     notices, _ = _upload(client, path)
     assert "refused" in notices and ".txt, .md" in notices and ".pdf" in notices
 

@@ -50,6 +50,17 @@ def fp32_vectors(e5_folder) -> np.ndarray:
     return SentenceTransformerEmbedder("e5", e5_folder, precision="fp32").embed_passages(TEXTS)
 
 
+def _bf16_runs() -> bool:
+    from assistant.index.precision import runnable
+
+    return runnable("bf16").name == "bf16"
+
+
+#: These check what bf16 gives; a CPU without AVX-512 BF16 or AMX runs fp32 instead, which
+#: test_a_cpu_without_bf16_runs_fp32_and_says_so_once covers.
+NEEDS_BF16 = pytest.mark.skipif("not _bf16_runs()", reason="this CPU has no bf16 (AVX-512 BF16 or AMX)")
+
+
 def _assert_close(vectors: np.ndarray, fp32_vectors: np.ndarray, closeness: float) -> None:
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     cosines = (vectors * fp32_vectors).sum(axis=1)
@@ -57,6 +68,7 @@ def _assert_close(vectors: np.ndarray, fp32_vectors: np.ndarray, closeness: floa
 
 
 @pytest.mark.slow
+@NEEDS_BF16
 def test_e5_in_bf16_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors) -> None:
     from assistant.index.embeddings import SentenceTransformerEmbedder
 
@@ -75,6 +87,7 @@ def test_e5_in_int8_runs_on_onnx_runtime_close_to_fp32(onnx_files, fp32_vectors)
 
 
 @pytest.mark.slow
+@NEEDS_BF16
 def test_int8_on_torch_runs_bf16_and_says_why(e5_folder, fp32_vectors) -> None:
     from assistant.index.embeddings import SentenceTransformerEmbedder
 
@@ -98,6 +111,7 @@ def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, 
 
 
 @pytest.mark.slow
+@NEEDS_BF16
 def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
     from pathlib import Path
 

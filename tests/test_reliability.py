@@ -292,14 +292,14 @@ REJECTED = {
     "1 MB": ("س" * 1_000_000, r"1,000,000 characters long; the limit is 2,000 \(ASSISTANT_MAX_QUESTION_CHARS\)"),
     "only emoji": ("😀🔥👍🏽 🎉", "no letters or digits"),
     "only punctuation": ("?!... ;:-- ()", "no letters or digits"),
+    "French": ("Combien de véhicules ont été brûlés selon Amaq ?", "another language written in Latin letters"),
+    "Russian": ("Сколько машин сожгли, по словам Амак?", "looks like Cyrillic.*Arabic or English"),
 }
 ANSWERED = {
     "control characters": "\x00How many\x07 vehicles\x1b did Amaq say were burned?\x7f",
     "bidi override": f"\u202e{PLAIN}\u202c",
     "SQL": "'; DROP TABLE documents; -- how many vehicles were burned?",
     "HTML and script": "<script>alert('x')</script><b>How many vehicles</b> did Amaq say were burned?",
-    "French": "Combien de véhicules ont été brûlés selon Amaq ?",
-    "Russian": "Сколько машин сожгли, по словам Амак?",
 }
 
 
@@ -329,7 +329,7 @@ def plain_answer(bot: Assistant) -> dict:
 def test_odd_questions_are_answered_or_refused_without_harm(bot: Assistant, plain_answer: dict, case: str) -> None:
     state = _index_state(bot)
     answer = bot.ask(ANSWERED[case])
-    assert answer.text and answer.language == "en"  # a third language is answered or refused in English
+    assert answer.text and answer.language == "en"
     assert not any(ch in answer.text for ch in "\x00\x07\x1b\u202e")
     if case in ("control characters", "bidi override"):
         assert answer.to_dict() == plain_answer  # the invisible characters change nothing

@@ -86,9 +86,17 @@ class ShortAnswerCheck:
         return found
 
 
+_PROCLITICS = "وفبلك"
+
+
 def whole_word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """``(start, end)`` widened to the words they fall inside: a span never begins or ends mid-word."""
-    while start > 0 and start < len(text) and _WORD_CHAR.match(text[start - 1]) and _WORD_CHAR.match(text[start]):
+    """``(start, end)`` widened to the words they fall inside: a span never begins or ends mid-word.
+    A one-letter Arabic proclitic before a span is a word of its own here ("و" of «وسبعة»: "and")."""
+    def after_proclitic(at: int) -> bool:
+        return text[at - 1] in _PROCLITICS and (at == 1 or not _WORD_CHAR.match(text[at - 2]))
+
+    while start > 0 and start < len(text) and _WORD_CHAR.match(text[start - 1]) and _WORD_CHAR.match(text[start]) \
+            and not after_proclitic(start):
         start -= 1
     while 0 < end < len(text) and _WORD_CHAR.match(text[end - 1]) and _WORD_CHAR.match(text[end]):
         end += 1
@@ -273,7 +281,15 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
             elif counts_other(question, passage, start, end, window, stated):
                 problem = "the number counts something other than what was asked"
     source_fits = None
-    if asked and speaker:
-        source_fits = True if same_source(asked, speaker) else names_same_source(asked, speaker)
+    if asked:  # the asked source speaks the sentence, or (its speaker unnamed) is named around it
+        same_script = detect_language(asked) == detect_language(speaker or window)
+        by_speaker = None
+        if speaker:
+            by_speaker = True if same_source(asked, speaker) else (
+                names_same_source(asked, speaker) if same_script else None)
+        if by_speaker is None:  # across scripts the name is looked up as the question's other words are
+            by_speaker = bool(names_same_source(asked, window)) if same_script or stated is None else \
+                stated(asked, window)
+        source_fits = by_speaker
     return ShortAnswerCheck(is_whole_words(passage, start, end), not problem, problem,
                             tuple(dict.fromkeys(absent)), source_fits)
