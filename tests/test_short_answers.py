@@ -237,3 +237,17 @@ def test_the_shipped_model_loads_and_records_what_it_was_fitted_on() -> None:
     assert set(model.thresholds) == {"ar", "en"} and set(model.coefficients) <= set(SIGNALS)
 
 
+
+
+def test_who_did_the_deed_is_not_what_they_did() -> None:
+    from assistant.verify.short_answers import asked_deed, names_the_doer
+
+    sentence = "وكانت الطائرات المروحية التابعة للتحالف الدولي، ألقت أمس الأحد، منشورات في مدينة الحسكة."
+    question = "ماذا ألقت المروحيات؟"
+    assert asked_deed(question) == "ألقت" and asked_deed("What did coalition helicopters drop over Hasakah?") == "drop"
+    doer = sentence.index("الطائرات"), sentence.index("،")
+    assert names_the_doer(question, sentence, *doer)
+    assert not check_short_answer(question, "other", sentence, *doer, sentence).passed
+    leaflets = sentence.index("منشورات"), sentence.index("منشورات") + len("منشورات")
+    assert not names_the_doer(question, sentence, *leaflets)
+    assert check_short_answer(question, "other", sentence, *leaflets, sentence).passed

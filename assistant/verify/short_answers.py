@@ -191,6 +191,52 @@ def _skeleton(word: str) -> str:
     return re.sub("[اويىءةه]", "", word)
 
 
+_AR_WHAT_DID = re.compile(r"^\s*[وف]?(?:ماذا|ما الذي|ما)\s+[\u0621-\u064a]+\s+([\u0621-\u064a]+)")
+_EN_WHAT_DID = re.compile(r"^\s*(?:and\s+)?what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)[?.!]*\s*$",
+                          re.IGNORECASE)
+_EN_PREPOSITIONS = frozenset("about over in on at to from for with against during into onto near inside".split())
+
+
+def asked_deed(question: str) -> str:
+    """What a "what did X do" question asks was done ("ماذا ألقت المروحيات؟" -> "ألقت"; "What did
+    coalition helicopters drop over Hasakah?" -> "drop"), or ``""``."""
+    arabic = re.match(r"^\s*[وف]?(?:ماذا|ما الذي)\s+([\u0621-\u064a]+)", question)
+    if arabic:
+        return arabic.group(1)
+    english = _EN_WHAT_DID.search(question)
+    if not english:
+        return ""
+    words = english.group(1).split()
+    end = next((i for i, w in enumerate(words) if w.lower() in _EN_PREPOSITIONS), len(words))
+    return words[end - 1] if end >= 2 else ""
+
+
+def names_the_doer(question: str, passage: str, start: int, end: int) -> bool:
+    """Whether a span is who did what a "what did X do" question asks about, not what they did: the
+    deed is written right after it and not before it («الطائرات المروحية … ألقت … منشورات»)."""
+    deed = asked_deed(question)
+    if not deed or detect_language(deed) != detect_language(passage[start:end]):
+        return False
+    return stated_as_written(deed, passage[end:end + 120]) and not stated_as_written(
+        deed, passage[max(0, start - 120):start])
+
+
+def asked_subject(question: str) -> list[str]:
+    """Who or what does the deed a "what did X do" question asks about ("ماذا ألقت المروحيات؟" ->
+    ["المروحيات"]; "What did coalition helicopters drop over Hasakah?" -> ["coalition", "helicopters"]):
+    the short answer is what they did, never they themselves."""
+    arabic = _AR_WHAT_DID.search(question)
+    if arabic:
+        word = arabic.group(1)
+        return [word] if tokenize(word) else []
+    english = _EN_WHAT_DID.search(question)
+    if not english:
+        return []
+    words = english.group(1).split()
+    end = next((i for i, w in enumerate(words) if w.lower() in _EN_PREPOSITIONS), len(words))
+    return [w for w in words[: end - 1] if tokenize(w)]  # the last word before the preposition is the verb
+
+
 def counted_words(question: str) -> list[str]:
     """The first content words of what a "how many" question counts ("How many IS fighters ..." ->
     ["fighters"]; "كم عدد سكان مدينة الحسكة" -> ["سكان", "مدينة"]), as written."""
@@ -262,6 +308,10 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
     """
     span = passage[start:end]
     problem = kind_problem(kind, question, span)
+    if not problem and detect_language(question) == detect_language(span) and \
+            (any(stated_as_written(word, span) for word in asked_subject(question))
+             or names_the_doer(question, passage, start, end)):
+        problem = "the short answer names who the question asks about, not what they did"
     absent = absent_names(question, [_facts(window)])
     if stated is not None:
         head = asked_head(question)
