@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .answer.analysis import question_kind
 from .text.lexicon import AR_QUESTION_WORDS, AR_REFERRING_CLITICS, EN_QUESTION_WORDS
 from .text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic
 from .types import Answer, AnswerStream
@@ -104,8 +105,6 @@ def referent(question: str, history: list[Turn]) -> tuple[str, bool]:
     """
     if not history:
         return "", False
-    from .answer.analysis import question_kind  # the kinds of question are the answerer's word
-
     last = history[-1]
     span = last.answer.span.text if last.answer.span is not None else ""
     named = (last.answer.grounded and bool(span) and not re.search(r"\d", span) and len(span.split()) <= 6
@@ -148,11 +147,6 @@ def resolve(question: str, history: list[Turn]) -> str:
     return f"{stripped.rstrip('?؟')} ({found}){mark}"
 
 
-def condense(question: str, history: list[Turn]) -> str:
-    """The search query for a question: :func:`resolve`d, so a follow-up searches with its referent and
-    a new question with its own words alone."""
-    return resolve(question, history)
-
 
 @dataclass
 class ChatSession:
@@ -163,7 +157,7 @@ class ChatSession:
         max_turns: History kept for follow-ups.
         rewrite: ``(follow-up, [(question, answer text), ...]) -> standalone question`` in the
             follow-up's language, or ``""`` when it cannot; an LLM condenser when one is configured.
-            The rule-based :func:`condense` is used when it is absent or returns ``""``.
+            The rule-based :func:`resolve` is used when it is absent or returns ``""``.
         stream_fn: ``(question, search_query) -> AnswerStream``; normally
             :meth:`Assistant.ask_stream`. Used by :meth:`ask_stream`.
     """
@@ -197,12 +191,12 @@ class ChatSession:
         return answer
 
     def standalone(self, question: str) -> str:
-        """The search query for a question: rewritten by ``rewrite`` when it can, else by :func:`condense`."""
+        """The search query for a question: rewritten by ``rewrite`` when it can, else by :func:`resolve`."""
         if self.rewrite is not None and self.history:
             rewritten = self.rewrite(question, [(t.question, t.answer.text) for t in self.history])
             if rewritten and detect_language(rewritten) == detect_language(question):
                 return rewritten
-        return condense(question, self.history)
+        return resolve(question, self.history)
 
     def reset(self) -> str:
         """Forget the conversation; returns the language of its last question (``"en"`` when it had none),

@@ -34,8 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the document forms are made as the tests make them
 
 from document_forms import (  # noqa: E402
-    ARTICLE,
-    ENGLISH_REPORT,
+    SOURCE_TEXTS,
     article_paragraphs,
     docx_file,
     news_page_html,
@@ -48,7 +47,7 @@ from document_forms import (  # noqa: E402
 from assistant.ingest.loaders import load_file  # noqa: E402
 
 MB = 1_000_000
-TEXTS = {"ar": ARTICLE.read_text(encoding="utf-8"), "en": ENGLISH_REPORT}
+TEXTS = SOURCE_TEXTS
 
 
 def make_forms(folder: Path, with_scans: bool = True) -> dict[str, dict[str, Path]]:

@@ -27,6 +27,10 @@ The report recommends building a second pipeline from the Hasakah dam and storin
 fuel for the station's generators before the summer of next year.
 """
 
+#: The text each form is made from and compared with, by language.
+SOURCE_TEXTS = {"ar": ARTICLE.read_text(encoding="utf-8"), "en": ENGLISH_REPORT}
+
+
 
 def article_paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]

@@ -164,9 +164,9 @@ def test_follow_ups_are_told_from_standalone_questions(question: str, follow_up:
 
 
 def test_a_follow_up_is_searched_with_the_previous_questions_subject_not_the_question_whole() -> None:
-    from assistant.chat import Turn, condense
+    from assistant.chat import Turn, resolve
     from assistant.types import Answer
 
     turn = Turn("أين يقع سجن الصناعة؟", "أين يقع سجن الصناعة؟", Answer(text="", grounded=True, language="ar"))
-    assert condense("ومتى سيطر عليه السجناء؟", [turn]) == "ومتى سيطر عليه السجناء (يقع سجن الصناعة)؟"
-    assert condense("كم عدد القتلى؟", [turn]) == "كم عدد القتلى؟"
+    assert resolve("ومتى سيطر عليه السجناء؟", [turn]) == "ومتى سيطر عليه السجناء (يقع سجن الصناعة)؟"
+    assert resolve("كم عدد القتلى؟", [turn]) == "كم عدد القتلى؟"

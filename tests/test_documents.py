@@ -15,6 +15,7 @@ import pytest
 from document_forms import (
     ARTICLE,
     ENGLISH_REPORT,
+    SOURCE_TEXTS,
     article_paragraphs,
     chromium,
     docx_file,
@@ -29,7 +30,7 @@ from document_forms import (
 from assistant.ingest.loaders import SkipFile, load_file, ocr_languages
 
 MB = 1_000_000
-TEXTS = {"ar": ARTICLE.read_text(encoding="utf-8"), "en": ENGLISH_REPORT}
+TEXTS = SOURCE_TEXTS
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="chromium is not installed (make test installs it)")
 needs_ocr = pytest.mark.skipif(set(ocr_languages()) != {"ara", "eng"},

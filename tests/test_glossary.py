@@ -162,8 +162,8 @@ def test_english_questions_reach_the_passage_through_the_glossary(bot, question:
 @needs_freedict
 @pytest.mark.parametrize(("question", "expected"), [
     pytest.param("Which section of the prison are the besieged IS fighters holed up in?", "القسم الشمالي",
-                 marks=pytest.mark.xfail(strict=False, reason="on a CPU without AVX-512 the sentence ranks 4th, "
-                                         "0.019 below the first (at bd15fe3 too): the ranking's numerics differ")),
+                 marks=pytest.mark.xfail(strict=False, reason="on a CPU without AVX-512 the sentence ranks lower "
+                                         "(docs/precision.md, 'A CPU without AVX-512')")),
     ("How long did the truce between the two sides last?", "لعدة ساعات"),
     ("What did the leaflets dropped by the coalition contain?", "أرقام هواتف"),
 ])

@@ -15,6 +15,7 @@ from ..config import AnswerSettings
 from ..ingest.chunking import chunk_sentences, sentence_id
 from ..retrieve.retriever import QueryVectors
 from ..text.glossary import Glossary
+from ..text.lexicon import TIME_UNITS
 from ..text.normalize import (
     Span,
     fold_suffix,
@@ -226,19 +227,13 @@ def number_claim(quote: str, question_tokens: list[str],
     return NumberClaim(mentions[best][0], mentions[best][1], float(scores[best]))
 
 
-#: Counted nouns that make a number a duration (normalised spelling).
-_TIME_UNITS = frozenset({
-    "يوم", "يوما", "يومين", "ايام", "ساعه", "ساعات", "ساعتين", "اسبوع", "اسبوعين", "اسابيع", "شهر", "شهرين",
-    "اشهر", "شهور", "سنه", "سنتين", "سنوات", "عام", "عامين", "اعوام", "دقيقه", "دقائق", "day", "days", "hour",
-    "hours", "week", "weeks", "month", "months", "year", "years", "minute", "minutes",
-})
 
 
 def _is_duration(claim: NumberClaim) -> bool:
     words = normalize_arabic(claim.context).split()
     for i, word in enumerate(words[:-1]):
         if numbers_in(word) == [claim.value]:
-            return words[i + 1] in _TIME_UNITS
+            return words[i + 1] in TIME_UNITS
     return False
 
 

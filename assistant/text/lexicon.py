@@ -118,3 +118,11 @@ NEWS_SENSES = {
 #: Words of NEWS_SENSES that are adjectives: in English they go before the noun they follow.
 NEWS_ADJECTIVES = frozenset({"مفخخه", "ماليه", "عسكريه", "امنيه", "ثقيله", "جنوبي", "شمالي", "شرقي", "غربي",
                              "ارهابيه", "ارهابي"})
+
+#: Words that make a number a length of time (normalised spelling).
+TIME_UNITS = frozenset({
+    "يوم", "يوما", "يومين", "ايام", "ساعه", "ساعات", "ساعتين", "اسبوع", "اسبوعين", "اسابيع", "شهر", "شهرين",
+    "اشهر", "شهور", "سنه", "سنتين", "سنوات", "عام", "عامين", "اعوام", "دقيقه", "دقائق", "day", "days", "hour",
+    "hours", "week", "weeks", "month", "months", "year", "years", "minute", "minutes", "decade", "decades",
+    "century", "centuries",
+})

@@ -21,23 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, SOURCE_KIND_WORDS
+from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, SOURCE_KIND_WORDS, TIME_UNITS
 from ..text.normalize import detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
-from .facts import PassageFacts, absent_names, latin_names, months_of, numbers_of
+from .facts import AR_TOKEN, PassageFacts, absent_names, arabic_skeletons, latin_names, months_of, numbers_of
 from .wording import content_cores, core_in, question_counted_phrase
 
 #: ``(word of the question, text) -> whether the text states it``, in its language or through a
 #: glossary; ``True`` when it cannot be told (a word no glossary knows).
 Stated = Callable[[str, str], bool]
 
-#: Words that make a number a length of time (normalised spelling).
-TIME_UNITS = frozenset({
-    "يوم", "يوما", "يومين", "ايام", "ساعه", "ساعات", "ساعتين", "اسبوع", "اسبوعين", "اسابيع", "شهر", "شهرين",
-    "اشهر", "شهور", "سنه", "سنتين", "سنوات", "عام", "عامين", "اعوام", "دقيقه", "دقائق", "day", "days", "hour",
-    "hours", "week", "weeks", "month", "months", "year", "years", "minute", "minutes", "decade", "decades",
-    "century", "centuries",
-})
 #: A quantity without a figure: "dozens", "hundreds" (normalised spelling).
 VAGUE_QUANTITIES = frozenset({"عشرات", "مئات", "الاف", "ملايين", "عده", "بضع", "بضعه", "dozens", "hundreds",
                               "thousands", "millions", "several", "many", "few"})
@@ -173,22 +166,10 @@ def stated_as_written(word: str, text: str) -> bool:
         return False
     if any(core_in(core, own) for core in cores):
         return True
-    # Arabic broken plurals keep the root's consonants, not its letters in a row: سجناء ~ سجيناً ~ سجن
-    wanted = {_skeleton(w) for w in _AR_WORDS.findall(normalize_arabic(word))}
-    found = {_skeleton(w) for w in _AR_WORDS.findall(normalize_arabic(text))}
+    # Arabic broken plurals keep the root's consonants, not its letters in a row: سجناء ~ سجيناً
+    wanted = {k for w in AR_TOKEN.findall(normalize_arabic(word)) for k in arabic_skeletons(w)}
+    found = {k for w in AR_TOKEN.findall(normalize_arabic(text)) for k in arabic_skeletons(w)}
     return any(len(k) >= 3 and any(k in f for f in found) for k in wanted)
-
-
-_AR_WORDS = re.compile(r"[\u0621-\u064a]+")
-
-
-def _skeleton(word: str) -> str:
-    """An Arabic word's consonants, its article and clitics off: "السجناء" -> "سجن"."""
-    for prefix in ("وال", "بال", "فال", "لل", "ال"):
-        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-            word = word[len(prefix):]
-            break
-    return re.sub("[اويىءةه]", "", word)
 
 
 _AR_WHAT_DID = re.compile(r"^\s*[وف]?(?:ماذا|ما الذي|ما)\s+[\u0621-\u064a]+\s+([\u0621-\u064a]+)")
@@ -276,8 +257,8 @@ def names_same_source(one: str, other: str) -> bool | None:
     ("وكالة أعماق" and "أعماق"; "حصيلة المرصد" and "المرصد السوري"; "المركز الإعلامي لقسد" and "قسد");
     ``None`` when one names only a kind ("المركز"): it cannot be told."""
     def cores(name: str) -> set[str]:
-        return {_skeleton(w) for w in re.findall(r"[^\W\d_]+", normalize_arabic(name))
-                if w not in SOURCE_KIND_WORDS and len(_skeleton(w)) >= 2}
+        words = [w for w in re.findall(r"[^\W\d_]+", normalize_arabic(name)) if w not in SOURCE_KIND_WORDS]
+        return {k for w in words for k in (arabic_skeletons(w) if AR_TOKEN.fullmatch(w) else {w}) if len(k) >= 2}
 
     mine, theirs = cores(one), cores(other)
     if not mine or not theirs:
