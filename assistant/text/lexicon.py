@@ -126,3 +126,6 @@ TIME_UNITS = frozenset({
     "hours", "week", "weeks", "month", "months", "year", "years", "minute", "minutes", "decade", "decades",
     "century", "centuries",
 })
+
+#: Words by which a question asks for an exact figure: "several hours" does not answer it (normalised).
+EXACT_WORDS = frozenset("تحديدا بالتحديد بالضبط بدقه exactly precisely exact precise".split())

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, SOURCE_KIND_WORDS, TIME_UNITS
+from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, EXACT_WORDS, SOURCE_KIND_WORDS, TIME_UNITS
 from ..text.normalize import detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
 from .facts import AR_TOKEN, PassageFacts, absent_names, arabic_skeletons, latin_names, months_of, numbers_of
@@ -128,6 +128,9 @@ def kind_problem(kind: str, question: str, span: str) -> str:
             return "a count was asked for and the span gives no number"
         if is_duration(span) and not _ASKS_DURATION.search(normalize_arabic(question)):
             return "a count was asked for and the span is a length of time"
+        asked_words = set(re.findall(r"[^\W_]+", normalize_arabic(question)))
+        if asked_words & EXACT_WORDS and not (numbers_in(span) or numbers_of(span)):
+            return "an exact figure was asked for and the span gives none"
     if kind in ("day", "date") and is_duration(span) and not _ASKS_DURATION.search(normalize_arabic(question)):
         return "a point in time was asked for and the span is a length of time"
     if kind in ("who", "where"):
