@@ -252,3 +252,18 @@ def test_who_did_the_deed_is_not_what_they_did() -> None:
     leaflets = sentence.index("منشورات"), sentence.index("منشورات") + len("منشورات")
     assert not names_the_doer(question, sentence, *leaflets)
     assert check_short_answer(question, "other", sentence, *leaflets, sentence).passed
+
+
+def test_a_conjunction_is_a_word_of_its_own_but_a_preposition_fused_with_the_article_is_not() -> None:
+    text = "هم 84 وسبعة مدنيين التابعة للتحالف الدولي"
+    at = text.index("سبعة")
+    assert whole_word_bounds(text, at, at + 4) == (at, at + 4)  # "و": and
+    at = text.index("لتحالف")
+    assert text[slice(*whole_word_bounds(text, at, at + 6))] == "للتحالف"
+
+
+def test_a_name_question_has_no_doer_to_exclude() -> None:
+    from assistant.verify.short_answers import asked_subject
+
+    assert asked_subject("ما اسم الوكالة التابعة لتنظيم الدولة؟") == []
+    assert asked_subject("ماذا ألقت المروحيات؟") == ["المروحيات"]

@@ -79,12 +79,12 @@ class ShortAnswerCheck:
         return found
 
 
-_PROCLITICS = "وفبلك"
+_PROCLITICS = "وف"  # conjunctions only: "ل" fuses with the article («للتحالف»)
 
 
 def whole_word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """``(start, end)`` widened to the words they fall inside: a span never begins or ends mid-word.
-    A one-letter Arabic proclitic before a span is a word of its own here ("و" of «وسبعة»: "and")."""
+    A conjunction written onto a word is a word of its own here ("و" of «وسبعة»: "and")."""
     def after_proclitic(at: int) -> bool:
         return text[at - 1] in _PROCLITICS and (at == 1 or not _WORD_CHAR.match(text[at - 2]))
 
@@ -175,7 +175,7 @@ def stated_as_written(word: str, text: str) -> bool:
     return any(len(k) >= 3 and any(k in f for f in found) for k in wanted)
 
 
-_AR_WHAT_DID = re.compile(r"^\s*[وف]?(?:ماذا|ما الذي|ما)\s+[\u0621-\u064a]+\s+([\u0621-\u064a]+)")
+_AR_WHAT_DID = re.compile(r"^\s*[وف]?(?:ماذا|ما الذي)\s+[\u0621-\u064a]+\s+([\u0621-\u064a]+)")
 _EN_WHAT_DID = re.compile(r"^\s*(?:and\s+)?what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)[?.!]*\s*$",
                           re.IGNORECASE)
 _EN_PREPOSITIONS = frozenset("about over in on at to from for with against during into onto near inside".split())
