@@ -91,14 +91,16 @@ $(STAMPS)/chromium:
 model: install
 	$(BIN)/assistant prepare --no-progress
 
-# Train the reader on the public data in $(READER_DATA) (about an hour on 2 cores, with a checkpoint
-# every 50 steps: run it again to resume after an interruption), then ship the adapter in the
-# package. make run and make test never train: they use the committed weights in assistant/data/reader.
+# Train the reader on the public data in $(READER_DATA), in the two stages of its model card (about
+# an hour each on 2 cores, with a checkpoint every 50 steps: run it again to resume after an
+# interruption), then ship the adapter in the package. make run and make test never train: they use
+# the committed weights in assistant/data/reader.
 READER_DATA ?= ../shared/data/reader
 reader: model
-	$(BIN)/assistant train-reader --data $(READER_DATA) --out reader-run --resume
-	cp reader-run/reader/adapter_config.json reader-run/reader/adapter_model.safetensors \
-	  reader-run/reader/training.json assistant/data/reader/
+	$(BIN)/assistant train-reader --stage 1 --data $(READER_DATA) --out reader-run --resume
+	$(BIN)/assistant train-reader --stage 2 --init reader-run/reader --data $(READER_DATA) --out reader-run-2 --resume
+	cp reader-run-2/reader/adapter_config.json reader-run-2/reader/adapter_model.safetensors \
+	  reader-run-2/reader/training.json assistant/data/reader/
 
 # Train the name transliterator (the third layer of English names, assistant/text/names.py) on the
 # pairs in $(TRANSLIT_DATA): one CPU thread, about 80 minutes here, a checkpoint every 200 steps (run

@@ -7,7 +7,7 @@ questions with the same ids, to ask against the original paragraphs::
         --questions-from /tmp/xq/synth-ar.json --out /tmp/xq/synth-ar
 
 ``--questions-from`` reads the ids of the original questions, so each near miss is asked with its own
-paragraph indexed (``is_impossible``: an unanswerable question). See :mod:`assistant.eval.near_miss`.
+paragraph indexed (``is_impossible``: an unanswerable question). See :mod:`assistant.text.near_miss`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.eval.near_miss import make_near_miss  # noqa: E402
+from assistant.text.near_miss import make_near_miss  # noqa: E402
 from assistant.text.normalize import detect_language  # noqa: E402
 
 

@@ -13,6 +13,7 @@ from assistant.answer.reader.data import (
     QAExample,
     TrainingDataError,
     code_switched,
+    edited_negatives,
     load_squad,
     other_paragraph_negatives,
 )
@@ -193,6 +194,36 @@ def test_code_switched_copies_change_words_and_keep_the_label():
     example = QAExample("a", "where is the prison", "...", 0, "x")
     made = code_switched([example], lambda w: {"prison": "سجن"}.get(w), 1.0, 1.0, random.Random(0))
     assert made[0].question == "where is the سجن" and made[0].answer == "x"
+
+
+def test_edited_negatives_keep_the_paragraph_and_ask_what_it_does_not_say():
+    paragraph = "Jared Allen had 12 sacks in the season and won the award."
+    examples = [QAExample("a", "How many sacks did Jared Allen have?", paragraph, 16, "12", "t"),
+                QAExample("b", "Who won the award?", paragraph, 0, "Jared Allen", "t"),
+                QAExample("c", "Who lost?", "Luke Kuechly lost the final.", 0, "Luke Kuechly", "t")]
+    made = {m.qid.split("-")[0]: m for m in edited_negatives(examples, "en", 1.0, random.Random(0))}
+    assert made["a"].question == "How many sacks did Kuechly have?"  # a name of the article's other paragraph
+    assert made["b"].question == "Who lost the award?"  # the predicate reversed, the paragraph says "won"
+    assert all(not m.answerable and m.origin.endswith("+edited") for m in made.values())
+    assert made["a"].context == paragraph
+    assert edited_negatives(examples, "en", 0.0, random.Random(0)) == []
+
+
+def test_the_second_stage_plan_adds_the_new_slices_and_edited_negatives(tmp_path):
+    from assistant.answer.reader.train import STAGES, build_examples
+
+    def write(name, qas, context="Ghweiran is in Hasakah. Jared Allen won it in Hasakah."):
+        (tmp_path / name).write_text(json.dumps({"data": [{"title": "t", "paragraphs": [
+            {"context": context, "qas": qas}, {"context": "Luke Kuechly is elsewhere.", "qas": []}]}]}))
+
+    where = [{"id": "q", "question": "Where is Ghweiran?", "answers": [{"text": "Hasakah", "answer_start": 15}]}]
+    for name in STAGES[2].files.values():
+        write(name, where)
+    write("aqad-ar.json", [{"id": "n", "question": "Who?", "answers": [], "is_impossible": True}])
+    origins = {e.origin for e in build_examples(tmp_path, STAGES[2])}
+    assert {"arsquad", "squad2train", "arcd", "aqad"} <= origins
+    assert any(o.endswith("+edited") for o in origins)
+    assert not any(o.startswith("arsquad") for o in (e.origin for e in build_examples(tmp_path, STAGES[1])))
 
 
 # -- training, tiny -----------------------------------------------------------------------------------

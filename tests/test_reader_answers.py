@@ -57,6 +57,13 @@ def test_the_short_answer_leads_and_the_span_points_into_the_source(ask_with, ar
     assert payload["short"] == "سبعة مدنيين" and payload["span"]["start"] == answer.span.start
 
 
+def test_a_count_is_the_number_the_question_names_in_the_sentence_the_reader_chose(ask_with):
+    # The reader points at the casualty sentence's total; the question counts the Asayish and guards.
+    answer = ask_with(FakeReader("136")).ask("كم قتيلاً سقط من الأسايش وحراس السجن؟")
+    assert answer.outcome == "answer" and answer.short.startswith("45"), answer.text[:200]
+    assert answer.span.text == "45"
+
+
 def test_an_english_reader_gets_the_number_in_digits_with_the_arabic_beside_it(ask_with):
     answer = ask_with(FakeReader("سبعة")).ask("How many civilians were killed?")
     assert answer.short == f"7 ({FSI}«سبعة»{PDI})"

@@ -103,6 +103,20 @@ def test_a_number_that_counts_something_else_fails_and_the_right_one_passes() ->
     assert check.passed, check.problems
 
 
+def test_a_part_of_a_total_counts_what_the_total_counts() -> None:
+    toll = "إلى مقتل 136 شخصاً على الأقل، هم 84 من تنظيم الدولة و45 من الأسايش وحراس السجن."
+    question = "كم قتيلاً سقط من الأسايش؟"
+
+    def stated(word: str, text: str) -> bool:
+        return word in text or word.startswith("قتيل") and "مقتل" in text
+
+    at = toll.index("45")
+    check = check_short_answer(question, "number", toll, at, at + 2, toll, stated=stated)
+    assert check.passed, check.problems
+    at = toll.index("84")  # a part, but of a group the question does not ask about
+    assert not check_short_answer(question, "number", toll, at, at + 2, toll, stated=stated).passed
+
+
 def test_a_name_or_role_the_passage_never_states_fails() -> None:
     at = TOLL.index("136")
     check = check_short_answer("How many American soldiers were killed?", "number", TOLL, at, at + 3, TOLL,
@@ -219,7 +233,7 @@ def test_a_conversation_of_200_turns_keeps_working_and_its_history_bounded() -> 
 
 
 def test_synthetic_near_misses_change_what_the_paragraph_answers() -> None:
-    from assistant.eval.near_miss import make_near_miss
+    from assistant.text.near_miss import make_near_miss
 
     paragraph = "Jared Allen had 136 career sacks in 2015, the most on the team."
     others = ["Luke Kuechly registered 118 tackles.", "Josh Norman intercepted four balls."]

@@ -152,13 +152,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
-    from ..answer.reader.train import TrainPlan, run
+    from dataclasses import replace
+
+    from ..answer.reader.train import STAGES, run
     from ..index.model_prep import prepare_e5_folder
 
     settings = Settings.from_env()
     bot = args.make_assistant(settings)
-    plan = TrainPlan(max_windows=args.max_windows, learning_rate=args.learning_rate, seed=args.seed,
-                     mixed_share=args.mixed_share, init=str(args.init) if args.init else "")
+    if args.stage > 1 and not args.init:
+        print(f"error: stage {args.stage} continues an adapter; give it with --init (the stage 1 run's "
+              f"OUT/reader, or assistant/data/reader).", file=sys.stderr)
+        return 2
+    chosen = {name: value for name, value in (("max_windows", args.max_windows), ("learning_rate", args.learning_rate),
+                                              ("seed", args.seed), ("mixed_share", args.mixed_share))
+              if value is not None}
+    plan = replace(STAGES[args.stage], init=str(args.init) if args.init else "", **chosen)
     try:
         base = prepare_e5_folder(settings.model_cache, progress=settings.progress)
     except RuntimeError as error:
@@ -314,17 +322,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-reader", help="train the reader (span head + no-answer score) on CPU, resumable")
     p.add_argument("--data", type=Path, required=True, metavar="DIR",
-                   help="folder with arcd-train-ar.json, aqad-ar.json and squad2-dev-half-en.json "
+                   help="folder with the SQuAD-format files of the training mix "
                         "(../shared/data/reader)")
     p.add_argument("--out", type=Path, default=Path("reader-run"),
                    help="folder for the checkpoint and the trained adapter (OUT/reader)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     p.add_argument("--init", type=Path, metavar="ADAPTER", help="start from this adapter (e.g. the shipped one)")
-    p.add_argument("--max-windows", type=int, default=16000, help="training windows in all (default 16000)")
-    p.add_argument("--learning-rate", type=float, default=5e-4)
-    p.add_argument("--seed", type=int, default=13, help="shuffle and sampling seed (a second stage uses another)")
-    p.add_argument("--mixed-share", type=float, default=0.2,
-                   help="share of questions also trained code-switched through the glossary (default 0.2)")
+    p.add_argument("--stage", type=int, choices=(1, 2), default=1,
+                   help="1: a fresh adapter on ARCD, AQAD and SQuAD 2.0 dev; 2: continue one (--init) on "
+                        "Arabic-SQuAD, the SQuAD 2.0 train slice and edited unanswerable questions")
+    p.add_argument("--max-windows", type=int, help="training windows in all (default: the stage's)")
+    p.add_argument("--learning-rate", type=float, help="default: the stage's")
+    p.add_argument("--seed", type=int, help="shuffle and sampling seed (default: the stage's)")
+    p.add_argument("--mixed-share", type=float,
+                   help="share of questions also trained code-switched through the glossary (default: the stage's)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.set_defaults(func=cmd_train_reader)
 

@@ -235,6 +235,8 @@ def counted_words(question: str) -> list[str]:
     return found
 
 
+#: "45 من الأسايش", "45 of them": the words a number counts a part of.
+_PARTITIVE = re.compile(r"\s*(?:من|of(?: the)?)\s+([^\W\d_]+)")
 _HOW_MANY_AUXILIARY = re.compile(r"\bhow many\s+(?:(?:were|was|are|is|have|has|had|of them|of those|there)\s+)+"
                                  r"([^?]+)", re.IGNORECASE)
 
@@ -243,9 +245,14 @@ def counts_other(question: str, passage: str, start: int, end: int, window: str,
     """Whether the number ``passage[start:end]`` counts something other than what a "how many" question
     counts: none of the counted words is stated in the few words around it, while the window states
     one elsewhere (another number counts it: "25" burnt vehicles beside "800" escapees). A counted
-    word the window never states is no finding: the passage may word it otherwise."""
+    word the window never states is no finding: the passage may word it otherwise. A part of a
+    total named by the question ("مقتل 136 شخصاً، هم … و45 من الأسايش" for "كم قتيلاً سقط من
+    الأسايش") counts what is asked: its noun is the total's."""
     counted = counted_words(question)
     if not counted:
+        return False
+    part = _PARTITIVE.match(passage, end)
+    if part and stated(part.group(1), question):
         return False
     before = passage[max(0, start - 60):start].split()[-4:]
     after = passage[end:end + 80].split()[:5]

@@ -20,7 +20,7 @@ from ...text.normalize import Span, detect_language, normalize_arabic, numbers_i
 from ...types import Answer, AnswerSpan, Chunk, Hit
 from ...verify.answers import same_source
 from ...verify.short_answers import ShortAnswerCheck, check_short_answer, stated_as_written, whole_word_bounds
-from ..analysis import Candidate, asked_source, speaker_of, word_overlap
+from ..analysis import Candidate, asked_source, pin_short_answer, speaker_of, word_overlap
 from ..extractive import Analysis, ExtractiveAnswerer, citation_of, closest, refusal
 from ..selective import SelectiveModel
 from .model import Reading
@@ -110,7 +110,7 @@ class ReaderAnswerer:
             answer = self._claim(a.shown, language, a.kind, conflict[0], wording)
             return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin,
                            signals={"conflict": 1.0, "source": 1.0})
-        choice, problems = self._choose(reading, read, a, asked)
+        choice, problems = self._choose(reading, read, a, asked, across)
         signals = self._signals(a, reading, choice, across)
         if choice is None:
             return replace(closest(a, language, self._templates), reader_margin=margin, signals=signals,
@@ -124,7 +124,8 @@ class ReaderAnswerer:
         return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin, signals=signals,
                        confidence=confidence, checks=check.problems)
 
-    def _choose(self, reading: Reading, read: list[Hit], a: Analysis, asked: str) -> tuple[_Choice | None, list[str]]:
+    def _choose(self, reading: Reading, read: list[Hit], a: Analysis, asked: str,
+                across: bool = False) -> tuple[_Choice | None, list[str]]:
         """The first of the reader's spans (the count's pinned one first) that passes the short-answer
         checks, widened to whole words; else ``None`` and what the last one failed."""
         if not reading.spans:
@@ -132,6 +133,11 @@ class ReaderAnswerer:
         problems: list[str] = []
         best = preferred_span(reading, [h.text for h in read], a.kind, a.short, self.settings.pin_window)
         best = pinned_in_sentence(best, read[best.passage], a.kind, a.short)
+        if a.kind == "number":  # the count the question names, in the sentence the reader chose
+            hit = read[best.passage]
+            own = pin_short_answer(a.kind, sentence_around(hit, source_span(hit, best)).text, tokenize(a.shown),
+                                   across, self.extractive.glossary)
+            best = pinned_in_sentence(best, hit, a.kind, own)
         ordered = [best] + [s for s in reading.spans if s != best]
         top = reading.spans[0].score
         failed = 0

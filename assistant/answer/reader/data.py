@@ -130,6 +130,30 @@ def other_paragraph_negatives(examples: Sequence[QAExample], share: float, rng: 
     return made
 
 
+def edited_negatives(examples: Sequence[QAExample], language: str, share: float,
+                     rng: random.Random) -> list[QAExample]:
+    """Unanswerable copies made the way SQuAD 2.0's were written: ``share`` of the answerable examples
+    get their question edited (:func:`~assistant.text.near_miss.make_near_miss`) and keep their own
+    paragraph, which no longer answers it. The article's other paragraphs supply swapped names."""
+    from ...text.near_miss import make_near_miss
+
+    by_title: dict[str, list[str]] = {}
+    for e in examples:
+        contexts = by_title.setdefault(e.title, [])
+        if e.context not in contexts:
+            contexts.append(e.context)
+    made = []
+    for e in examples:
+        if not e.answerable or rng.random() >= share:
+            continue
+        others = [c for c in by_title.get(e.title, []) if c != e.context]
+        edited = make_near_miss(e.question, e.context, others, language)
+        if edited is not None:
+            made.append(replace(e, qid=f"{e.qid}-{edited.edit}", question=edited.question, answer_start=0,
+                                answer="", origin=e.origin + "+edited"))
+    return made
+
+
 def code_switched(examples: Iterable[QAExample], translate: Callable[[str], str | None], share: float,
                   word_share: float, rng: random.Random) -> list[QAExample]:
     """Copies of some questions with words swapped for their glossary translations.

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import QAExample, code_switched, load_squad, other_paragraph_negatives
+from .data import QAExample, code_switched, edited_negatives, load_squad, other_paragraph_negatives
 from .spans import context_offsets, token_labels
 
 #: Names of the files inside the shipped adapter folder.
@@ -55,13 +55,34 @@ class TrainPlan:
     #: Share of questions copied with words swapped for glossary translations.
     mixed_share: float = 0.2
     mixed_word_share: float = 0.6
+    #: English SQuAD 2.0 dev questions used (0: all of them).
+    squad_sample: int = 0
+    #: Arabic-SQuAD (machine-translated SQuAD 1.1 train, cleanly aligned) is seen this many times.
+    arsquad_repeat: int = 0
+    #: Questions of the SQuAD 2.0 train slice used (0: none).
+    squad_train_sample: int = 0
+    #: Share of answerable questions that also get an edited copy their paragraph no longer answers
+    #: (a name or number swapped, the predicate reversed, a year added), unanswerable: SQuAD 2.0's way.
+    edited_share: float = 0.0
     #: The adapter training started from ("" for a fresh one).
     init: str = ""
     files: dict[str, str] = field(default_factory=lambda: {
-        "arcd": "arcd-train-ar.json", "aqad": "aqad-ar.json", "squad": "squad2-dev-half-en.json"})
+        "arcd": "arcd-train-ar.json", "aqad": "aqad-ar.json", "squad": "squad2-dev-half-en.json",
+        "arsquad": "arabic-squad-slice-ar.json", "squad_train": "squad2-train-slice-en.json"})
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+#: The two stages the shipped adapter went through. Stage 1 trains a fresh adapter on ARCD, AQAD and
+#: English SQuAD 2.0; stage 2 continues it on the clean Arabic-SQuAD slice, the SQuAD 2.0 train slice
+#: and SQuAD 2.0-style edited negatives, with AQAD kept only for its unanswerable questions.
+STAGES = {
+    1: TrainPlan(),
+    2: TrainPlan(learning_rate=3e-4, seed=21, max_windows=14000, arcd_repeat=2, aqad_answerable=0,
+                 aqad_unanswerable=1000, squad_sample=1500, arsquad_repeat=1, squad_train_sample=3000,
+                 other_share=0.2, edited_share=0.35, mixed_share=0.3),
+}
 
 
 def build_examples(data_dir: Path, plan: TrainPlan, translate: Callable[[str], str | None] | None = None,
@@ -76,8 +97,23 @@ def build_examples(data_dir: Path, plan: TrainPlan, translate: Callable[[str], s
     aqad_no = [e for e in aqad if not e.answerable]
     rng.shuffle(aqad_yes)
     rng.shuffle(aqad_no)
-    mix = arcd * plan.arcd_repeat + aqad_yes[: plan.aqad_answerable] + aqad_no[: plan.aqad_unanswerable] + squad
-    mix += other_paragraph_negatives(arcd + aqad_yes[: plan.aqad_answerable] + squad, plan.other_share, rng)
+    if plan.squad_sample:
+        rng.shuffle(squad)
+        squad = squad[: plan.squad_sample]
+    arsquad = load_squad(data_dir / plan.files["arsquad"], "arsquad") if plan.arsquad_repeat else []
+    squad_train = []
+    if plan.squad_train_sample:
+        squad_train = load_squad(data_dir / plan.files["squad_train"], "squad2train")
+        rng.shuffle(squad_train)
+        squad_train = squad_train[: plan.squad_train_sample]
+    arabic = arcd + aqad_yes[: plan.aqad_answerable] + arsquad
+    english = squad + squad_train
+    mix = (arcd * plan.arcd_repeat + aqad_yes[: plan.aqad_answerable] + aqad_no[: plan.aqad_unanswerable]
+           + arsquad * plan.arsquad_repeat + english)
+    mix += other_paragraph_negatives(arabic + english, plan.other_share, rng)
+    if plan.edited_share:
+        mix += edited_negatives(arabic, "ar", plan.edited_share, rng)
+        mix += edited_negatives(english, "en", plan.edited_share, rng)
     if translate is not None and plan.mixed_share > 0:
         mix += code_switched([e for e in mix if not e.origin.endswith("+other")], translate,
                              plan.mixed_share, plan.mixed_word_share, rng)

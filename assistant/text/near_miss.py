@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..text.normalize import normalize_arabic, tokenize
+from .normalize import normalize_arabic, tokenize
 
 #: Predicates and their opposites; an edit applies when the question has the first and the paragraph
 #: lacks the second (normalised spelling for Arabic).
