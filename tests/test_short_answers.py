@@ -86,6 +86,7 @@ def test_what_a_count_counts() -> None:
     assert counted_words("How many IS fighters did the SDF say it killed?") == ["fighters"]
     assert counted_words("وكم منهم مدنيون؟") == ["مدنيون"]  # the pronoun is not what is counted
     assert counted_words("Who attacked?") == []
+    assert counted_words("كم آلية قالت أعماق إنها أُحرقت؟") == ["آلية", "قالت"]  # not «إليه», to it
 
 
 def _stated(word: str, text: str) -> bool:

@@ -225,8 +225,9 @@ def counted_words(question: str) -> list[str]:
     """The first content words of what a "how many" question counts ("How many IS fighters ..." ->
     ["fighters"]; "كم عدد سكان مدينة الحسكة" -> ["سكان", "مدينة"]), as written."""
     def content(phrase: str) -> list[str]:
+        # «آلية» (a vehicle) folds to the spelling of «إليه» (to it): a taa marbuta says it is a noun
         return [w for w in re.findall(r"[^\W\d_]+", phrase)
-                if tokenize(w) and normalize_arabic(w) not in AR_REFERRING_CLITICS][:2]
+                if tokenize(w) and (normalize_arabic(w) not in AR_REFERRING_CLITICS or w.endswith("ة"))][:2]
 
     found = content(question_counted_phrase(question))
     if not found:  # "And how many were IS members?": an auxiliary stops the phrase; look past it
