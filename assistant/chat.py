@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .answer.analysis import question_kind
 from .text.lexicon import AR_QUESTION_WORDS, AR_REFERRING_CLITICS, EN_QUESTION_WORDS
-from .text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic
+from .text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic, referring_clitic
 from .types import Answer, AnswerStream
 
 # English pronouns that point back at something named earlier; "it" in "is it true" as well, which
@@ -53,16 +53,6 @@ def _content_words(question: str) -> list[str]:
     return kept
 
 
-def _clitic(word: str) -> tuple[str, str] | None:
-    """``(conjunction, form)`` when a word is one of :data:`AR_REFERRING_CLITICS` ("وبحسبها" -> ("و", "بحسبها"))."""
-    bare = normalize_arabic(word).strip("؟?.،,!")
-    if bare in AR_REFERRING_CLITICS:
-        return "", bare
-    if bare[:1] in ("و", "ف") and bare[1:] in AR_REFERRING_CLITICS:
-        return bare[:1], bare[1:]
-    return None
-
-
 def needs_context(question: str) -> bool:
     """True when a question leans on the last turn: a pronoun or demonstrative that points back, an
     ellipsis ("and the wounded?", "وماذا عن أعماق؟"), or no subject of its own (one content word or
@@ -77,7 +67,9 @@ def needs_context(question: str) -> bool:
         return bool(_EN_ELLIPSIS.search(question)) and len(content) <= 2
     folded = normalize_arabic(question)
     without_copula = _AR_COPULA.sub(" ", folded)
-    if any(_clitic(w) for w in without_copula.split()) or _AR_DEMONSTRATIVE.search(without_copula):
+    kept = set(without_copula.split())
+    if any(referring_clitic(w) and normalize_arabic(w).strip("؟?.،,!") in kept for w in question.split()) \
+            or _AR_DEMONSTRATIVE.search(without_copula):
         return True
     if re.search(r"(?<!\S)(?:هو|هي|هم)(?!\S)", without_copula):
         return True
@@ -136,7 +128,7 @@ def resolve(question: str, history: list[Turn]) -> str:
     elif is_name:
         words = question.split()
         for i, word in enumerate(words):
-            found_clitic = _clitic(word)
+            found_clitic = referring_clitic(word)
             if found_clitic and AR_REFERRING_CLITICS[found_clitic[1]]:
                 conjunction, form = found_clitic
                 tail = word[len(word.rstrip("؟?.،,!")):]

@@ -167,6 +167,7 @@ def test_a_model_file_is_read_and_a_bad_one_named(tmp_path) -> None:
     ("من هو مظلوم عبدي؟", False),                             # a copula, not a pronoun
     ("ومن هو مظلوم عبدي؟", False),
     ("ما اسم مدير السجن؟", False),
+    ("كم آلية قالت أعماق إنها أحرقت؟", False),               # «آلية» (a vehicle), not «إليه» (to it)
     ("How many escapees did it claim?", True),
     ("وكم عدد الفارين من السجن بحسبها؟", True),
     ("وماذا قال عن القتال ضد التنظيم؟", True),               # the subject dropped after "and"

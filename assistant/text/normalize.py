@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .lexicon import EASTERN_DIGITS, STEM_PREFIXES, STEM_SUFFIXES
+from .lexicon import AR_REFERRING_CLITICS, EASTERN_DIGITS, STEM_PREFIXES, STEM_SUFFIXES
 
 _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
 # Harakat, tanween, shadda, sukun, dagger alef, Quranic marks; and tatweel.
@@ -275,3 +275,17 @@ def weekdays_in(text: str) -> list[str]:
         if day and day not in days:
             days.append(day)
     return days
+
+
+def referring_clitic(word: str) -> tuple[str, str] | None:
+    """``(conjunction, form)`` when a word is one of :data:`~.lexicon.AR_REFERRING_CLITICS` ("وبحسبها" ->
+    ("و", "بحسبها")), else ``None``. A word written with a taa marbuta is a noun whatever it folds to:
+    «آلية» (a vehicle) is not «إليه» (to it)."""
+    if _DIACRITICS.sub("", word).strip("؟?.،,!").endswith("ة"):
+        return None
+    bare = normalize_arabic(word).strip("؟?.،,!")
+    if bare in AR_REFERRING_CLITICS:
+        return "", bare
+    if bare[:1] in ("و", "ف") and bare[1:] in AR_REFERRING_CLITICS:
+        return bare[:1], bare[1:]
+    return None

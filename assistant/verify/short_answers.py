@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import AR_REFERRING_CLITICS, CONSTRAINT_WORDS, EXACT_WORDS, SOURCE_KIND_WORDS, TIME_UNITS
-from ..text.normalize import detect_language, normalize_arabic, numbers_in, tokenize, weekdays_in
+from ..text.lexicon import CONSTRAINT_WORDS, EXACT_WORDS, SOURCE_KIND_WORDS, TIME_UNITS
+from ..text.normalize import detect_language, normalize_arabic, numbers_in, referring_clitic, tokenize, weekdays_in
 from .answers import adds_to_question, same_source
 from .facts import AR_TOKEN, PassageFacts, absent_names, arabic_skeletons, latin_names, months_of, numbers_of
 from .wording import content_cores, core_in, question_counted_phrase
@@ -225,9 +225,7 @@ def counted_words(question: str) -> list[str]:
     """The first content words of what a "how many" question counts ("How many IS fighters ..." ->
     ["fighters"]; "كم عدد سكان مدينة الحسكة" -> ["سكان", "مدينة"]), as written."""
     def content(phrase: str) -> list[str]:
-        # «آلية» (a vehicle) folds to the spelling of «إليه» (to it): a taa marbuta says it is a noun
-        return [w for w in re.findall(r"[^\W\d_]+", phrase)
-                if tokenize(w) and (normalize_arabic(w) not in AR_REFERRING_CLITICS or w.endswith("ة"))][:2]
+        return [w for w in re.findall(r"[^\W\d_]+", phrase) if tokenize(w) and not referring_clitic(w)][:2]
 
     found = content(question_counted_phrase(question))
     if not found:  # "And how many were IS members?": an auxiliary stops the phrase; look past it
