@@ -57,6 +57,8 @@ def test_widened_spans_never_cut_a_word(text: str, data) -> None:
     ("number", "How many escapees did Amaq claim?", "منذ ثلاثة أيام", True),
     ("number", "كم عدد الفارين؟", "بياناً", True),                     # no number at all
     ("number", "How many were killed?", "عشرات", False),                # a vague quantity is a count
+    ("number", "How many were taken hostage?", "عشرات القتلى سقطوا في صفوف قسد ونجح مئات", True),  # which?
+    ("number", "كم آلية أحرقت؟", "25 آلية متنوعة والاستيلاء على 4", True),
     ("number", "كم استمرت الهدنة بالساعات تحديداً؟", "عدة ساعات", True),  # ...but not an exact figure
     ("who", "Who attacked the prison?", "1905", True),
     ("other", "ماذا ألقت المروحيات؟", "المروحيات", True),               # only the question's own word

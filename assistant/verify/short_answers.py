@@ -128,6 +128,8 @@ def kind_problem(kind: str, question: str, span: str) -> str:
             return "a count was asked for and the span gives no number"
         if is_duration(span) and not _ASKS_DURATION.search(normalize_arabic(question)):
             return "a count was asked for and the span is a length of time"
+        if len(numbers_of(span)) > 1:  # «عشرات القتلى سقطوا … ونجح مئات»: which of them?
+            return "a count was asked for and the span gives several numbers"
         asked_words = set(re.findall(r"[^\W_]+", normalize_arabic(question)))
         if asked_words & EXACT_WORDS and not (numbers_in(span) or numbers_of(span)):
             return "an exact figure was asked for and the span gives none"
