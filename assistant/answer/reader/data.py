@@ -107,6 +107,14 @@ def _example(path: Path, where: str, qa: object, context: str, title: str, origi
     return QAExample(qid, qa["question"].strip(), context, start, text, title, origin)
 
 
+def paragraphs_by_title(examples: Iterable[QAExample]) -> dict[str, list[str]]:
+    """Each article's paragraphs, in order of first appearance."""
+    by_title: dict[str, dict[str, None]] = {}
+    for e in examples:
+        by_title.setdefault(e.title, {})[e.context] = None
+    return {title: list(contexts) for title, contexts in by_title.items()}
+
+
 def other_paragraph_negatives(examples: Sequence[QAExample], share: float, rng: random.Random) -> list[QAExample]:
     """Near-miss unanswerable examples: a question paired with another paragraph of its own article.
 
@@ -114,11 +122,7 @@ def other_paragraph_negatives(examples: Sequence[QAExample], share: float, rng: 
     answer the question: the case similarity cannot tell apart. ``share`` of the answerable examples
     get one each.
     """
-    by_title: dict[str, list[str]] = {}
-    for e in examples:
-        contexts = by_title.setdefault(e.title, [])
-        if e.context not in contexts:
-            contexts.append(e.context)
+    by_title = paragraphs_by_title(examples)
     made = []
     for e in examples:
         if not e.answerable or rng.random() >= share:
@@ -137,11 +141,7 @@ def edited_negatives(examples: Sequence[QAExample], language: str, share: float,
     paragraph, which no longer answers it. The article's other paragraphs supply swapped names."""
     from ...text.near_miss import make_near_miss
 
-    by_title: dict[str, list[str]] = {}
-    for e in examples:
-        contexts = by_title.setdefault(e.title, [])
-        if e.context not in contexts:
-            contexts.append(e.context)
+    by_title = paragraphs_by_title(examples)
     made = []
     for e in examples:
         if not e.answerable or rng.random() >= share:
