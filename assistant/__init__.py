@@ -19,7 +19,6 @@ from .types import Answer, AnswerSpan, AnswerStream, Chunk, Citation, Document, 
 
 set_library_defaults()  # telemetry off, offline hub, OpenMP wait policy: before torch loads
 
-from . import _moved  # noqa: E402
 from .api import Assistant, DocumentInfo  # noqa: E402
 from .chat import ChatSession  # noqa: E402
 
@@ -44,5 +43,3 @@ __all__ = [
     "ModelUnavailableError",
     "Settings",
 ]
-
-_moved.install()  # old module paths (assistant.store, ...) keep importing

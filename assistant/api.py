@@ -15,10 +15,10 @@ from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .eval.questions import DEPTH, Question, default_question_files, load_questions
 from .eval.runs import run_questions
 from .eval.scoring import Record, summarize
-from .index.embeddings import Encoders
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
 from .ingest.chunking import CHUNKING_VERSION
 from .ingest.loaders import SkipFile, content_hash, find_files, load_text
+from .models.embeddings import Encoders
 from .parts import Parts
 from .retrieve.rerank import rerank
 from .retrieve.retriever import QueryVectors

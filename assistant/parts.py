@@ -21,11 +21,11 @@ from .answer.reader.answering import ReaderAnswerer, SpanReader
 from .answer.reader.render import ReaderAids
 from .answer.selective import load_selective
 from .config import DEFAULT_EMBED_MODEL, Settings
-from .index.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
-from .index.onnx_models import MARKER as EXPORT_MARKER
-from .index.onnx_models import OnnxEmbedder, OnnxFiles, OnnxLoadError, e5_file, is_complete, onnx_folder
-from .index.precision import runnable
 from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore
+from .models.embeddings import CrossEncoderReranker, Embedder, Encoders, load_embedder, load_second_embedder
+from .models.onnx import MARKER as EXPORT_MARKER
+from .models.onnx import OnnxEmbedder, OnnxFiles, OnnxLoadError, e5_file, is_complete, onnx_folder
+from .models.precision import runnable
 from .retrieve.rerank import Reranker
 from .retrieve.retriever import Retriever
 from .text.glossary import Glossary, WordGlosses, load_glossary, load_word_glosses
@@ -83,7 +83,7 @@ class Parts:
                 self._onnx_checked = True
                 s = self.settings
                 if s.runtime == "onnx" and s.embed_model == DEFAULT_EMBED_MODEL:
-                    from .index.model_prep import e5_folder_name
+                    from .models.prepare import e5_folder_name
 
                     try:
                         folder = onnx_folder(s.model_cache, e5_folder_name())
@@ -103,7 +103,7 @@ class Parts:
         choice = self.settings.reader.adapter.strip()
         if not choice or choice.lower() in ("off", "none", "extractive"):
             return None
-        from .answer.reader.model import SHIPPED_ADAPTER
+        from .models.reader import SHIPPED_ADAPTER
 
         return SHIPPED_ADAPTER if choice == "shipped" else Path(choice).expanduser()
 
@@ -114,9 +114,9 @@ class Parts:
         s = self.settings
         if s.runtime != "onnx" or s.embed_model != DEFAULT_EMBED_MODEL:
             return None
-        from .answer.onnx_export import export_e5, export_reader, quantize_e5, quantize_reader
-        from .answer.reader.model import ReaderUnavailable, adapter_digest
-        from .index.model_prep import prepare_e5_folder
+        from .models.onnx_export import export_e5, export_reader, quantize_e5, quantize_reader
+        from .models.prepare import prepare_e5_folder
+        from .models.reader import ReaderUnavailable, adapter_digest
 
         try:
             e5 = prepare_e5_folder(s.model_cache, progress=s.progress)
@@ -281,8 +281,9 @@ class Parts:
                 adapter = self._adapter_path()
                 reader = self._reader
                 if reader is None and adapter is not None:
-                    from .answer.reader.model import ReaderUnavailable, load_onnx_reader, load_reader
-                    from .index.model_prep import prepare_e5_folder
+                    from .answer.reader.model import load_onnx_reader, load_reader
+                    from .models.prepare import prepare_e5_folder
+                    from .models.reader import ReaderUnavailable
 
                     try:
                         files = self.onnx_files

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402
+from assistant.bench.runner import squad_assistant  # noqa: E402
 from assistant.eval.questions import load_squad  # noqa: E402
-from assistant.eval.runner import squad_assistant  # noqa: E402
 from assistant.retrieve.retriever import FusionWeights, fuse  # noqa: E402
 
 SIGNALS = ("dense", "dense_sentences", "second", "second_sentences", "lexical", "bridge")

@@ -5,7 +5,7 @@
     python benchmarks/bench_llm.py --replay llm-bench-out/replies.jsonl --out llm-replay-out
     python benchmarks/bench_llm.py --sample 40 --seed 7     # a seeded subset, when the whole set takes too long
 
-It runs ``assistant eval --mode llm`` (:func:`assistant.eval.runner.run_eval`) with the model, and
+It runs ``assistant eval --mode llm`` (:func:`assistant.bench.runner.run_eval`) with the model, and
 writes, besides the records and the summary, ``llm-report.md`` (every sentence the model wrote and
 what verification did with it) and ``replies.jsonl``: every reply the model gave, keyed by the
 exact messages it was sent. ``--replay`` answers from that file instead of the model, so a change
@@ -35,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402
-from assistant.answer.llm import LLMFailure, build_llm  # noqa: E402
-from assistant.answer.llm_model import QWEN_CODER_1_5B  # noqa: E402
+from assistant.bench.runner import run_eval  # noqa: E402
 from assistant.eval.questions import default_question_files  # noqa: E402
-from assistant.eval.runner import run_eval  # noqa: E402
+from assistant.llm.backends import build_llm  # noqa: E402
+from assistant.llm.failure import LLMFailure  # noqa: E402
+from assistant.llm.packaged_gguf import QWEN_CODER_1_5B  # noqa: E402
 
 
 def messages_key(messages: Sequence[Any]) -> str:

@@ -22,10 +22,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer.reader.model import load_reader  # noqa: E402
+from assistant.bench.runner import read_gold_paragraphs  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.eval.questions import load_squad  # noqa: E402
-from assistant.eval.runner import read_gold_paragraphs  # noqa: E402
-from assistant.index.model_prep import prepare_e5_folder  # noqa: E402
+from assistant.models.prepare import prepare_e5_folder  # noqa: E402
 
 
 def near_miss_margins(reader, data, lang: str, limit: int) -> dict:

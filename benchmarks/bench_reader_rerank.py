@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402
+from assistant.bench.runner import squad_assistant  # noqa: E402
 from assistant.eval.questions import load_squad  # noqa: E402
-from assistant.eval.runner import squad_assistant  # noqa: E402
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 

@@ -36,7 +36,7 @@ from scripted_answers import ADVERSARIAL, CORRECT, FABRICATED  # noqa: E402
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.answer.generate import LLMAnswerer, sources_from_hits  # noqa: E402
 from assistant.config import VerifySettings  # noqa: E402
-from assistant.index.embeddings import VectorCache  # noqa: E402
+from assistant.models.embeddings import VectorCache  # noqa: E402
 from assistant.text.normalize import detect_language  # noqa: E402
 from assistant.types import Answer, Hit  # noqa: E402
 from assistant.verify.checks import verify_claims  # noqa: E402

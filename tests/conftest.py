@@ -90,7 +90,7 @@ def fresh_bot(tmp_path, settings_base, embedder, index_embedder):
 def onnx_files(settings_base):
     """The ONNX Runtime export in the shared model cache (exported once if this machine has none yet)."""
     from assistant import Assistant
-    from assistant.index.onnx_models import OnnxFiles
+    from assistant.models.onnx import OnnxFiles
 
     folder = Assistant(settings_base).prepare_onnx()
     assert folder is not None

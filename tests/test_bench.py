@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.eval.bench_corpus import CachedEmbedder, VectorFile, passage_pool, write_corpus
-from assistant.eval.performance import bench_table
+from assistant.bench.corpus import CachedEmbedder, VectorFile, passage_pool, write_corpus
+from assistant.bench.performance import bench_table
 
 
 class CountingEmbedder:
@@ -71,7 +71,7 @@ def test_bench_table_has_a_row_per_size():
 
 
 def test_the_precision_table_gives_ratios_and_quality_deltas() -> None:
-    from assistant.eval.bench_precision import precision_table
+    from assistant.bench.precision import precision_table
 
     serve = {"cold_start_s": 10.0, "load_models_s": 6.0, "ask_ms_p50": 200.0, "ask_ms_p95": 300.0,
              "serve_peak_rss_mb": 2000.0}
@@ -104,7 +104,7 @@ def test_the_precision_table_gives_ratios_and_quality_deltas() -> None:
 
 
 def test_indexing_texts_are_each_documents_chunks_then_their_sentences() -> None:
-    from assistant.eval.bench_corpus import indexing_texts
+    from assistant.bench.corpus import indexing_texts
 
     first = "The lighthouse was built in 1847. It was rebuilt after the storm of 1901."
     second = "وأدت الاشتباكات في محيط السجن إلى مقتل 136 شخصاً. وفر عدد غير معروف من السجناء."

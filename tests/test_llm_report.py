@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.llm import LLMFailure
 from assistant.eval.llm_report import fallback_kind, llm_summary, sentences, write_llm_report
 from assistant.eval.questions import Question
 from assistant.eval.scoring import score_answer
+from assistant.llm.failure import LLMFailure
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.index.model_prep import prepare_e5_folder
+from assistant.models.prepare import prepare_e5_folder
 
 pytestmark = pytest.mark.slow
 

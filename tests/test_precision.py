@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant import ConfigError, Settings
-from assistant.index.precision import combined, mixable, runnable
+from assistant.models.precision import combined, mixable, runnable
 
 TEXTS = ["query: كم عدد المدنيين الذين قتلوا؟", "passage: The lighthouse of Port Amsel was built in 1847.",
          "passage: وأدت الاشتباكات إلى مقتل 136 شخصاً على الأقل."]
@@ -38,20 +38,20 @@ def test_an_unknown_runtime_names_the_variable_and_the_choices() -> None:
 
 @pytest.fixture(scope="module")
 def e5_folder(settings_base):
-    from assistant.index.model_prep import prepare_e5_folder
+    from assistant.models.prepare import prepare_e5_folder
 
     return str(prepare_e5_folder(settings_base.model_cache, progress=False))
 
 
 @pytest.fixture(scope="module")
 def fp32_vectors(e5_folder) -> np.ndarray:
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.models.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("e5", e5_folder, precision="fp32").embed_passages(TEXTS)
 
 
 def _bf16_runs() -> bool:
-    from assistant.index.precision import runnable
+    from assistant.models.precision import runnable
 
     return runnable("bf16").name == "bf16"
 
@@ -70,7 +70,7 @@ def _assert_close(vectors: np.ndarray, fp32_vectors: np.ndarray, closeness: floa
 @pytest.mark.slow
 @NEEDS_BF16
 def test_e5_in_bf16_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors) -> None:
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.models.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder("e5", e5_folder, precision="bf16")
     assert embedder.precision == "bf16" and embedder.note == ""
@@ -79,7 +79,7 @@ def test_e5_in_bf16_gives_unit_vectors_close_to_fp32(e5_folder, fp32_vectors) ->
 
 @pytest.mark.slow
 def test_e5_in_int8_runs_on_onnx_runtime_close_to_fp32(onnx_files, fp32_vectors) -> None:
-    from assistant.index.onnx_models import OnnxEmbedder
+    from assistant.models.onnx import OnnxEmbedder
 
     embedder = OnnxEmbedder(onnx_files, "e5", weights="int8")
     assert embedder.precision == "int8" and embedder.note == ""
@@ -89,7 +89,7 @@ def test_e5_in_int8_runs_on_onnx_runtime_close_to_fp32(onnx_files, fp32_vectors)
 @pytest.mark.slow
 @NEEDS_BF16
 def test_int8_on_torch_runs_bf16_and_says_why(e5_folder, fp32_vectors) -> None:
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.models.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder("e5", e5_folder, precision="int8")  # torch has no int8 that keeps quality
     assert embedder.precision == "bf16" and "int8 runs on ONNX Runtime only" in embedder.note
@@ -101,7 +101,7 @@ def test_int8_on_torch_runs_bf16_and_says_why(e5_folder, fp32_vectors) -> None:
 def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, monkeypatch) -> None:
     import torch
 
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.models.embeddings import SentenceTransformerEmbedder
 
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)  # another CPU
     assert runnable("bf16").name == "fp32" and "no bf16 support" in runnable("bf16").note
@@ -115,8 +115,8 @@ def test_a_cpu_without_bf16_runs_fp32_and_says_so_once(e5_folder, fp32_vectors, 
 def test_the_bf16_copy_of_e5_gives_the_same_vectors_as_converting_at_load(e5_folder) -> None:
     from pathlib import Path
 
-    from assistant.index.embeddings import SentenceTransformerEmbedder
-    from assistant.index.model_prep import bf16_folder
+    from assistant.models.embeddings import SentenceTransformerEmbedder
+    from assistant.models.prepare import bf16_folder
 
     copy = bf16_folder(Path(e5_folder))
     assert copy.name.endswith("-bf16") and bf16_folder(Path(e5_folder)) == copy  # made once

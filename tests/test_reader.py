@@ -94,7 +94,7 @@ def test_trim_span_drops_punctuation_and_spaces_a_token_carried():
 def tokenizer(settings_base):
     from transformers import AutoTokenizer
 
-    from assistant.index.model_prep import prepare_e5_folder
+    from assistant.models.prepare import prepare_e5_folder
 
     return AutoTokenizer.from_pretrained(str(prepare_e5_folder(settings_base.model_cache, progress=False)))
 
@@ -233,8 +233,9 @@ def test_training_lowers_the_loss_and_the_adapter_saves_and_loads(tmp_path, toke
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from assistant.answer.reader.model import load_reader, merged_folder
+    from assistant.answer.reader.model import load_reader
     from assistant.answer.reader.train import TrainPlan, export, featurize, new_model, train
+    from assistant.models.reader import merged_folder
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

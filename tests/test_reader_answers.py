@@ -133,7 +133,7 @@ def test_competing_claims_each_lead_with_their_value_and_who_gives_it(ask_with):
 
 def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, embedder, onnx_files, tmp_path):
     from assistant import Assistant
-    from assistant.index.onnx_models import is_complete
+    from assistant.models.onnx import is_complete
 
     settings = bot.settings.replace(reader=str(tmp_path / "no-such-adapter"))
     assistant = Assistant(settings, embedder=embedder, glossary=bot.glossary)
@@ -148,8 +148,8 @@ def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, emb
 
 def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
     from assistant import Assistant
-    from assistant.answer.reader.model import SHIPPED_ADAPTER
-    from assistant.index.onnx_models import is_complete
+    from assistant.models.onnx import is_complete
+    from assistant.models.reader import SHIPPED_ADAPTER
 
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -11,7 +11,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import ConfigError
-from assistant.index.embeddings import CrossEncoderReranker
+from assistant.models.embeddings import CrossEncoderReranker
 from assistant.retrieve.rerank import rerank
 from assistant.types import Chunk, Hit
 

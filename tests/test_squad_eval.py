@@ -135,7 +135,7 @@ def xquad_subset(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_xquad_eval_end_to_end_with_baselines(xquad_subset, settings_base, embedder, tmp_path):
-    from assistant.eval.runner import run_eval
+    from assistant.bench.runner import run_eval
 
     ar, en = xquad_subset
     out = tmp_path / "out"

@@ -416,8 +416,7 @@ def test_a_name_is_absent_only_where_that_can_be_shown() -> None:
 
 
 def test_the_readers_answer_is_read_from_the_extractive_answer() -> None:
-    from assistant.generate import reader_answer
-
+    from assistant.answer.generate import reader_answer
     from assistant.types import Chunk, Citation
 
     text = "وقالت الوزارة إن 12 شخصاً أصيبوا. وأكدت الفصائل أن 40 شخصاً أصيبوا."
@@ -615,7 +614,7 @@ def test_sources_are_delimited_as_data_in_the_prompt(scripted) -> None:
 
 
 def test_evaluation_gives_the_llm_the_passages_a_user_gets_and_scores_ten(scripted) -> None:
-    from assistant.evaluate import DEPTH, Question
+    from assistant.eval.questions import DEPTH, Question
 
     assistant, llm = scripted
     question = "How many civilians were killed?"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..config import AnswerSettings
-from ..index.embeddings import VectorCache
+from ..models.embeddings import VectorCache
 from ..retrieve.retriever import QueryVectors
 from ..text.glossary import Glossary
 from ..text.normalize import (

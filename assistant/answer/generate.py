@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings
-from ..index.embeddings import VectorCache
 from ..ingest.chunking import chunk_sentences, sentence_id
+from ..llm.backends import LLMTarget, build_llm, complete_reply, llm_target, stream_reply
+from ..llm.failure import LLMFailure
+from ..models.embeddings import VectorCache
 from ..text.normalize import Span, detect_language, normalize_arabic
 from ..types import Answer, AnswerStream, Citation, EmbedFn, Hit, SentenceVectorsFn
 from ..verify import (
@@ -33,7 +35,6 @@ from ..verify import (
     verify_claims,
 )
 from .analysis import asked_source, speaker_of
-from .llm import LLMFailure, LLMTarget, build_llm, complete_reply, llm_target, stream_reply
 from .prompts.loader import load_citation_qa, load_condense, load_extractive
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ class LLMAnswerer:
     """Answers from the retrieved passages with an LLM, keeping only sentences their sources support.
 
     Args:
-        llm: Any llama-index LLM (``assistant.answer.llm.build_llm``, or a scripted fake in tests).
+        llm: Any llama-index LLM (``assistant.llm.backends.build_llm``, or a scripted fake in tests).
         prompts: :func:`assistant.answer.prompts.loader.load_citation_qa` output.
         refusals: The fixed not-found sentence per language (``load_extractive()[lang]["refusal"]``).
         embed: Unit passage vectors for the answer's sentences.

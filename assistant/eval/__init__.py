@@ -1,4 +1,4 @@
-"""Scoring answers and retrieval. Pure, below the API: question sets and records
-(:mod:`.scoring`), metrics (:mod:`.metrics`), the LLM report (:mod:`.llm_report`). Shells that drive
-an :class:`~assistant.Assistant`, above it like the CLI: :mod:`.runner` (``assistant eval`` and
-``assistant bench``), :mod:`.baselines`, :mod:`.bench_precision`."""
+"""Scoring answers and retrieval, pure, below the API: question sets (:mod:`.questions`), records and
+their summaries (:mod:`.scoring`, :mod:`.runs`), metrics (:mod:`.metrics`), reports (:mod:`.reports`)
+and the LLM report (:mod:`.llm_report`). What drives an :class:`~assistant.Assistant` to make the
+records is :mod:`assistant.bench`, above the API."""

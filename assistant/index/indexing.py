@@ -22,11 +22,11 @@ import numpy as np
 from ..errors import IndexLockedError
 from ..ingest.chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentences, sentence_id
 from ..ingest.loaders import SkipFile, content_hash, find_files, load_file
+from ..models.embeddings import Encoders
+from ..models.precision import combined
 from ..types import Chunk, Document, IndexReport
-from .embeddings import Encoders
 from .locks import WriteLock
 from .manifest import Manifest, document_entry, new_manifest
-from .precision import combined
 from .store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, SPACES, ChromaStore
 
 _GROUP_CHUNKS = 64  # embed several small documents per batch; small enough for a lively progress bar

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from ..errors import IndexMismatchError
-from .precision import INTERCHANGEABLE, mixable
+from ..models.precision import INTERCHANGEABLE, mixable
 
 MANIFEST_VERSION = 1
 

@@ -5,7 +5,7 @@ turns on when ``ASSISTANT_RERANK_MODEL`` names a sentence-transformers ``CrossEn
 folder, or a hub name already in the local cache: nothing is downloaded). It reads the fused
 candidates, ``rerank_depth`` of them, and orders them by how well each passage answers the question,
 which a bi-encoder's similarity only approximates. The model itself loads in
-:mod:`assistant.index.embeddings` (``CrossEncoderReranker``), with the other models.
+:mod:`assistant.models.embeddings` (``CrossEncoderReranker``), with the other models.
 """
 
 from __future__ import annotations

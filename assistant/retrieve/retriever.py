@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import FusionWeights
-from ..index.embeddings import Encoders
 from ..index.store import CHUNKS, SECOND_CHUNKS, SECOND_SENTENCES, SENTENCES, ChromaStore
+from ..models.embeddings import Encoders
 from ..text.glossary import Glossary, folded_tokens
 from ..text.normalize import tokenize
 from ..types import Chunk, Hit

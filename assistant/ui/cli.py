@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 from .. import Answer, AnswerStream, Assistant, AssistantError, InvalidQuestionError, Settings
 from ..api import ANSWER_MODES
-from ..index.embeddings import UseEmbedder
-from ..index.onnx_models import OnnxEmbedder
+from ..models.embeddings import UseEmbedder
+from ..models.onnx import OnnxEmbedder
 from .html import replaced_draft_heading
 
 
@@ -132,7 +132,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ..eval.runner import run_eval
+    from ..bench.runner import run_eval
 
     outcome = run_eval(
         _settings(args), Path(args.out), question_files=args.questions, squad=args.squad,
@@ -155,7 +155,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from ..answer.reader.train import STAGES, run
-    from ..index.model_prep import prepare_e5_folder
+    from ..models.prepare import prepare_e5_folder
 
     settings = Settings.from_env()
     bot = args.make_assistant(settings)
@@ -179,10 +179,10 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..eval.performance import run_bench
+    from ..bench.performance import run_bench
 
     if args.compare_precision:
-        from ..eval.bench_precision import run_precision_bench
+        from ..bench.precision import run_precision_bench
 
         run_precision_bench(_settings(args), Path(args.out), xquad_dir=args.xquad_dir, questions=args.questions,
                             quality_limit=args.quality_limit, log=lambda message: print(message, file=sys.stderr))
@@ -235,7 +235,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_llm_model(args: argparse.Namespace) -> int:
-    from ..answer.llm_model import prepare_llm_model
+    from ..llm.packaged_gguf import prepare_llm_model
 
     settings = Settings.from_env()
     path = prepare_llm_model(settings.model_cache, force=args.force, wheels_dir=args.wheels,

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 from ...errors import ConfigError
+from ...llm.failure import LLM_FAILURE_KINDS
 
 PROMPTS_DIR = Path(__file__).resolve().parent
 
@@ -69,9 +70,6 @@ CITATION_QA_FIELDS = {
     "unverified": set(),
     "fallback_note": {"reason"},
 }
-#: How an LLM call can fail (:class:`assistant.answer.llm.LLMFailure`); each has a message.
-LLM_FAILURE_KINDS = ("connection", "timeout", "auth", "rate_limit", "server", "empty", "malformed", "model_missing",
-                     "unavailable", "gguf_missing", "gguf_invalid", "gguf_too_big")
 MESSAGE_KINDS = (*LLM_FAILURE_KINDS, "unverified")
 MESSAGE_FIELDS = {"where", "model", "status", "timeout", "detail"}
 CONDENSE_FIELDS = {"system": set(), "user": {"history", "question"}}

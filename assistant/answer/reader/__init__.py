@@ -3,13 +3,12 @@
 - :mod:`.spans`: window labels and span decoding (pure);
 - :mod:`.data`: SQuAD-format training data, checked, and examples made from it;
 - :mod:`.train`: the resumable CPU training loop and the adapter export;
-- :mod:`.model`: the reader at run time (base encoder + shipped adapter);
+- :mod:`.model`: the reader at run time (the weights come from :mod:`assistant.models.reader`);
 - :mod:`.render`: short answers for a reader of the other language;
 - :mod:`.answering`: answers with the short answer first, or an honest refusal.
 """
 
 from .answering import ReaderAnswerer, ReaderAnswerSettings
-from .model import SHIPPED_ADAPTER, Reader, ReaderSettings, ReaderUnavailable, Reading, load_reader
+from .model import Reader, ReaderSettings, Reading, load_reader
 
-__all__ = ["SHIPPED_ADAPTER", "Reader", "ReaderAnswerSettings", "ReaderAnswerer", "ReaderSettings",
-           "ReaderUnavailable", "Reading", "load_reader"]
+__all__ = ["Reader", "ReaderAnswerSettings", "ReaderAnswerer", "ReaderSettings", "Reading", "load_reader"]

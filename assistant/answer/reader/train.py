@@ -24,9 +24,6 @@ from typing import Any
 from .data import QAExample, code_switched, edited_negatives, load_squad, other_paragraph_negatives
 from .spans import context_offsets, token_labels
 
-#: Names of the files inside the shipped adapter folder.
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
 
 @dataclass(frozen=True)
 class TrainPlan:
@@ -178,7 +175,7 @@ def new_model(base: Path | Any, plan: TrainPlan) -> Any:
     if isinstance(base, (str, Path)):
         from transformers.utils import logging as transformers_logging
 
-        from ...index.embeddings import quiet_model_loading
+        from ...models.embeddings import quiet_model_loading
 
         quiet_model_loading()
         verbosity = transformers_logging.get_verbosity()

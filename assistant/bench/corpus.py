@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..index.embeddings import Embedder
+from ..eval.questions import load_squad
 from ..index.indexing import embedded_texts
 from ..ingest.chunking import chunk_document
 from ..ingest.loaders import content_hash
+from ..models.embeddings import Embedder
 from ..text.normalize import split_clauses, split_sentences
 from ..types import Document
-from .questions import load_squad
 from .runner import _slug
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def write_corpus(folder: Path, pool: Sequence[str], size: int, per_file: int = 1
 class VectorFile:
     """Real vectors of texts already embedded, per model, kept on disk between runs (``.npz``).
 
-    Not :class:`assistant.index.embeddings.VectorFile`: this one outlives the process, is keyed by
+    Not :class:`assistant.models.embeddings.VectorFile`: this one outlives the process, is keyed by
     a hash of the text and never forgets (a 100k-chunk bench reuses every vector).
     """
 

@@ -1,7 +1,7 @@
 """A local GGUF model (``ASSISTANT_LLM=gguf:/path/model.gguf``) served by xllamacpp in a child process.
 
 xllamacpp is a prebuilt wheel of llama.cpp with llama.cpp's OpenAI-compatible server inside. The
-model runs in a child process (:mod:`assistant.answer.gguf_child`) that serves it on 127.0.0.1 at a free
+model runs in a child process (:mod:`assistant.llm.gguf_child`) that serves it on 127.0.0.1 at a free
 port, and the answers go through llama-index's ``OpenAILike`` class, the one the ``openai:``
 backend uses: the same streaming, timeout, failure classes and sentence verification.
 
@@ -15,7 +15,7 @@ when this process exits, however it exits; :func:`stop_all` runs at exit to stop
 Each model file is served once per process, however many assistants use it (:func:`server_for`),
 and the child starts on the first question, not at construction. Before starting it the file is
 checked (it exists, it starts with the GGUF magic, it fits in the memory available); each problem
-is an :class:`~assistant.answer.llm.LLMFailure` whose kind has a one-line message in the question's
+is an :class:`~assistant.llm.failure.LLMFailure` whose kind has a one-line message in the question's
 language, after which the extractive answer follows.
 """
 
@@ -40,7 +40,7 @@ from typing import Any
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.llms.openai_like import OpenAILike
 
-from .llm import LLMFailure
+from .failure import LLMFailure
 
 #: The first four bytes of every GGUF file.
 GGUF_MAGIC = b"GGUF"

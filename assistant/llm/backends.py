@@ -7,7 +7,7 @@
 - ``openai:MODEL``: any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio, OpenAI) at
   ``llm_base_url``, with ``llm_api_key``.
 - ``gguf:/path/model.gguf`` (``llamacpp:`` is the same): a local GGUF file served by xllamacpp's
-  llama.cpp server in a child process (:mod:`assistant.answer.gguf`; ``pip install -e '.[gguf]'``, a
+  llama.cpp server in a child process (:mod:`assistant.llm.gguf`; ``pip install -e '.[gguf]'``, a
   prebuilt wheel).
 
 The API key goes to the client object and nowhere else: it is not logged, printed, stored or put
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import AssistantError, ConfigError
-from .prompts.loader import LLM_FAILURE_KINDS
+from ..errors import ConfigError
+from .failure import LLMFailure
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
@@ -74,26 +74,6 @@ def llm_target(settings: Settings, spec: LLMSpec | None = None) -> LLMTarget:
         return LLMTarget(timeout=settings.llm_timeout)
     return LLMTarget(endpoint(settings, spec), Path(spec.model).name if spec.backend == "gguf" else spec.model,
                      settings.llm_timeout, settings.llm_api_key)
-
-
-class LLMFailure(AssistantError):
-    """One failed LLM call, classified so the user gets a one-line message in their language.
-
-    Attributes:
-        kind: ``connection``, ``timeout``, ``auth``, ``rate_limit``, ``server``, ``empty``,
-            ``malformed``, ``model_missing``, ``unavailable`` (a local model could not be started),
-            or for a local GGUF file ``gguf_missing``, ``gguf_invalid`` or ``gguf_too_big``.
-        status: The HTTP status, when there was one.
-        detail: A short, key-free description for logs and notes.
-    """
-
-    KINDS = LLM_FAILURE_KINDS
-
-    def __init__(self, kind: str, detail: str = "", status: int | None = None) -> None:
-        super().__init__(f"LLM {kind}{f' (HTTP {status})' if status else ''}: {detail}".rstrip(": "))
-        self.kind = kind
-        self.status = status
-        self.detail = detail
 
 
 def parse_llm_spec(value: str) -> LLMSpec:

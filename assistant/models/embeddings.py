@@ -29,7 +29,7 @@ class Embedder(Protocol):
 
     name: str
     dim: int
-    #: The precision its vectors are made in (:data:`assistant.index.precision.PRECISIONS`).
+    #: The precision its vectors are made in (:data:`assistant.models.precision.PRECISIONS`).
     precision: str
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -120,13 +120,13 @@ def load_embedder(model: str, model_cache: Path, progress: bool = True,
             sentence-transformers model name already in the local Hugging Face cache.
         model_cache: Where converted models are kept.
         progress: Show progress while a model is prepared for the first time.
-        precision: What it runs in (:mod:`assistant.index.precision`).
+        precision: What it runs in (:mod:`assistant.models.precision`).
 
     Raises:
         ModelUnavailableError: The model cannot be found or loaded offline.
     """
     if model == DEFAULT_EMBED_MODEL:
-        from .model_prep import bf16_folder, prepare_e5_folder
+        from .prepare import bf16_folder, prepare_e5_folder
 
         try:
             folder = prepare_e5_folder(model_cache, progress=progress)

@@ -1,5 +1,5 @@
 """The performance harness behind ``assistant bench``, each size measured in fresh subprocesses
-(``python -m assistant.eval.performance``). It (:func:`run_bench`) measures:
+(``python -m assistant.bench.performance``). It (:func:`run_bench`) measures:
 
 - index throughput on the 480 XQuAD paragraphs (Arabic and English), against the embedders
   alone on exactly the texts indexing asked them to embed;
@@ -36,9 +36,9 @@ import numpy as np
 
 from ..api import Assistant
 from ..config import Settings
-from .bench_corpus import CachedEmbedder, TimedEmbedder, VectorFile, passage_pool, write_corpus, xquad_paragraphs
-from .metrics import percentile
-from .questions import load_squad
+from ..eval.metrics import percentile
+from ..eval.questions import load_squad
+from .corpus import CachedEmbedder, TimedEmbedder, VectorFile, passage_pool, write_corpus, xquad_paragraphs
 from .runner import DEFAULT_XQUAD
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
         time and by this process's CPU time (other processes on a shared machine inflate wall
         time but not CPU time; the load average is recorded beside them).
     """
-    from ..index.embeddings import load_second_embedder
+    from ..models.embeddings import load_second_embedder
 
     primary = Assistant(settings.replace(progress=progress)).index_embedder  # as `assistant index` runs it
     second_name = getattr(settings, "second_embedder", "")
@@ -127,7 +127,7 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
 
 
 def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict[str, CachedEmbedder]:
-    from ..index.embeddings import load_second_embedder
+    from ..models.embeddings import load_second_embedder
 
     parts = Assistant(settings.replace(progress=False))
     precision = parts.index_precision  # cached per precision: vectors of two must not mix
@@ -199,7 +199,7 @@ def serve(index_dir: Path, questions: list[str], launched_at: float, warmup: int
 
 def _subprocess(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     launched = time.time()
-    command = [sys.executable, "-m", "assistant.eval.performance", *args, "--launched-at", repr(launched)]
+    command = [sys.executable, "-m", "assistant.bench.performance", *args, "--launched-at", repr(launched)]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:1])} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
@@ -338,7 +338,7 @@ def run_bench(settings: Settings, out_dir: Path, xquad_dir: Path | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     """The subprocess entry points of ``assistant bench`` (``_build``, ``_serve``)."""
-    parser = argparse.ArgumentParser(prog="python -m assistant.eval.performance",
+    parser = argparse.ArgumentParser(prog="python -m assistant.bench.performance",
                                      description="Internal steps of `assistant bench`; run that instead.")
     sub = parser.add_subparsers(dest="step", required=True)
     p = sub.add_parser("_build")

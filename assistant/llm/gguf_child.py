@@ -1,6 +1,6 @@
 """The child process behind ``ASSISTANT_LLM=gguf:``: xllamacpp's llama.cpp server for one GGUF file.
 
-:mod:`assistant.answer.gguf` runs this file by its path (so the child imports only the standard library
+:mod:`assistant.llm.gguf` runs this file by its path (so the child imports only the standard library
 and xllamacpp, never the assistant package). It loads the model, serves the OpenAI-compatible API
 on 127.0.0.1 at a free port, prints one JSON line ``{"address": "http://127.0.0.1:PORT"}`` when it
 is ready, and serves until its standard input closes: the parent closes it to stop the child, and

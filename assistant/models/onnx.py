@@ -4,9 +4,9 @@ Why a second runtime: importing torch, transformers and sentence-transformers co
 CPU on these 2 cores before the first question can be embedded; onnxruntime and tokenizers cost
 0.2 s. Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8 matrix
 products use AVX-512 VNNI: 2.6-2.8 times torch fp32 on the texts indexing embeds), or on torch in bf16
-or fp32; all three make vectors that mix (:mod:`assistant.index.precision`).
+or fp32; all three make vectors that mix (:mod:`assistant.models.precision`).
 
-``assistant prepare`` writes the files (:mod:`assistant.onnx_export`) into one folder of the model
+``assistant prepare`` writes the files (:mod:`assistant.models.onnx_export`) into one folder of the model
 cache:
 
 - ``embeddings.npy``: the word-embedding table (250k x 384, fp32), shared by both graphs and

@@ -35,7 +35,7 @@ class Precision:
 
 def runnable(asked: str) -> Precision:
     """The precision torch can run for ``asked`` on this CPU: bf16 needs AVX-512 BF16 or AMX (oneDNN
-    says); int8 runs only on ONNX Runtime (:mod:`assistant.index.onnx_models`), so torch runs it in
+    says); int8 runs only on ONNX Runtime (:mod:`assistant.models.onnx`), so torch runs it in
     bf16 where it can. Otherwise fp32, with a note saying so. Never garbage vectors."""
     import torch
 

@@ -22,9 +22,9 @@ from typing import Any
 from ..answer.reader.model import Reader
 from ..api import Assistant
 from ..config import ONNX_READER_WEIGHTS, Settings
-from .bench_corpus import indexing_texts, xquad_paragraphs
+from ..eval.questions import Question, SquadSet, default_question_files, load_questions, load_squad
+from .corpus import indexing_texts, xquad_paragraphs
 from .performance import _subprocess, measure_throughput
-from .questions import Question, SquadSet, default_question_files, load_questions, load_squad
 from .runner import DEFAULT_XQUAD, read_gold_paragraphs
 
 
@@ -99,7 +99,7 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
     import statistics
     import time
 
-    from ..index.embeddings import load_embedder
+    from ..models.embeddings import load_embedder
 
     models: dict[str, Any] = {"fp32": load_embedder(settings.embed_model, settings.model_cache, progress=False,
                                                     precision="fp32")}
