@@ -44,7 +44,7 @@ class Assistant(Parts):
     """Index documents, retrieve passages and answer questions with citations.
 
     Args:
-        settings: Everything configurable; ``Settings.from_env()`` when omitted.
+        settings: Everything configurable; ``Settings()`` when omitted.
         embedder: An already-loaded embedder to share (tests, several assistants in one process):
             questions run on it, and indexing too unless ``index_embedder`` is given.
         index_embedder: An already-loaded embedder to index with (by default e5 in int8 on ONNX

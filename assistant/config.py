@@ -1,15 +1,11 @@
-"""Settings: one frozen tree, built from defaults, keyword arguments or ``ASSISTANT_*`` variables.
+"""Settings: one frozen tree, built from defaults, ``ASSISTANT_*`` variables and keyword arguments.
 
 The tree is pydantic-settings' ``BaseSettings`` with nested groups (:class:`FusionWeights`,
 :class:`AnswerSettings`, :class:`ReaderAnswerSettings`, :class:`VerifySettings`) that the stages
-take as they are; every default is written once, here. Environment variables are read in one
-place, :class:`_EnvTable` (a pydantic-settings source), and only by :meth:`Settings.from_env`:
-``Settings(...)`` is the defaults and what it is given, never the environment. Not pydantic-settings'
-own env source, because the variable names predate the tree (``ASSISTANT_READER_SENTENCES`` is
-``reader.sentences`` while ``ASSISTANT_READER`` is ``reader.adapter``; ``ASSISTANT_LEXICAL_WEIGHT`` is
-``fusion.lexical``), Gradio's ``GRADIO_SERVER_*`` count as fallbacks, :meth:`Settings.from_env` reads
-the mapping it is given, and a bad value must raise :class:`ConfigError` naming the variable.
-Group fields also read ``ASSISTANT_<GROUP>__<FIELD>`` (pydantic-settings' nesting).
+take as they are; every default is written once, here. pydantic-settings reads the environment
+itself, one name per setting: ``ASSISTANT_<FIELD>`` and, for a group's, ``ASSISTANT_<GROUP>__<FIELD>``
+(``ASSISTANT_READER__SELECTIVE``); Gradio's ``GRADIO_SERVER_NAME``/``_PORT`` are aliases of the host
+and port. Keywords win over variables; a bad value raises :class:`ConfigError` naming its variable.
 
 Environment defaults of the libraries below (telemetry off, offline hub, OpenMP wait policy) are set
 in one place too: :func:`set_library_defaults`.
@@ -19,13 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -169,8 +164,8 @@ class ReaderAnswerSettings:
 
     def __post_init__(self) -> None:
         if self.passages < 1:
-            raise ConfigError(f"reader_passages must be at least 1, got {self.passages}; "
-                              "set ASSISTANT_READER_PASSAGES=4.")
+            raise ConfigError(f"reader.passages must be at least 1, got {self.passages}; "
+                              "set ASSISTANT_READER__PASSAGES=4.")
 
     def min_evidence(self, across: bool) -> float:
         return self.min_evidence_across if across else self.min_evidence_same
@@ -233,103 +228,28 @@ class VerifySettings:
 
     def __post_init__(self) -> None:
         if self.mode not in ("drop", "mark"):
-            raise ConfigError(f"verify must be 'drop' or 'mark', got {self.mode!r}; set ASSISTANT_VERIFY=drop.")
+            raise ConfigError(f"verification.mode must be 'drop' or 'mark', got {self.mode!r}; "
+                              "set ASSISTANT_VERIFICATION__MODE=drop.")
 
     def threshold(self, claim_language: str, source_language: str) -> float:
         """The similarity a sentence in one language needs against a passage in another."""
         return self.min_similarity_same if claim_language == source_language else self.min_similarity_cross
 
 
-#: Settings of the groups under the names (and variables) they had before the tree: a keyword, an
-#: attribute and an ``ASSISTANT_<NAME>`` variable each.
-FLAT_NAMES: dict[str, tuple[str, str]] = {
-    "lexical_weight": ("fusion", "lexical"),
-    "bridge_weight": ("fusion", "bridge"),
-    "conflict_passages": ("answer", "conflict_passages"),
-    "min_support_ar": ("answer", "min_support_ar"),
-    "min_support_en": ("answer", "min_support_en"),
-    "reader": ("reader", "adapter"),
-    "reader_min_evidence_same": ("reader", "min_evidence_same"),
-    "reader_min_evidence_across": ("reader", "min_evidence_across"),
-    "reader_margin_weight": ("reader", "margin_weight"),
-    "reader_passages": ("reader", "passages"),
-    "reader_sentences": ("reader", "sentences"),
-    "reader_sentences_across": ("reader", "sentences_across"),
-    "reader_neighbours": ("reader", "neighbours"),
-    "reader_selective": ("reader", "selective"),
-    "verify": ("verification", "mode"),
-    "verify_similarity_same": ("verification", "min_similarity_same"),
-    "verify_similarity_cross": ("verification", "min_similarity_cross"),
-    "verify_max_gap": ("verification", "max_gap"),
-}
-
-#: Other tools' variables honoured when the ``ASSISTANT_*`` one is not set: Gradio's own, which
-#: users and hosting scripts set for any Gradio app.
-FALLBACK_VARS = {"host": "GRADIO_SERVER_NAME", "port": "GRADIO_SERVER_PORT"}
-
+#: The groups of settings (``ASSISTANT_<GROUP>__<FIELD>``).
 GROUPS = ("fusion", "answer", "reader", "verification")
-
-
-def _fold_flat(values: dict[str, Any]) -> dict[str, Any]:
-    """``{"min_support_ar": 0.5}`` -> ``{"answer": {"min_support_ar": 0.5}}``, merged into any group given."""
-    def flat(name: str, value: Any) -> bool:  # ``reader`` is a group, and the adapter's old flat name
-        return name in FLAT_NAMES and not (name in GROUPS and not isinstance(value, str))
-
-    folded = {k: v for k, v in values.items() if not flat(k, v)}
-    for name, value in values.items():
-        if flat(name, value):
-            group, field = FLAT_NAMES[name]
-            current = folded.get(group) or {}
-            if dataclasses.is_dataclass(current):
-                current = dataclasses.asdict(current)
-            folded[group] = {**current, field: value}
-    return folded
-
-
-class _EnvTable(PydanticBaseSettingsSource):
-    """Reads a mapping of environment variables through the one table of names (see the module doc)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self.environ = environ
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # the abstract hook; unused
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, info in Settings.model_fields.items():
-            if name in GROUPS:
-                continue
-            var = _var_for(name, self.environ)
-            if var:
-                values[name] = _parse(var, self.environ[var], info.annotation, info.default)
-        for flat, (group, field) in FLAT_NAMES.items():
-            info = Settings.model_fields[group].annotation.__pydantic_fields__[field]
-            for var in (f"ASSISTANT_{group.upper()}__{field.upper()}", "ASSISTANT_" + flat.upper()):
-                if var in self.environ:
-                    values.setdefault(group, {})[field] = _parse(var, self.environ[var], info.annotation, info.default)
-                    break
-        return values
-
-
-def _var_for(name: str, environ: Mapping[str, str]) -> str:
-    for var in ("ASSISTANT_" + name.upper(), FALLBACK_VARS.get(name, "")):
-        if var and var in environ:
-            return var
-    return ""
 
 
 class Settings(BaseSettings):
     """Everything the assistant can be configured with: a frozen value, passed in.
 
-    Every setting has an environment variable, ``ASSISTANT_<NAME IN CAPITALS>``, read by
-    :meth:`from_env` (the README lists them). The groups' settings are also reachable by their
-    flat names (``settings.min_support_ar`` is ``settings.answer.min_support_ar``), as keywords
-    and in :meth:`replace`.
+    Every setting has an environment variable, ``ASSISTANT_<FIELD>`` (``ASSISTANT_<GROUP>__<FIELD>`` in
+    a group), read whenever settings are built; keyword arguments win over it (docs/configuration.md
+    lists them).
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", frozen=True, extra="forbid",
+                                      validate_default=True, validate_by_name=True, validate_by_alias=True)
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
@@ -376,8 +296,9 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.1
     llm_max_tokens: int = 512
     llm_timeout: float = 60.0
-    host: str = "127.0.0.1"
-    port: int = 7860
+    #: Where the web chat listens; Gradio's own variables count when the assistant's are not set.
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("ASSISTANT_HOST", "GRADIO_SERVER_NAME"))
+    port: int = Field(7860, validation_alias=AliasChoices("ASSISTANT_PORT", "GRADIO_SERVER_PORT"))
     auth: str = Field("", repr=False)
     progress: bool = True
     fusion: FusionWeights = FusionWeights()
@@ -385,19 +306,11 @@ class Settings(BaseSettings):
     reader: ReaderAnswerSettings = ReaderAnswerSettings()
     verification: VerifySettings = VerifySettings()
 
-    _environ: ClassVar[Mapping[str, str] | None] = None
-
     def __init__(self, **values: Any) -> None:
         try:
-            super().__init__(**_fold_flat(values))
+            super().__init__(**values)
         except ValidationError as error:
             raise _config_error(error) from None
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   **others: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
-        environ = cls._environ
-        return (init_settings,) if environ is None else (init_settings, _EnvTable(settings_cls, environ))
 
     @field_validator("corpus_dir", "index_dir", "model_cache", mode="after")
     @classmethod
@@ -428,44 +341,15 @@ class Settings(BaseSettings):
             )
         return self
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``ASSISTANT_*`` variables, then apply keyword overrides.
-
-        Where the web chat listens also follows Gradio's ``GRADIO_SERVER_NAME`` and
-        ``GRADIO_SERVER_PORT`` when ``ASSISTANT_HOST`` and ``ASSISTANT_PORT`` are not set.
-
-        Args:
-            environ: The variables to read; ``os.environ`` when omitted.
-            **overrides: Values that win over the environment (``None`` ones are ignored).
-
-        Raises:
-            ConfigError: A variable holds a value of the wrong type, or a value out of range.
-        """
-        cls._environ = os.environ if environ is None else environ
-        try:  # pydantic-settings merges the sources: a group given in part keeps the environment's rest
-            return cls(**{k: v for k, v in overrides.items() if v is not None})
-        finally:
-            cls._environ = None
-
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some settings changed (flat names of group settings too)."""
+        """A copy with some settings changed; a group's changes are a mapping merged into it
+        (``settings.replace(reader={"selective": ""})``)."""
         current = {name: getattr(self, name) for name in type(self).model_fields}
         current = {k: (dataclasses.asdict(v) if k in GROUPS else v) for k, v in current.items()}
-        folded = _fold_flat(changes)
         for group in GROUPS:
-            if group in folded and isinstance(folded[group], dict):
-                folded[group] = {**current[group], **folded[group]}
-        return type(self)(**{**current, **folded})
-
-
-def _flat_property(group: str, field: str) -> property:
-    return property(lambda self: getattr(getattr(self, group), field), doc=f"``{group}.{field}``")
-
-
-for _name, (_group, _field) in FLAT_NAMES.items():
-    if _name not in Settings.model_fields:
-        setattr(Settings, _name, _flat_property(_group, _field))
+            if isinstance(changes.get(group), dict):
+                changes = {**changes, group: {**current[group], **changes[group]}}
+        return type(self)(**{**current, **changes})
 
 
 def _config_error(error: ValidationError) -> ConfigError:
@@ -475,34 +359,37 @@ def _config_error(error: ValidationError) -> ConfigError:
         return cause
     if isinstance(cause, str) and first["type"] == "value_error":  # a ConfigError's text, from __post_init__
         return ConfigError(cause)
-    where = ".".join(str(part) for part in first["loc"])
-    return ConfigError(f"{where}: {first['msg']}; see the README's Configuration table for valid values.")
+    loc = [str(part) for part in first["loc"]]
+    if first["type"] == "extra_forbidden":
+        return ConfigError(f"{'.'.join(loc)} is not a setting; docs/configuration.md lists them (a group's as "
+                           "reader={'selective': ''}, or ASSISTANT_READER__SELECTIVE= in the environment).")
+    var = _variable_used(loc[0]) if loc else ""
+    var = var or variable(*loc[:2])
+    value = f"={first['input']!r}" if isinstance(first.get("input"), str | int | float) else ""
+    return ConfigError(f"{var}{value}: {first['msg']}; unset it or give a valid value "
+                       "(docs/configuration.md lists them).")
+
+
+def _variable_used(alias: str) -> str:
+    """For a field read through aliases (the host and port), the first of them that is set."""
+    for info in Settings.model_fields.values():
+        choices = [str(c) for c in getattr(info.validation_alias, "choices", ())]
+        if alias in choices:
+            return next((name for name in choices if name in os.environ), alias)
+    return ""
+
+
+def variable(field: str, subfield: str = "") -> str:
+    """The environment variable of a setting: ``variable("top_k")``, ``variable("reader", "selective")``."""
+    return f"ASSISTANT_{field.upper()}" + (f"__{subfield.upper()}" if subfield else "")
 
 
 def env_var_names() -> list[str]:
-    """All ``ASSISTANT_*`` variables that :meth:`Settings.from_env` reads."""
-    flat = [n for n in Settings.model_fields if n not in GROUPS]
-    return ["ASSISTANT_" + name.upper() for name in [*flat, *FLAT_NAMES]]
-
-
-def _parse(var: str, raw: str, type_name: Any, default: Any) -> Any:
-    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", "str")
-    try:
-        if kind == "bool":
-            lowered = raw.strip().lower()
-            if lowered in {"1", "true", "yes", "on"}:
-                return True
-            if lowered in {"0", "false", "no", "off", ""}:
-                return False
-            raise ValueError(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "Path":
-            return Path(raw).expanduser()
-        return raw
-    except ValueError:
-        raise ConfigError(
-            f"{var}={raw!r} is not a valid {kind}; unset it or give a {kind} such as {default!r}."
-        ) from None
+    """Every ``ASSISTANT_*`` variable settings read."""
+    names = []
+    for name, info in Settings.model_fields.items():
+        if name in GROUPS:
+            names += [variable(name, field) for field in info.annotation.__pydantic_fields__]
+        else:
+            names.append(variable(name))
+    return names

@@ -43,7 +43,7 @@ class Parts:
                  second_embedder: Embedder | None = None, llm: LLM | None = None,
                  reranker: Reranker | None = None, glossary: Glossary | None = None,
                  reader: SpanReader | None = None, index_embedder: Embedder | None = None) -> None:
-        self.settings = settings if settings is not None else Settings.from_env()
+        self.settings = settings if settings is not None else Settings()
         self._embedder = embedder
         self._index_embedder = index_embedder if index_embedder is not None else embedder
         self._onnx: OnnxFiles | None = None

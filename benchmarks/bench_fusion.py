@@ -45,7 +45,7 @@ GRID = list(itertools.product((0.5, 1.0), (0.0, 0.5, 0.75, 1.0, 1.5), (0.0, 0.25
 def gather(xquad: Path, folder: Path) -> list[dict]:
     """Every question's signals and gold paragraphs, from a fresh index of the XQuAD-ar paragraphs."""
     data = load_squad(xquad / "xquad.ar.json", [xquad / "xquad.ar.json", xquad / "xquad.en.json"])
-    bot, report = squad_assistant(data, folder, Settings.from_env(progress=False), progress=False)
+    bot, report = squad_assistant(data, folder, Settings(progress=False), progress=False)
     print(f"indexed {len(data.paragraphs)} paragraphs ({report.chunks_added} chunks) in {report.seconds:.0f} s",
           flush=True)
     sources = {chunk.chunk_id: chunk.source for chunk, _ in bot.store.iter_chunks()}

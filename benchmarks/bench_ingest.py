@@ -215,7 +215,7 @@ def bench_answers(forms: dict[str, Path], folder: Path, out: dict) -> None:
     from assistant.eval.scoring import summarize
 
     questions = load_questions(ROOT / "assistant" / "data" / "questions.jsonl")
-    settings = Settings.from_env(progress=False)
+    settings = Settings(progress=False)
     rows = out.setdefault("answers", {})
     embedder = index_embedder = None
     for form, path in forms.items():

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    settings = Settings()
     model = args.model or settings.model_cache / QWEN_CODER_1_5B.filename
     settings = settings.replace(llm=f"gguf:{model}", llm_timeout=args.timeout)
     if args.replay:

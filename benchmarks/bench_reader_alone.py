@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--near-miss-limit", type=int, default=600)
     parser.add_argument("--precision", default="bf16")
     args = parser.parse_args()
-    base = prepare_e5_folder(Settings.from_env().model_cache, progress=False)
+    base = prepare_e5_folder(Settings().model_cache, progress=False)
     x = args.xquad_dir
     data = load_squad(x / "xquad.ar.json", [x / "xquad.ar.json", x / "xquad.en.json"], limit=args.limit)
     full = load_squad(x / "xquad.ar.json", [x / "xquad.ar.json", x / "xquad.en.json"])

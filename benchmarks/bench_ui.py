@@ -66,7 +66,7 @@ def local_app() -> Iterator[str]:
     from assistant.ui.web import create_demo
 
     with tempfile.TemporaryDirectory() as tmp:
-        bot = Assistant(Settings.from_env(index_dir=Path(tmp) / "index", corpus_dir=ROOT / "corpus", progress=False))
+        bot = Assistant(Settings(index_dir=Path(tmp) / "index", corpus_dir=ROOT / "corpus", progress=False))
         bot.ensure_index()
         demo = create_demo(bot)
         _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)

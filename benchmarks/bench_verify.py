@@ -57,7 +57,7 @@ def make_bot(folder: Path, llm: ScriptedLLM | None = None, **settings: object) -
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     shutil.copy(ARTICLE, corpus / ARTICLE.name)
-    bot = Assistant(Settings.from_env(progress=False, index_dir=folder / "index", corpus_dir=corpus, **settings),
+    bot = Assistant(Settings(progress=False, index_dir=folder / "index", corpus_dir=corpus, **settings),
                     llm=llm)
     bot.ensure_index()
     return bot

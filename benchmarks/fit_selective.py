@@ -1,6 +1,6 @@
 """Fit the selective-answering model on XQuAD eval records, and report how it does.
 
-Run ``assistant eval`` on XQuAD with ``ASSISTANT_READER_SELECTIVE=`` (every checked short answer
+Run ``assistant eval`` on XQuAD with ``ASSISTANT_READER__SELECTIVE=`` (every checked short answer
 shown, its signals recorded) and ``--near-miss`` (each question again without its gold paragraph),
 for Arabic and English questions, then::
 

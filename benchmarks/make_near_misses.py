@@ -3,7 +3,7 @@ questions with the same ids, to ask against the original paragraphs::
 
     .venv/bin/python benchmarks/make_near_misses.py ../shared/data/xquad/xquad.ar.json /tmp/xq/synth-ar.json
     .venv/bin/python benchmarks/make_near_misses.py ../shared/data/xquad/xquad.en.json /tmp/xq/synth-en.json
-    ASSISTANT_READER_SELECTIVE= .venv/bin/assistant eval --squad ../shared/data/xquad/xquad.ar.json \
+    ASSISTANT_READER__SELECTIVE= .venv/bin/assistant eval --squad ../shared/data/xquad/xquad.ar.json \
         --questions-from /tmp/xq/synth-ar.json --out /tmp/xq/synth-ar
 
 ``--questions-from`` reads the ids of the original questions, so each near miss is asked with its own

@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def settings_base(tmp_path_factory: pytest.TempPathFactory):
     from assistant import Settings
 
-    return Settings.from_env(progress=False, index_dir=tmp_path_factory.mktemp("unused-index"))
+    return Settings(progress=False, index_dir=tmp_path_factory.mktemp("unused-index"))
 
 
 @pytest.fixture(scope="session")

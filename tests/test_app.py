@@ -301,7 +301,8 @@ def test_a_busy_port_is_one_line_naming_the_fix(monkeypatch, capsys) -> None:
 
 def _serve(port: int, tmp_path: Path) -> subprocess.Popen:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
-           "ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus"), "ASSISTANT_PROGRESS": "0", "ASSISTANT_READER": "off",
+           "ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus"), "ASSISTANT_PROGRESS": "0",
+           "ASSISTANT_READER__ADAPTER": "off",
            "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
     return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -174,7 +174,7 @@ def test_english_questions_quote_the_sentence_their_translated_words_point_to(bo
     # reads around the sentences it ranks first.)
     from assistant import Assistant
 
-    picker = Assistant(bot.settings.replace(reader=""), embedder=bot.embedder, glossary=bot.glossary)
+    picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.embedder, glossary=bot.glossary)
     answer = picker.ask(question)
     assert answer.grounded and any(expected in c.text for c in answer.citations), answer.text
 

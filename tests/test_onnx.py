@@ -144,7 +144,7 @@ def test_the_auto_reader_answers_the_shipped_questions_as_the_fp32_one(bot, onnx
     correct = {}
     for weights in ("auto", "fp32"):
         # The reader's weights are compared, not the selective model's cut, which one logit can flip.
-        asker = Assistant(bot.settings.replace(onnx_reader=weights, reader_selective=""), embedder=bot.embedder,
+        asker = Assistant(bot.settings.replace(onnx_reader=weights, reader={"selective": ""}), embedder=bot.embedder,
                           second_embedder=bot.encoders.second)
         correct[weights] = sum(is_correct(q, asker.ask(q.question)) for q in questions)
     assert correct["auto"] >= correct["fp32"] - 1 and correct["fp32"] > 0.5 * len(questions)
@@ -258,7 +258,7 @@ def test_a_question_on_onnx_never_imports_torch(bot, onnx_files, tmp_path):
     script = (
         "import sys, json\n"
         "from assistant import Assistant, Settings\n"
-        f"bot = Assistant(Settings.from_env(progress=False, index_dir={str(bot.settings.index_dir)!r}, "
+        f"bot = Assistant(Settings(progress=False, index_dir={str(bot.settings.index_dir)!r}, "
         f"corpus_dir={str(bot.settings.corpus_dir)!r}, model_cache={str(bot.settings.model_cache)!r}))\n"
         "answer = bot.ask('كم عدد المدنيين الذين قتلوا؟')\n"
         "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'peft') if m in sys.modules)\n"

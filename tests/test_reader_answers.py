@@ -36,8 +36,8 @@ class FakeReader:
 def ask_with(bot, settings_base, embedder, article_corpus):
     from assistant import Assistant
 
-    def make(reader: FakeReader, **settings):
-        assistant = Assistant(bot.settings.replace(**settings), embedder=embedder, glossary=bot.glossary,
+    def make(reader: FakeReader, **reader_settings):
+        assistant = Assistant(bot.settings.replace(reader=reader_settings), embedder=embedder, glossary=bot.glossary,
                               reader=reader)
         return assistant
 
@@ -85,8 +85,8 @@ def test_other_spans_are_glossed_word_by_word_and_marked_as_a_gloss():
 
 
 def test_below_the_margin_threshold_the_answer_is_an_honest_refusal(ask_with):
-    bot = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=5.0,
-                   reader_min_evidence_across=5.0)
+    bot = ask_with(FakeReader("سبعة", margin=1.0), min_evidence_same=5.0,
+                   min_evidence_across=5.0)
     answer = bot.ask("من هو مدير سجن الصناعة؟")
     assert not answer.grounded and answer.short == "" and answer.span is None
     assert answer.text.startswith("لم أجد")
@@ -102,13 +102,13 @@ def test_no_span_at_all_is_a_refusal(ask_with):
 
 def test_the_reader_reads_only_the_configured_number_of_passages(ask_with):
     reader = FakeReader("سبعة")
-    ask_with(reader, reader_passages=2, reader_sentences=0).ask("كم عدد المدنيين الذين قتلوا؟")
+    ask_with(reader, passages=2, sentences=0).ask("كم عدد المدنيين الذين قتلوا؟")
     assert reader.calls == [("كم عدد المدنيين الذين قتلوا؟", 2)]
 
 
 def test_by_default_it_reads_the_best_sentences_and_fewer_across_languages(ask_with):
     reader = FakeReader("سبعة")
-    bot = ask_with(reader, reader_sentences=3, reader_sentences_across=1)
+    bot = ask_with(reader, sentences=3, sentences_across=1)
     bot.ask("كم عدد المدنيين الذين قتلوا؟")
     bot.ask("How many civilians were killed?")
     assert [n for _, n in reader.calls] == [3, 1]
@@ -117,9 +117,9 @@ def test_by_default_it_reads_the_best_sentences_and_fewer_across_languages(ask_w
 def test_the_evidence_is_support_plus_the_weighted_margin(ask_with):
     # Support is about 1.0 on topic: 1.0 + 1 x margin 1.0 is under 2.5, 1.0 + 2 x 1.0 over it.
     question = "كم عدد المدنيين الذين قتلوا؟"
-    refused = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=2.5).ask(question)
-    answered = ask_with(FakeReader("سبعة", margin=1.0), reader_min_evidence_same=2.5,
-                        reader_margin_weight=2.0).ask(question)
+    refused = ask_with(FakeReader("سبعة", margin=1.0), min_evidence_same=2.5).ask(question)
+    answered = ask_with(FakeReader("سبعة", margin=1.0), min_evidence_same=2.5,
+                        margin_weight=2.0).ask(question)
     assert not refused.grounded and answered.grounded
 
 
@@ -135,7 +135,7 @@ def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, emb
     from assistant import Assistant
     from assistant.models.onnx import is_complete
 
-    settings = bot.settings.replace(reader=str(tmp_path / "no-such-adapter"))
+    settings = bot.settings.replace(reader={"adapter": str(tmp_path / "no-such-adapter")})
     assistant = Assistant(settings, embedder=embedder, glossary=bot.glossary)
     answer = assistant.ask("كم عدد المدنيين الذين قتلوا؟")
     assert answer.grounded and "سبعة" in answer.text
@@ -155,7 +155,8 @@ def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
     broken.mkdir()
     (broken / "adapter_config.json").write_text((SHIPPED_ADAPTER / "adapter_config.json").read_text())
     (broken / "adapter_model.safetensors").write_bytes(b"\x00" * 64)
-    assistant = Assistant(bot.settings.replace(reader=str(broken)), embedder=embedder, glossary=bot.glossary)
+    assistant = Assistant(bot.settings.replace(reader={"adapter": str(broken)}), embedder=embedder,
+                          glossary=bot.glossary)
     answer = assistant.ask("How many civilians were killed?")
     assert answer.grounded
     assert "adapter_model.safetensors" in assistant.reader_problem or str(broken) in assistant.reader_problem

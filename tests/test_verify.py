@@ -635,7 +635,7 @@ def test_mark_mode_keeps_unsupported_sentences(bot) -> None:
     from assistant import Assistant
 
     llm = ScriptedLLM()
-    assistant = Assistant(bot.settings.replace(verify="mark"), embedder=bot.embedder,
+    assistant = Assistant(bot.settings.replace(verification={"mode": "mark"}), embedder=bot.embedder,
                           second_embedder=bot.encoders.second, llm=llm)
     question = "How many civilians were killed?"
     n = _number_of(assistant, question, "وسبعة مدنيين")

@@ -145,7 +145,7 @@ def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict
 
 def build_index(corpus: Path, index_dir: Path, cache_dir: Path, perturb: float) -> dict[str, Any]:
     """Index a benchmark corpus with cached real vectors (run in its own process)."""
-    settings = Settings.from_env(index_dir=index_dir, corpus_dir=corpus, progress=False)
+    settings = Settings(index_dir=index_dir, corpus_dir=corpus, progress=False)
     encoders = _cache_encoders(settings, cache_dir, perturb)
     bot = Assistant(settings, **encoders)  # type: ignore[arg-type]
     started = time.perf_counter()
@@ -166,7 +166,7 @@ def serve(index_dir: Path, questions: list[str], launched_at: float, warmup: int
     imports, loading the models, opening the index, building BM25, and the first ask.
     """
     entered = time.time()
-    settings = Settings.from_env(index_dir=index_dir, corpus_dir=index_dir / "no-corpus", progress=False)
+    settings = Settings(index_dir=index_dir, corpus_dir=index_dir / "no-corpus", progress=False)
     bot = Assistant(settings)
     steps: dict[str, float] = {}
     started = time.perf_counter()

