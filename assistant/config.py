@@ -150,8 +150,8 @@ class ReaderAnswerSettings:
     """
 
     adapter: str = "shipped"
-    min_evidence_same: float = 0.9096
-    min_evidence_across: float = 0.8324
+    min_evidence_same: float = 0.895
+    min_evidence_across: float = 0.8314
     margin_weight: float = 0.006
     passages: int = 4
     sentences: int = 3

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,16 @@ def test_calibration_counts_questions_refused_for_other_reasons():
     answerable = [_record(str(i), "ar", True, i >= 2, True, support=0.80 + i / 100) for i in range(20)]
     threshold, effect = calibrate_threshold(answerable)
     assert threshold == 0.80 and effect == {"false_refusal_rate": 0.1}
+
+
+def test_calibration_takes_a_withheld_short_answer_for_an_answer_not_a_refusal():
+    # Five of 20 answerable are answered by the closest passage (short answer withheld), one refused:
+    # only the refused one is refused at every threshold; the withheld ones are the threshold's to decide.
+    answerable = [_record(str(i), "ar", True, i >= 6, True, support=0.80 + i / 100) for i in range(20)]
+    answerable = [replace(r, outcome="refusal" if i == 0 else "closest" if i < 6 else "answer")
+                  for i, r in enumerate(answerable)]
+    threshold, effect = calibrate_threshold(answerable)
+    assert threshold == 0.81 and effect == {"false_refusal_rate": 0.05}
 
 
 def test_pooled_calibration_caps_each_set_and_weighs_all_answerable_questions():

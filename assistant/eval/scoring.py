@@ -419,7 +419,9 @@ def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float
     best separates answerable from unanswerable.
 
     Records must come from runs that refused nothing on support (threshold -inf); a question
-    refused for another reason (a year asked, none given) counts as refused at every threshold.
+    refused for another reason (a year asked, none given) counts as refused at every threshold, and
+    one answered by the closest passage (its short answer withheld) as not refused: it is still
+    answered, and the threshold decides it like any other.
     Several sets (the shipped one and XQuAD) are pooled: only thresholds that refuse at most
     ``max_false_refusal`` of each set's answerable questions qualify (the foundation issue's 5%),
     and among them the objective, on the pooled records, is refusal accuracy minus twice the
@@ -443,7 +445,7 @@ def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float
         return float("-inf") if v is None else v
 
     def refused(records: Sequence[Record], t: float) -> float:
-        return sum(1 for r in records if not r.grounded or score(r) < t) / len(records)
+        return sum(1 for r in records if refused_anyway(r) or score(r) < t) / len(records)
 
     capped = [[r for r in records if r.answerable] for records in sets]
     capped = [records for records in capped if records]
@@ -461,6 +463,12 @@ def calibrate_threshold(*record_sets: Sequence[Record], max_false_refusal: float
     if unanswerable:
         effect["refusal_accuracy"] = refused(unanswerable, threshold)
     return threshold, effect
+
+
+def refused_anyway(record: Record) -> bool:
+    """Whether a record of a calibration run was refused for a reason other than the threshold fitted:
+    its outcome says so; records from before outcomes were recorded say it by being ungrounded."""
+    return record.outcome == "refusal" if record.outcome else not record.grounded
 
 
 def read_records(path: Path) -> list[Record]:
