@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answer.extractive import refusal
 from .answer.prompts.loader import load_extractive
+from .answer.reader.answering import SpanReader
 from .answer.reader.render import has_arabic, key_facts
 from .chat import ChatSession
+from .config import Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError
 from .eval.questions import DEPTH, Question, default_question_files, load_questions
 from .eval.runs import run_questions
@@ -18,12 +21,16 @@ from .eval.scoring import Record, summarize
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
 from .ingest.chunking import CHUNKING_VERSION
 from .ingest.loaders import SkipFile, content_hash, find_files, load_text
-from .models.embeddings import Encoders
+from .models.embeddings import Embedder, Encoders
 from .parts import Parts
-from .retrieve.rerank import rerank
+from .retrieve.rerank import Reranker, rerank
 from .retrieve.retriever import QueryVectors
+from .text.glossary import Glossary
 from .text.normalize import detect_language, has_words, other_language, strip_invisible
 from .types import Answer, AnswerStream, Chunk, Hit, IndexReport
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
 
 #: Answer modes: through the configured LLM, each sentence verified; or quoting the documents.
 ANSWER_MODES = ("llm", "extractive")
@@ -40,7 +47,7 @@ class DocumentInfo:
     indexed_at: float = 0.0
 
 
-class Assistant(Parts):
+class Assistant:
     """Index documents, retrieve passages and answer questions with citations.
 
     Args:
@@ -55,27 +62,45 @@ class Assistant(Parts):
         glossary: An English <-> Arabic glossary (overrides ``settings.glossary_dir``).
         reader: A span reader to answer with (overrides ``settings.reader.adapter``; tests pass a fake one).
 
-    Nothing heavy happens at construction: the model loads and the index opens on first use.
+    Nothing heavy happens at construction: the model loads and the index opens on first use. What it
+    is made of (encoders, store, retriever, readers) is :attr:`parts`.
     """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 second_embedder: Embedder | None = None, llm: LLM | None = None,
+                 reranker: Reranker | None = None, glossary: Glossary | None = None,
+                 reader: SpanReader | None = None, index_embedder: Embedder | None = None) -> None:
+        #: The pipeline's parts, each made on first use.
+        self.parts = Parts(settings, embedder=embedder, second_embedder=second_embedder, llm=llm, reranker=reranker,
+                           glossary=glossary, reader=reader, index_embedder=index_embedder)
+        self.settings: Settings = self.parts.settings
+        self._lock = threading.RLock()
+        self._checked = False
+
+    @property
+    def notes(self) -> list[str]:
+        """One line for each loaded part that runs otherwise than configured (:attr:`Parts.notes`)."""
+        return self.parts.notes
 
     # -- asking, the parts it uses --------------------------------------------------------------
 
     def _search(self, question: str, vectors: QueryVectors, top_k: int) -> list[Hit]:
         """Fused retrieval, then the reranker's order when one is configured."""
-        reranker = self.reranker
+        reranker = self.parts.reranker
         if reranker is None:
-            return self.retriever.retrieve_with_vectors(question, vectors, top_k)
-        hits = self.retriever.retrieve_with_vectors(question, vectors, max(top_k, self.settings.rerank_depth))
+            return self.parts.retriever.retrieve_with_vectors(question, vectors, top_k)
+        hits = self.parts.retriever.retrieve_with_vectors(question, vectors, max(top_k, self.settings.rerank_depth))
         return rerank(hits, reranker.scores(question, [h.text for h in hits]), top_k)
 
     def _first_answer(self, query: str, language: str, vectors: QueryVectors, hits: list[Hit], question: str,
                       top_k: int) -> Answer:
         """The reader's answer, or the sentence picker's when there is no reader (with the reason)."""
-        reader = self.reader_answerer
+        reader = self.parts.reader_answerer
         if reader is not None:
             return reader.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
-        answer = self.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
-        return replace(answer, notes=[self.reader_problem, *answer.notes]) if self.reader_problem else answer
+        answer = self.parts.answerer.answer(query, language, vectors, hits, display_question=question, top_k=top_k)
+        problem = self.parts.reader_problem
+        return replace(answer, notes=[problem, *answer.notes]) if problem else answer
 
     # -- indexing --------------------------------------------------------------------------------
 
@@ -93,7 +118,8 @@ class Assistant(Parts):
             progress=self.settings.progress if progress is None else progress,
         )
         targets = [Path(p) for p in (paths if paths else [self.settings.corpus_dir])]
-        report = index_paths(targets, self.store, Encoders(self.index_embedder, self._second_embedder()), options)
+        encoders = Encoders(self.parts.index_embedder, self.parts.second_embedder())
+        report = index_paths(targets, self.parts.store, encoders, options)
         self._checked = True
         return report
 
@@ -106,14 +132,14 @@ class Assistant(Parts):
         Raises:
             IndexMismatchError: The index was built with another model or chunking.
         """
-        manifest = self.store.read_manifest()
+        manifest = self.parts.store.read_manifest()
         if manifest is not None:
-            manifest.check_compatible(self.embedder.name, self.embedder.dim, self.settings.chunk_max_chars,
-                                      CHUNKING_VERSION, self.store.where, self.encoders.second_name,
-                                      self.embedder.precision)
+            manifest.check_compatible(self.parts.embedder.name, self.parts.embedder.dim, self.settings.chunk_max_chars,
+                                      CHUNKING_VERSION, self.parts.store.where, self.parts.encoders.second_name,
+                                      self.parts.embedder.precision)
             # An indexing run killed midway leaves a dirty mark: repair first, then re-index what it dropped.
-            if repair_index(self.store, self.settings.corpus_dir, int(self.settings.max_file_mb * 1_000_000)):
-                manifest = self.store.read_manifest()
+            if repair_index(self.parts.store, self.settings.corpus_dir, int(self.settings.max_file_mb * 1_000_000)):
+                manifest = self.parts.store.read_manifest()
         if self._corpus_is_current(manifest):
             self._checked = True
             return None
@@ -143,7 +169,7 @@ class Assistant(Parts):
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents."""
-        manifest = self.store.read_manifest()
+        manifest = self.parts.store.read_manifest()
         if manifest is None:
             return []
         return [DocumentInfo(source, e.title, e.chunks, e.content_hash, e.indexed_at)
@@ -151,7 +177,7 @@ class Assistant(Parts):
 
     def remove(self, source: str) -> bool:
         """Remove a document from the index by its source name; ``False`` if it was not indexed."""
-        return remove_source(source, self.store)
+        return remove_source(source, self.parts.store)
 
     # -- asking ----------------------------------------------------------------------------------
 
@@ -159,9 +185,9 @@ class Assistant(Parts):
         if not self._checked:
             with self._lock:
                 if not self._checked:
-                    if self.store.read_manifest() is None and not self.settings.corpus_dir.exists():
+                    if self.parts.store.read_manifest() is None and not self.settings.corpus_dir.exists():
                         raise IndexMissingError(
-                            f"No index at {self.store.where} and no corpus folder at {self.settings.corpus_dir}. "
+                            f"No index at {self.parts.store.where} and no corpus folder at {self.settings.corpus_dir}. "
                             "Run `assistant index PATH...` with your documents."
                         )
                     self.ensure_index()
@@ -197,13 +223,13 @@ class Assistant(Parts):
         configured)."""
         question = self.check_question(question)
         self._ready()
-        return self._search(question, self.retriever.embed(question), top_k or self.settings.top_k)
+        return self._search(question, self.parts.retriever.embed(question), top_k or self.settings.top_k)
 
     @property
     def answer_modes(self) -> tuple[str, ...]:
         """The answer modes :meth:`ask` accepts, the default first: ``("llm", "extractive")`` with an
         LLM configured, ``("extractive",)`` without."""
-        return ANSWER_MODES if self.llm_configured else ANSWER_MODES[1:]
+        return ANSWER_MODES if self.parts.llm_configured else ANSWER_MODES[1:]
 
     def check_mode(self, mode: str | None) -> str:
         """The answer mode to use: ``mode``, or the default one when ``None``.
@@ -214,7 +240,7 @@ class Assistant(Parts):
         if mode is None:
             return self.answer_modes[0]
         if mode not in self.answer_modes:
-            hint = "" if self.llm_configured or mode != "llm" else " (set ASSISTANT_LLM to use an LLM)"
+            hint = "" if self.parts.llm_configured or mode != "llm" else " (set ASSISTANT_LLM to use an LLM)"
             raise ConfigError(f"Unknown answer mode {mode!r}{hint}; choose one of: {', '.join(self.answer_modes)}.")
         return mode
 
@@ -262,7 +288,7 @@ class Assistant(Parts):
         answer's language (:func:`~.answer.reader.render.key_facts`), so that its reader can check it."""
         if answer.language != "en" or not any(has_arabic(c.quote) for c in answer.citations):
             return answer
-        aids = self.fact_aids()
+        aids = self.parts.fact_aids()
         return replace(answer, citations=[replace(c, facts=key_facts(c.quote, aids)) if has_arabic(c.quote) else c
                                           for c in answer.citations])
 
@@ -273,11 +299,11 @@ class Assistant(Parts):
         query = self.check_question(search_query) if search_query else question
         self._ready()
         language = detect_language(question)
-        vectors = self.retriever.embed(query)
+        vectors = self.parts.retriever.embed(query)
         top_k = top_k or self.settings.top_k
         # A few passages more than asked for: competing claims are looked for in them too, and
         # evaluation scores retrieval deeper than the answer reads.
-        wanted = max(top_k, self.answerer.settings.conflict_passages, depth or 0)
+        wanted = max(top_k, self.parts.answerer.settings.conflict_passages, depth or 0)
         hits = self._search(query, vectors, wanted + (DEPTH if exclude_sources else 0))
         if exclude_sources:
             hits = [h for h in hits if h.source not in exclude_sources][:wanted]
@@ -287,7 +313,7 @@ class Assistant(Parts):
         extractive = self._first_answer(query, language, vectors, hits, question, top_k)
         if depth:
             extractive = replace(extractive, retrieved=[hit.chunk_id for hit in hits[:depth]])
-        llm_answerer = self._llm_answerer_for_use() if use_llm else None
+        llm_answerer = self.parts.llm_answerer() if use_llm else None
         if llm_answerer is None or extractive.outcome == "refusal":
             # Nothing relevant was found: refuse without calling the LLM. (With only the closest
             # passage to quote, the LLM still reads the passages; each sentence it writes is verified.)
@@ -318,7 +344,7 @@ class Assistant(Parts):
 
     def _condense_with_llm(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up made standalone by the LLM, in its language; ``""`` to use the rule-based rewrite."""
-        answerer = self._llm_answerer
+        answerer = self.parts.llm_answerer(load=False)
         return answerer.condense(question, history) if answerer is not None else ""
 
     def evaluate(self, question_files: list[str | Path] | None = None, progress: bool | None = None,
@@ -361,7 +387,7 @@ class Assistant(Parts):
         self._ready()
         depth = max(self.settings.top_k, DEPTH)
         if corpus is None:
-            corpus = [chunk for chunk, _ in self.store.iter_chunks()]
+            corpus = [chunk for chunk, _ in self.parts.store.iter_chunks()]
         # Scored ten deep, answered from settings.top_k passages as a user's question is (the LLM
         # was once given all ten: longer prompts than any user's, with more distractors).
         return run_questions(questions,

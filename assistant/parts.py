@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 class Parts:
     """Each part of the pipeline, made from ``settings`` on first use (arguments as for
-    :class:`~assistant.api.Assistant`, which is these parts plus what users call)."""
+    :class:`~assistant.api.Assistant`, which holds them as ``assistant.parts``)."""
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  second_embedder: Embedder | None = None, llm: LLM | None = None,
@@ -70,7 +70,6 @@ class Parts:
         self._glossary = glossary
         self._glossary_loaded = glossary is not None
         self._lock = threading.RLock()
-        self._checked = False
 
 
     @property
@@ -210,7 +209,7 @@ class Parts:
                 path.unlink()
             return None
 
-    def _second_embedder(self) -> Embedder | None:
+    def second_embedder(self) -> Embedder | None:
         with self._lock:
             if not self._second_loaded:
                 self._second = load_second_embedder(self.settings.second_embedder, self.settings.model_cache)
@@ -220,7 +219,7 @@ class Parts:
     @property
     def encoders(self) -> Encoders:
         """The e5 embedder questions run on and the second (USE) one, when configured."""
-        return Encoders(self.embedder, self._second_embedder())
+        return Encoders(self.embedder, self.second_embedder())
 
     @property
     def store(self) -> ChromaStore:
@@ -264,7 +263,7 @@ class Parts:
         with self._lock:
             if self._answerer is None:
                 self._answerer = ExtractiveAnswerer(
-                    self._sentence_vectors, self.embedder.embed_passages, load_extractive(),
+                    self.sentence_vectors, self.embedder.embed_passages, load_extractive(),
                     self.settings.answer,
                     glossary=self.glossary,
                 )
@@ -362,7 +361,7 @@ class Parts:
                 self._glosses = load_word_glosses(Path(folder)) if folder else None
             return self._glosses
 
-    def _sentence_vectors(self, ids: list[str], texts: list[str], *, second: bool = True
+    def sentence_vectors(self, ids: list[str], texts: list[str], *, second: bool = True
                           ) -> tuple[np.ndarray, np.ndarray | None]:
         """Stored sentence vectors of both encoders (the second's only when ``second``), embedding any
         that the index lacks."""
@@ -385,10 +384,12 @@ class Parts:
         """True when answers can go through an LLM (``ASSISTANT_LLM``, or one passed in)."""
         return self._llm is not None or self.settings.llm.strip() not in ("", "extractive")
 
-    def _llm_answerer_for_use(self) -> LLMAnswerer | None:
+    def llm_answerer(self, load: bool = True) -> LLMAnswerer | None:
+        """The LLM answerer when an LLM is configured (made on first use; with ``load=False`` only if
+        it was made already), else ``None``."""
         with self._lock:
-            if self._llm_answerer is None and self.llm_configured:
+            if load and self._llm_answerer is None and self.llm_configured:
                 self._llm_answerer = LLMAnswerer.from_settings(
                     self.settings, self.embedder.embed_passages,
-                    lambda ids, texts: self._sentence_vectors(ids, texts, second=False), llm=self._llm)
+                    lambda ids, texts: self.sentence_vectors(ids, texts, second=False), llm=self._llm)
             return self._llm_answerer

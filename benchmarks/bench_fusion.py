@@ -48,8 +48,8 @@ def gather(xquad: Path, folder: Path) -> list[dict]:
     bot, report = squad_assistant(data, folder, Settings(progress=False), progress=False)
     print(f"indexed {len(data.paragraphs)} paragraphs ({report.chunks_added} chunks) in {report.seconds:.0f} s",
           flush=True)
-    sources = {chunk.chunk_id: chunk.source for chunk, _ in bot.store.iter_chunks()}
-    retriever = bot.retriever
+    sources = {chunk.chunk_id: chunk.source for chunk, _ in bot.parts.store.iter_chunks()}
+    retriever = bot.parts.retriever
     found = []
     for question in data.questions:
         text = question.turns[0]

@@ -224,7 +224,7 @@ def bench_answers(forms: dict[str, Path], folder: Path, out: dict) -> None:
         (corpus / f"ghweiran-prison{path.suffix}").write_bytes(path.read_bytes())
         bot = Assistant(settings.replace(corpus_dir=corpus, index_dir=folder / f"index-{corpus.name}"),
                         embedder=embedder, index_embedder=index_embedder)
-        embedder, index_embedder = bot.embedder, bot.index_embedder
+        embedder, index_embedder = bot.parts.embedder, bot.parts.index_embedder
         bot.index([corpus], progress=False)
         started = time.perf_counter()
         records = bot.answer_questions(questions, progress=False)

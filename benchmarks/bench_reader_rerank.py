@@ -45,7 +45,7 @@ def _scaled(values: list[float]) -> list[float]:
 def gather(xquad: Path, folder: Path, depth: int, limit: int | None) -> list[dict]:
     data = load_squad(xquad / "xquad.ar.json", [xquad / "xquad.ar.json", xquad / "xquad.en.json"], limit)
     bot, report = squad_assistant(data, folder, Settings(progress=False), progress=False)
-    reader = bot.reader_answerer.reader
+    reader = bot.parts.reader_answerer.reader
     print(f"indexed {report.chunks_added} chunks; reading {len(data.questions)} questions x {depth} passages",
           flush=True)
     found, started = [], time.perf_counter()

@@ -65,8 +65,8 @@ def make_bot(folder: Path, llm: ScriptedLLM | None = None, **settings: object) -
 
 def retrieve(bot: Assistant, question: str) -> list[Hit]:
     """The passages ``Assistant.ask`` would give the LLM."""
-    vectors = bot.retriever.embed(question)
-    return bot.retriever.retrieve_with_vectors(question, vectors, bot.settings.top_k)
+    vectors = bot.parts.retriever.embed(question)
+    return bot.parts.retriever.retrieve_with_vectors(question, vectors, bot.settings.top_k)
 
 
 def resolve(answer: str, hits: list[Hit], evidence: list[str]) -> str | None:
@@ -91,8 +91,8 @@ def resolve(answer: str, hits: list[Hit], evidence: list[str]) -> str | None:
 
 def llm_answerer(bot: Assistant, verify: VerifySettings | None = None) -> LLMAnswerer:
     """The LLM answerer the assistant would build, around a scripted LLM, with these thresholds."""
-    answerer = LLMAnswerer.from_settings(bot.settings, bot.embedder.embed_passages,
-                                         lambda ids, texts: bot._sentence_vectors(ids, texts, second=False),
+    answerer = LLMAnswerer.from_settings(bot.settings, bot.parts.embedder.embed_passages,
+                                         lambda ids, texts: bot.parts.sentence_vectors(ids, texts, second=False),
                                          llm=ScriptedLLM())
     assert answerer is not None
     if verify is not None:
@@ -120,7 +120,7 @@ LOOSE = VerifySettings(min_similarity_same=-1.0, min_similarity_cross=-1.0, max_
 
 def _pairs(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit], supported: bool,
            label: str) -> list[Pair]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False))
+    sources = sources_from_hits(hits, lambda ids, texts: bot.parts.sentence_vectors(ids, texts, second=False))
     loose = replace(LOOSE, min_coverage=answerer.verify.min_coverage)
     pairs = []
     for verdict in verify_claims(split_claims(answer), sources, answerer.vectors, loose):
@@ -273,7 +273,7 @@ def run_adversarial(bot: Assistant, answerer: LLMAnswerer, verbose: bool = False
 
 
 def _verdicts(bot: Assistant, answerer: LLMAnswerer, answer: str, hits: list[Hit]) -> list[Verdict]:
-    sources = sources_from_hits(hits, lambda ids, texts: bot._sentence_vectors(ids, texts, second=False))
+    sources = sources_from_hits(hits, lambda ids, texts: bot.parts.sentence_vectors(ids, texts, second=False))
     return verify_claims(split_claims(answer), sources, answerer.vectors, answerer.verify)
 
 
@@ -311,7 +311,7 @@ def cold_timings(bot: Assistant, answerer: LLMAnswerer) -> list[float]:
         answer = resolve(template, hits, question["evidence"])
         if answer is None:
             continue
-        answerer.vectors = VectorCache(bot.embedder.embed_passages)
+        answerer.vectors = VectorCache(bot.parts.embedder.embed_passages)
         extractive = Answer(text="(extractive)", grounded=True, language=question["lang"])
         started = time.perf_counter()
         answerer.finish(answer, question["lang"], hits, extractive)

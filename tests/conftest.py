@@ -45,7 +45,7 @@ def embedder(settings_base, onnx_files):
     ONNX Runtime in fp32), loaded once."""
     from assistant import Assistant
 
-    return Assistant(settings_base).embedder
+    return Assistant(settings_base).parts.embedder
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,7 @@ def index_embedder(settings_base, onnx_files):
     """The same model as indexing runs it (in the default int8, on ONNX Runtime), loaded once."""
     from assistant import Assistant
 
-    return Assistant(settings_base).index_embedder
+    return Assistant(settings_base).parts.index_embedder
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +92,6 @@ def onnx_files(settings_base):
     from assistant import Assistant
     from assistant.models.onnx import OnnxFiles
 
-    folder = Assistant(settings_base).prepare_onnx()
+    folder = Assistant(settings_base).parts.prepare_onnx()
     assert folder is not None
     return OnnxFiles.open(folder)

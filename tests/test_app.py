@@ -389,7 +389,7 @@ def llm_app(bot):
     from assistant.ui.web import create_demo
 
     llm = ScriptedLLM()
-    assistant = Assistant(bot.settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm)
+    assistant = Assistant(bot.settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second, llm=llm)
     demo = create_demo(assistant)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
     yield demo, url, llm
@@ -408,7 +408,8 @@ def test_llm_draft_streams_into_the_bubble_then_the_verified_answer_replaces_it(
     _, url, llm = llm_app
     # Asked in Arabic: across languages the reader's margin for this question is below 0, and no
     # LLM sentence is then kept (the extractive answer follows).
-    hits = bot.retriever.retrieve_with_vectors(AR_QUESTION, bot.retriever.embed(AR_QUESTION), bot.settings.top_k)
+    retriever = bot.parts.retriever
+    hits = retriever.retrieve_with_vectors(AR_QUESTION, retriever.embed(AR_QUESTION), bot.settings.top_k)
     n = next(n for n, hit in enumerate(hits, start=1) if "مظلوم عبدي" in hit.text)
     llm.enqueue(f"القائد العام لقوات سوريا الديمقراطية هو «مظلوم عبدي» [{n}]. وقد وُلد عام 1967 [{n}].")
     job = Client(url, verbose=False).submit(AR_QUESTION, 5, "llm", api_name="/chat")

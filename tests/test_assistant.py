@@ -20,11 +20,11 @@ def _source_text(bot: Assistant, source: str) -> str:
 
 def test_index_report_and_reindex_adds_nothing(bot: Assistant):
     assert [d.source for d in bot.documents()] == [ARTICLE.name]
-    count = bot.store.count()
+    count = bot.parts.store.count()
     assert count == 19
     again = bot.index()
     assert again.unchanged == [ARTICLE.name] and not again.added and again.chunks_added == 0
-    assert bot.store.count() == count
+    assert bot.parts.store.count() == count
 
 
 def test_retrieve_returns_ranked_hits_with_exact_offsets(bot: Assistant):
@@ -118,11 +118,11 @@ def test_changed_file_replaces_its_chunks_and_prune_removes_gone_files(fresh_bot
     assert first.added == ["note.txt"]
     doc.write_text("عنوان المذكرة\nأغلق المتحف أبوابه في مدينة حمص يوم الجمعة.\n", encoding="utf-8")
     second = fresh_bot.index()
-    assert second.updated == ["note.txt"] and fresh_bot.store.count() == 2
+    assert second.updated == ["note.txt"] and fresh_bot.parts.store.count() == 2
     assert "حمص" in fresh_bot.retrieve("أين أغلق المتحف؟", top_k=1)[0].text
     doc.unlink()
     pruned = fresh_bot.index(prune=True)
-    assert pruned.removed == ["note.txt"] and fresh_bot.store.count() == 0
+    assert pruned.removed == ["note.txt"] and fresh_bot.parts.store.count() == 0
 
 
 def test_bad_files_are_skipped_and_the_rest_index(fresh_bot: Assistant):

@@ -179,8 +179,8 @@ def test_stop_ends_the_stream(page, served_bot) -> None:
 
     llm = ScriptedLLM().slowly(0.25)
     llm.enqueue("In total, 136 people have been killed since the fighting began [1]. " * 2)  # 16 pieces
-    slow = Assistant(served_bot.settings, embedder=served_bot.embedder,
-                     second_embedder=served_bot.encoders.second, llm=llm)
+    slow = Assistant(served_bot.settings, embedder=served_bot.parts.embedder,
+                     second_embedder=served_bot.parts.encoders.second, llm=llm)
     demo, local_url = _serve(slow)
     tab = page.context.new_page()
     try:

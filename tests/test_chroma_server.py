@@ -214,8 +214,8 @@ def server_bot(chroma_url: str, bot: Assistant, tmp_path_factory: pytest.TempPat
     """An assistant on the server, holding a copy of ``bot``'s index (copied, not re-embedded)."""
     settings = bot.settings.replace(chroma_url=chroma_url, collection=f"t-{uuid.uuid4().hex[:12]}",
                                     index_dir=tmp_path_factory.mktemp("server-bot"))
-    served = Assistant(settings, embedder=bot.embedder, second_embedder=bot.encoders.second)
-    assert bot.store.copy_to(served.store) == bot.store.count()
+    served = Assistant(settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second)
+    assert bot.parts.store.copy_to(served.parts.store) == bot.parts.store.count()
     return served
 
 
@@ -230,13 +230,14 @@ def test_retrieval_and_answers_over_the_server_equal_the_embedded_ones(server_bo
 def test_indexing_over_the_server_is_seen_by_another_assistant(server_bot: Assistant, tmp_path: Path) -> None:
     path = tmp_path / "lighthouse.txt"
     path.write_text(LIGHTHOUSE, encoding="utf-8")
-    reader = Assistant(server_bot.settings, embedder=server_bot.embedder, second_embedder=server_bot.encoders.second)
+    reader = Assistant(server_bot.settings, embedder=server_bot.parts.embedder,
+                       second_embedder=server_bot.parts.encoders.second)
     reader.ask("How many vehicles did Amaq say were burned?")  # its lexical index is built before the new document
     report = server_bot.index([path])
     assert report.added == [str(path)] and report.chunks_added == 3
     answer = reader.ask("Who built the lighthouse of Port Amsel?")
     assert "Margit Olsen" in answer.text and answer.citations[0].source == str(path)
-    assert server_bot.store.count(SECOND_CHUNKS) == server_bot.store.count(CHUNKS)
+    assert server_bot.parts.store.count(SECOND_CHUNKS) == server_bot.parts.store.count(CHUNKS)
     assert server_bot.remove(str(path)) and str(path) not in [d.source for d in reader.documents()]
 
 

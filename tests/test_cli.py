@@ -131,10 +131,10 @@ def scripted_cli(cli_env, bot, monkeypatch):
     def run(*argv: str) -> int:
         monkeypatch.setattr(sys, "stdout", out)  # here: pytest sets its own capture between setup and call
         return main(list(argv), make_assistant=lambda settings: Assistant(
-            settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm))
+            settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second, llm=llm))
 
-    vectors = bot.retriever.embed(LLM_QUESTION)
-    hits = bot.retriever.retrieve_with_vectors(LLM_QUESTION, vectors, bot.settings.top_k)
+    vectors = bot.parts.retriever.embed(LLM_QUESTION)
+    hits = bot.parts.retriever.retrieve_with_vectors(LLM_QUESTION, vectors, bot.settings.top_k)
     n = next(n for n, hit in enumerate(hits, start=1) if "وسبعة مدنيين" in hit.text)
     yield run, llm, out, n
     llm.clear()

@@ -214,7 +214,7 @@ def test_bad_files_are_named_and_the_rest_indexed_with_pages_cited(printed: Path
     assert sorted(report.added) == ["report.docx", "report.pdf"] and report.unchanged == ["earlier.txt"]
     reasons = {Path(path).name: reason for path, reason in report.skipped}
     assert set(reasons) == {"encrypted.pdf", "corrupt.docx", "archive.html"}
-    pages = {chunk.page for chunk, _ in fresh_bot.store.iter_chunks() if chunk.source == "report.pdf"}
+    pages = {chunk.page for chunk, _ in fresh_bot.parts.store.iter_chunks() if chunk.source == "report.pdf"}
     assert pages >= {1, 2}
     answer = fresh_bot.ask("كم عدد القتلى الإجمالي في الاشتباكات حسب المرصد السوري؟")
     cited = [c for c in answer.citations if c.source == "report.pdf"]

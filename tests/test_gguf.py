@@ -200,8 +200,8 @@ def gguf_bot(bot):
     from assistant import Assistant
 
     def make(path: Path) -> Assistant:
-        return Assistant(bot.settings.replace(llm=f"gguf:{path}"), embedder=bot.embedder,
-                         second_embedder=bot.encoders.second)
+        return Assistant(bot.settings.replace(llm=f"gguf:{path}"), embedder=bot.parts.embedder,
+                         second_embedder=bot.parts.encoders.second)
 
     return make
 

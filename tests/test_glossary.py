@@ -152,10 +152,10 @@ def test_freedict_translates_the_words_of_the_articles_questions() -> None:
 def test_english_questions_reach_the_passage_through_the_glossary(bot, question: str, evidence: str) -> None:
     from assistant import Assistant
 
-    assert bot.glossary is not None
+    assert bot.parts.glossary is not None
     assert evidence in bot.retrieve(question, top_k=1)[0].text
     # The same index without the glossary ranks another passage first: the test shows its effect.
-    without = Assistant(bot.settings.replace(glossary_dir=""), embedder=bot.embedder)
+    without = Assistant(bot.settings.replace(glossary_dir=""), embedder=bot.parts.embedder)
     assert evidence not in without.retrieve(question, top_k=1)[0].text
 
 
@@ -174,7 +174,8 @@ def test_english_questions_quote_the_sentence_their_translated_words_point_to(bo
     # reads around the sentences it ranks first.)
     from assistant import Assistant
 
-    picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.embedder, glossary=bot.glossary)
+    picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.parts.embedder,
+                       glossary=bot.parts.glossary)
     answer = picker.ask(question)
     assert answer.grounded and any(expected in c.text for c in answer.citations), answer.text
 
@@ -186,7 +187,7 @@ def test_prepare_reports_the_glossary_or_how_to_install_it(bot, small_freedict: 
 
     def run(folder: Path) -> str:
         code = main(["prepare", "--no-progress"], make_assistant=lambda settings: Assistant(
-            settings.replace(glossary_dir=str(folder), model_cache=tmp_path / "cache"), embedder=bot.embedder))
+            settings.replace(glossary_dir=str(folder), model_cache=tmp_path / "cache"), embedder=bot.parts.embedder))
         assert code == 0
         return capsys.readouterr().out
 
@@ -208,7 +209,7 @@ def test_arabic_questions_search_english_documents_through_the_glossary(fresh_bo
                                     "stocks after the central bank report.\n", encoding="utf-8")
     fresh_bot.index()
     question = "كم استمرت الهدنة بين الطرفين؟"
-    retriever = fresh_bot.retriever
+    retriever = fresh_bot.parts.retriever
     signals, coverage = retriever.signals(question, retriever.embed(question), 10)
     assert coverage["bridge"] > 0 and coverage["lexical"] == 0
     best = max(signals["bridge"], key=signals["bridge"].get)

@@ -125,3 +125,24 @@ def test_no_module_imports_itself_through_others() -> None:
         graph[module] = {target for _, target in internal_imports(path)
                          if target != module and not module.startswith(target + ".") and target != "assistant"}
     assert not import_circles(graph), f"import circles: {import_circles(graph)[:3]}"
+
+
+def test_the_assistant_shows_users_what_they_call_and_holds_its_parts() -> None:
+    from assistant import Assistant
+
+    public = {name for name in dir(Assistant) if not name.startswith("_")}
+    assert public == {"answer_modes", "answer_questions", "ask", "ask_stream", "chat", "check_mode", "check_question",
+                      "documents", "ensure_index", "evaluate", "index", "notes", "remove", "retrieve"}
+    assert not any(cls.__name__ == "Parts" for cls in Assistant.__mro__)
+
+
+def test_no_import_names_a_stage_without_the_package() -> None:
+    """``from models.embeddings import …`` (a relative import gone wrong) fails only when that line runs."""
+    stages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    wrong = []
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            wrong += [f"{module_name(path)}:{node.lineno} {n}" for n in names if n.split(".")[0] in stages]
+    assert not wrong, wrong

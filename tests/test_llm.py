@@ -182,12 +182,12 @@ def http_bot(bot):
     with FakeServer("openai") as server:
         settings = bot.settings.replace(llm="openai:fake-model", llm_base_url=server.base_url, llm_api_key=KEY,
                                         llm_timeout=5.0)
-        yield Assistant(settings, embedder=bot.embedder, second_embedder=bot.encoders.second), server
+        yield Assistant(settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second), server
 
 
 def _passage_number(assistant, question: str, evidence: str) -> int:
-    vectors = assistant.retriever.embed(question)
-    hits = assistant.retriever.retrieve_with_vectors(question, vectors, assistant.settings.top_k)
+    vectors = assistant.parts.retriever.embed(question)
+    hits = assistant.parts.retriever.retrieve_with_vectors(question, vectors, assistant.settings.top_k)
     return next(n for n, hit in enumerate(hits, start=1) if evidence in hit.text)
 
 
@@ -214,8 +214,8 @@ def test_http_answer_is_streamed_verified_and_cited(http_bot) -> None:
 def test_http_failure_falls_back_with_one_line(http_bot, script, words: str) -> None:
     assistant, server = http_bot
     if isinstance(script, Stall):
-        assistant = type(assistant)(assistant.settings.replace(llm_timeout=0.5), embedder=assistant.embedder,
-                                    second_embedder=assistant.encoders.second)
+        assistant = type(assistant)(assistant.settings.replace(llm_timeout=0.5), embedder=assistant.parts.embedder,
+                                    second_embedder=assistant.parts.encoders.second)
     server.enqueue(script)
     answer = assistant.ask("Who is the commander-in-chief of the SDF?")
     message, _, rest = answer.text.partition("\n\n")
@@ -242,7 +242,7 @@ def test_gguf_backend_runs_a_real_model(bot) -> None:
                                     llm_timeout=300)
     llm = build_llm(settings)
     assert "".join(stream_reply(llm, _messages(), timeout=300)).strip()
-    assistant = Assistant(settings, embedder=bot.embedder, second_embedder=bot.encoders.second)
+    assistant = Assistant(settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second)
     answer = assistant.ask("How many civilians were killed?")
     # The model's own answer, verified; or, when verification kept none of its sentences, the
     # extractive one after that line. Never a failure to run the model.

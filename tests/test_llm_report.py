@@ -22,9 +22,9 @@ def records(bot):
     from assistant import Assistant
 
     llm = ScriptedLLM()
-    assistant = Assistant(bot.settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm)
+    assistant = Assistant(bot.settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second, llm=llm)
     question = "How many civilians were killed?"
-    hits = assistant.retriever.retrieve_with_vectors(question, assistant.retriever.embed(question), 5)
+    hits = assistant.parts.retriever.retrieve_with_vectors(question, assistant.parts.retriever.embed(question), 5)
     n = next(i for i, hit in enumerate(hits, start=1) if "وسبعة مدنيين" in hit.text)
     llm.enqueue(f"Seven civilians were killed [{n}]. The Observatory is based in London [{n}].",
                 f"136 civilians were killed [{n}].",

@@ -144,8 +144,8 @@ def test_the_auto_reader_answers_the_shipped_questions_as_the_fp32_one(bot, onnx
     correct = {}
     for weights in ("auto", "fp32"):
         # The reader's weights are compared, not the selective model's cut, which one logit can flip.
-        asker = Assistant(bot.settings.replace(onnx_reader=weights, reader={"selective": ""}), embedder=bot.embedder,
-                          second_embedder=bot.encoders.second)
+        asker = Assistant(bot.settings.replace(onnx_reader=weights, reader={"selective": ""}),
+                          embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second)
         correct[weights] = sum(is_correct(q, asker.ask(q.question)) for q in questions)
     assert correct["auto"] >= correct["fp32"] - 1 and correct["fp32"] > 0.5 * len(questions)
 
@@ -235,18 +235,18 @@ def test_indexing_runs_in_int8_on_onnx_runtime_and_on_torch_in_bf16_without_its_
     from assistant.models.onnx import OnnxEmbedder
 
     settings = bot.settings.replace(precision="int8")
-    indexer = Assistant(settings).index_embedder
+    indexer = Assistant(settings).parts.index_embedder
     assert isinstance(indexer, OnnxEmbedder) and indexer.precision == "int8" and indexer.note == ""
 
     copy = _cache_copy(onnx_files, bot.settings.model_cache, tmp_path / "models", skip=("e5.int8",))
     (copy / "e5.int8.onnx").write_bytes(b"not an onnx graph")
     asker = Assistant(settings.replace(model_cache=copy.parent))
-    fallback = asker.index_embedder
+    fallback = asker.parts.index_embedder
     assert not isinstance(fallback, OnnxEmbedder) and fallback.precision == "bf16"
     assert any("int8 runs on ONNX Runtime only" in note and "assistant prepare" in note for note in asker.notes)
     assert not (copy / "e5.int8.onnx").exists()  # removed, so that `assistant prepare` makes it again
-    assert Assistant(settings.replace(model_cache=copy.parent)).prepare_onnx() == copy
-    again = Assistant(settings.replace(model_cache=copy.parent)).index_embedder
+    assert Assistant(settings.replace(model_cache=copy.parent)).parts.prepare_onnx() == copy
+    again = Assistant(settings.replace(model_cache=copy.parent)).parts.index_embedder
     assert isinstance(again, OnnxEmbedder) and again.precision == "int8"
     texts = ["The prison held 3,500 detainees.", "قتل سبعة مدنيين"]
     assert np.allclose(again.embed_passages(texts), indexer.embed_passages(texts), atol=1e-6)
@@ -295,10 +295,10 @@ def test_without_an_export_questions_run_on_torch_with_one_line_saying_so(bot, t
     from assistant import Assistant
 
     asker = Assistant(bot.settings.replace(model_cache=tmp_path / "empty-cache"), embedder=None)
-    assert asker.onnx_files is None
-    assert any("assistant prepare" in note for note in [asker.runtime_problem])
+    assert asker.parts.onnx_files is None
+    assert any("assistant prepare" in note for note in [asker.parts.runtime_problem])
     off = Assistant(bot.settings.replace(runtime="torch"))
-    assert off.onnx_files is None and off.runtime_problem == ""
+    assert off.parts.onnx_files is None and off.parts.runtime_problem == ""
 
 
 def test_an_export_that_disagrees_with_torch_is_refused(tmp_path, e5_folder):

@@ -37,8 +37,8 @@ def ask_with(bot, settings_base, embedder, article_corpus):
     from assistant import Assistant
 
     def make(reader: FakeReader, **reader_settings):
-        assistant = Assistant(bot.settings.replace(reader=reader_settings), embedder=embedder, glossary=bot.glossary,
-                              reader=reader)
+        assistant = Assistant(bot.settings.replace(reader=reader_settings), embedder=embedder,
+                              glossary=bot.parts.glossary, reader=reader)
         return assistant
 
     return make
@@ -136,14 +136,14 @@ def test_missing_weights_fall_back_to_the_sentence_picker_with_one_line(bot, emb
     from assistant.models.onnx import is_complete
 
     settings = bot.settings.replace(reader={"adapter": str(tmp_path / "no-such-adapter")})
-    assistant = Assistant(settings, embedder=embedder, glossary=bot.glossary)
+    assistant = Assistant(settings, embedder=embedder, glossary=bot.parts.glossary)
     answer = assistant.ask("كم عدد المدنيين الذين قتلوا؟")
     assert answer.grounded and "سبعة" in answer.text
-    assert "adapter_config.json is missing" in assistant.reader_problem
-    assert "make reader" in assistant.reader_problem and "\n" not in assistant.reader_problem
-    assert answer.notes and answer.notes[0] == assistant.reader_problem
+    assert "adapter_config.json is missing" in assistant.parts.reader_problem
+    assert "make reader" in assistant.parts.reader_problem and "\n" not in assistant.parts.reader_problem
+    assert answer.notes and answer.notes[0] == assistant.parts.reader_problem
     # The adapter's fault is not the ONNX export's: it stays, for every other process.
-    assert assistant.runtime_problem == "" and is_complete(onnx_files.folder)
+    assert assistant.parts.runtime_problem == "" and is_complete(onnx_files.folder)
 
 
 def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
@@ -156,11 +156,12 @@ def test_corrupt_weights_fall_back_too(bot, embedder, onnx_files, tmp_path):
     (broken / "adapter_config.json").write_text((SHIPPED_ADAPTER / "adapter_config.json").read_text())
     (broken / "adapter_model.safetensors").write_bytes(b"\x00" * 64)
     assistant = Assistant(bot.settings.replace(reader={"adapter": str(broken)}), embedder=embedder,
-                          glossary=bot.glossary)
+                          glossary=bot.parts.glossary)
     answer = assistant.ask("How many civilians were killed?")
     assert answer.grounded
-    assert "adapter_model.safetensors" in assistant.reader_problem or str(broken) in assistant.reader_problem
-    assert assistant.runtime_problem == "" and is_complete(onnx_files.folder)
+    problem = assistant.parts.reader_problem
+    assert "adapter_model.safetensors" in problem or str(broken) in problem
+    assert assistant.parts.runtime_problem == "" and is_complete(onnx_files.folder)
 
 
 # -- rendering (pure) ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def reader_bot(bot):
-    assert bot.reader_answerer is not None, bot.reader_problem
+    assert bot.parts.reader_answerer is not None, bot.parts.reader_problem
     return bot
 
 

@@ -85,7 +85,7 @@ def _ids(store: ChromaStore) -> dict[str, list[str]]:
 
 
 def _documents(bot: Assistant) -> dict[str, tuple]:
-    manifest = bot.store.require_manifest()
+    manifest = bot.parts.store.require_manifest()
     return {s: (e.content_hash, e.title, e.chunks, e.sentences) for s, e in manifest.documents.items()}
 
 
@@ -99,7 +99,7 @@ def _answer_key(bot: Assistant, question: str) -> tuple:
 @pytest.fixture(scope="module")
 def second_embedder(bot: Assistant):
     """The second embedder (multilingual USE), shared with ``bot``."""
-    return bot.encoders.second
+    return bot.parts.encoders.second
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +157,9 @@ def test_killed_indexing_is_repaired_into_a_clean_build(point: str, crash_lab, s
     corpus = crash_lab["changed"] if point == "update" else crash_lab["corpus"]
     bot = Assistant(settings_base.replace(index_dir=crash_lab["root"] / point, corpus_dir=corpus),
                     embedder=embedder, second_embedder=second_embedder)
-    before = bot.store.read_manifest()
+    before = bot.parts.store.read_manifest()
     assert before is not None and before.dirty  # the run was killed after its journal mark
-    assert needs_repair(bot.store, before)
+    assert needs_repair(bot.parts.store, before)
 
     if point in ("embed", "write"):  # the next `assistant index` repairs, and says so
         report = bot.index()
@@ -170,18 +170,19 @@ def test_killed_indexing_is_repaired_into_a_clean_build(point: str, crash_lab, s
     embedded = report.chunks_added if report else 0
     documents = _documents(clean)
     # Only what the killed run had not finished is embedded again.
-    expected = {"embed": clean.store.count(), "write": clean.store.count(), "manifest": 0,
+    expected = {"embed": clean.parts.store.count(), "write": clean.parts.store.count(), "manifest": 0,
                 "update": len(expected_ids(corpus, settings_base.chunk_max_chars)[CHUNKS]) - (
-                    clean.store.count() - documents["b-orchard.txt"][2])}[point]
+                    clean.parts.store.count() - documents["b-orchard.txt"][2])}[point]
     assert embedded == expected
-    assert not needs_repair(bot.store, bot.store.require_manifest()) and not bot.store.require_manifest().dirty
-    assert _ids(bot.store) == expected_ids(corpus, settings_base.chunk_max_chars)
+    store = bot.parts.store
+    assert not needs_repair(store, store.require_manifest()) and not store.require_manifest().dirty
+    assert _ids(bot.parts.store) == expected_ids(corpus, settings_base.chunk_max_chars)
     if point == "update":
         assert {s: d for s, d in _documents(bot).items() if s != "b-orchard.txt"} == \
             {s: d for s, d in documents.items() if s != "b-orchard.txt"}
         assert "ستمئة" in bot.ask(ORCHARD_QUESTION).text
     else:
-        assert _ids(bot.store) == _ids(clean.store)
+        assert _ids(bot.parts.store) == _ids(clean.parts.store)
         assert _documents(bot) == documents
         assert {q: _answer_key(bot, q) for q in SOME_QUESTIONS} == crash_lab["answers"]
 
@@ -243,8 +244,8 @@ def test_an_index_of_another_model_or_dimension_is_refused_with_the_fix(tmp_path
         no_second.index()
 
     report = other.index(rebuild=True)  # the fix the message names
-    assert report.added == ["lighthouse.txt"] and other.store.require_manifest().dim == 12
-    assert other.store.count(SECOND_CHUNKS) == other.store.count() == 3
+    assert report.added == ["lighthouse.txt"] and other.parts.store.require_manifest().dim == 12
+    assert other.parts.store.count(SECOND_CHUNKS) == other.parts.store.count() == 3
 
 
 def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_path: Path, settings_base) -> None:
@@ -258,13 +259,13 @@ def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_p
     assert bf16.ask("Who built the lighthouse?").citations  # fp32 and bf16 vectors mix (measured, see the docs)
     (corpus / "harbour.txt").write_text("Harbour\nThe harbour of Port Amsel opened in 1850.\n", encoding="utf-8")
     assert bf16.index().added == ["harbour.txt"]
-    assert bf16.store.require_manifest().precision == "bf16+fp32"  # honest about what it holds
+    assert bf16.parts.store.require_manifest().precision == "bf16+fp32"  # honest about what it holds
 
     int8 = Assistant(settings, embedder=FakeEmbedder("model-a", 8, "int8"), second_embedder=FakeEmbedder("use-a", 4))
     assert int8.ask("Who built the lighthouse?").citations  # so do int8 ones
     (corpus / "quay.txt").write_text("Quay\nThe quay of Port Amsel was paved in 1861.\n", encoding="utf-8")
     assert int8.index().added == ["quay.txt"]
-    assert int8.store.require_manifest().precision == "bf16+fp32+int8"
+    assert int8.parts.store.require_manifest().precision == "bf16+fp32+int8"
 
     # Vectors this version cannot vouch for (another version's precision) are never mixed in.
     fp16 = Assistant(settings.replace(index_dir=tmp_path / "other"), embedder=FakeEmbedder("model-a", 8, "fp16"),
@@ -279,7 +280,7 @@ def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_p
     with pytest.raises(IndexMismatchError, match=fix):
         fp32.index()
     assert fp32.index(rebuild=True).added == ["harbour.txt", "lighthouse.txt", "quay.txt"]
-    assert fp32.store.require_manifest().precision == "fp32"
+    assert fp32.parts.store.require_manifest().precision == "fp32"
 
 
 # -- bad questions -------------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ ANSWERED = {
 
 
 def _index_state(bot: Assistant) -> tuple:
-    return bot.store.count(), bot.store.generation(), _documents(bot)
+    return bot.parts.store.count(), bot.parts.store.generation(), _documents(bot)
 
 
 @pytest.mark.parametrize("case", list(REJECTED))
@@ -399,7 +400,7 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
     }
 
     texts: dict[str, list[str]] = {}
-    for chunk, _ in bot.store.iter_chunks():
+    for chunk, _ in bot.parts.store.iter_chunks():
         texts.setdefault(chunk.source, []).append(chunk.text)
     assert UTF16_ARABIC.splitlines()[1] in texts["utf16-arabic.txt"]  # decoded, not mojibake
     assert texts["mostly-scripts.html"] == ["Bakery notes", "The Hasaka bakery bakes 900 loaves each morning."]
@@ -416,9 +417,9 @@ def test_bad_files_are_named_with_the_reason_and_the_rest_index(tmp_path: Path, 
     assert all(".." not in Path(d.source).parts for d in bot.documents())
     assert not bot.remove("../outside-note.txt")  # names are exact; nothing outside is touched
 
-    manifest = bot.store.require_manifest()
-    assert not needs_repair(bot.store, manifest)  # nothing lost: every count agrees with the manifest
-    assert bot.store.count() == sum(e.chunks for e in manifest.documents.values())
+    manifest = bot.parts.store.require_manifest()
+    assert not needs_repair(bot.parts.store, manifest)  # nothing lost: every count agrees with the manifest
+    assert bot.parts.store.count() == sum(e.chunks for e in manifest.documents.values())
 
 
 # -- load and memory, test-sized ---------------------------------------------------------------------
@@ -435,7 +436,7 @@ def load_app(tmp_path_factory, bot: Assistant, settings_base, embedder, second_e
     corpus = write_corpus(folder / "corpus", facts)
     assistant = Assistant(settings_base.replace(index_dir=folder / "index", corpus_dir=corpus), embedder=embedder,
                           second_embedder=second_embedder)
-    bot.store.copy_to(assistant.store)  # the article's vectors, not embedded again
+    bot.parts.store.copy_to(assistant.parts.store)  # the article's vectors, not embedded again
     assert assistant.index().added == sorted(f.filename for f in facts)
     demo = create_demo(assistant)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)

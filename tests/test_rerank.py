@@ -46,8 +46,8 @@ class EightHundredFirst:
 
 def test_the_reranker_reads_the_fused_candidates_and_orders_retrieval_and_answers(bot: Assistant):
     fake = EightHundredFirst()
-    reranked = Assistant(bot.settings.replace(rerank_depth=12), embedder=bot.embedder,
-                         second_embedder=bot.encoders.second, reranker=fake)
+    reranked = Assistant(bot.settings.replace(rerank_depth=12), embedder=bot.parts.embedder,
+                         second_embedder=bot.parts.encoders.second, reranker=fake)
     question = "How many prisoners escaped?"
     hits = reranked.retrieve(question, top_k=3)
     assert fake.calls == [(question, 12)]
@@ -80,8 +80,8 @@ def _tiny_cross_encoder(folder: Path) -> Path:
 def test_a_cross_encoder_folder_loads_offline_and_orders_the_passages(bot: Assistant, tmp_path: Path):
     folder = _tiny_cross_encoder(tmp_path / "cross-encoder")
     model = CrossEncoderReranker(str(folder))
-    reranked = Assistant(bot.settings.replace(rerank_model=str(folder), rerank_depth=8), embedder=bot.embedder,
-                         second_embedder=bot.encoders.second)
+    reranked = Assistant(bot.settings.replace(rerank_model=str(folder), rerank_depth=8), embedder=bot.parts.embedder,
+                         second_embedder=bot.parts.encoders.second)
     question = "كم عدد القتلى؟"
     fused = bot.retrieve(question, top_k=8)
     expected = model.scores(question, [h.text for h in fused])
@@ -92,7 +92,7 @@ def test_a_cross_encoder_folder_loads_offline_and_orders_the_passages(bot: Assis
 
 
 def test_a_reranker_that_cannot_load_is_a_config_error_naming_the_setting(bot: Assistant, tmp_path: Path):
-    broken = Assistant(bot.settings.replace(rerank_model=str(tmp_path / "no-such-model")), embedder=bot.embedder)
+    broken = Assistant(bot.settings.replace(rerank_model=str(tmp_path / "no-such-model")), embedder=bot.parts.embedder)
     with pytest.raises(ConfigError, match="ASSISTANT_RERANK_MODEL"):
         broken.retrieve("How many civilians were killed?")
 

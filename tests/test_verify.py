@@ -475,14 +475,14 @@ def scripted(bot):
     from assistant import Assistant
 
     llm = ScriptedLLM()
-    assistant = Assistant(bot.settings, embedder=bot.embedder, second_embedder=bot.encoders.second, llm=llm)
+    assistant = Assistant(bot.settings, embedder=bot.parts.embedder, second_embedder=bot.parts.encoders.second, llm=llm)
     return assistant, llm
 
 
 def _number_of(assistant, question: str, evidence: str) -> int:
     """The [n] the LLM sees for the passage holding ``evidence``."""
-    vectors = assistant.retriever.embed(question)
-    hits = assistant.retriever.retrieve_with_vectors(question, vectors, assistant.settings.top_k)
+    vectors = assistant.parts.retriever.embed(question)
+    hits = assistant.parts.retriever.retrieve_with_vectors(question, vectors, assistant.settings.top_k)
     return next(n for n, hit in enumerate(hits, start=1) if evidence in hit.text)
 
 
@@ -635,8 +635,8 @@ def test_mark_mode_keeps_unsupported_sentences(bot) -> None:
     from assistant import Assistant
 
     llm = ScriptedLLM()
-    assistant = Assistant(bot.settings.replace(verification={"mode": "mark"}), embedder=bot.embedder,
-                          second_embedder=bot.encoders.second, llm=llm)
+    assistant = Assistant(bot.settings.replace(verification={"mode": "mark"}), embedder=bot.parts.embedder,
+                          second_embedder=bot.parts.encoders.second, llm=llm)
     question = "How many civilians were killed?"
     n = _number_of(assistant, question, "وسبعة مدنيين")
     llm.enqueue(f"Seven civilians were killed [{n}]. The Observatory is based in London [{n}].")

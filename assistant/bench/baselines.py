@@ -34,7 +34,7 @@ def _hit(chunk: Chunk, score: float) -> Hit:
 
 def corpus_chunks(bot: Assistant) -> list[Chunk]:
     """Every chunk in the assistant's index."""
-    return [chunk for chunk, _ in bot.store.iter_chunks()]
+    return [chunk for chunk, _ in bot.parts.store.iter_chunks()]
 
 
 class DenseOnly:
@@ -48,8 +48,8 @@ class DenseOnly:
 
     def search(self, question: str, k: int) -> list[Hit]:
         """The ``k`` nearest chunks, best first."""
-        vector = self._bot.embedder.embed_queries([question])[0]
-        return [_hit(found.chunk, found.similarity) for found in self._bot.store.query(vector, k)]
+        vector = self._bot.parts.embedder.embed_queries([question])[0]
+        return [_hit(found.chunk, found.similarity) for found in self._bot.parts.store.query(vector, k)]
 
 
 class Bm25Only:

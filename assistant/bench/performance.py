@@ -71,7 +71,7 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
     """
     from ..models.embeddings import load_second_embedder
 
-    primary = Assistant(settings.replace(progress=progress)).index_embedder  # as `assistant index` runs it
+    primary = Assistant(settings.replace(progress=progress)).parts.index_embedder  # as `assistant index` runs it
     second_name = getattr(settings, "second_embedder", "")
     second = load_second_embedder(second_name) if second_name else None
     for model in (primary, second):
@@ -104,7 +104,7 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
         total_alone_cpu += time.process_time() - cpu_started
         alone[wrapper.name] = {"texts": texts, "seconds": round(seconds, 2),
                                "texts_per_s": round(texts / seconds, 1) if seconds else None}
-    chunk_texts = [chunk.text for chunk, _ in bot.store.iter_chunks()]
+    chunk_texts = [chunk.text for chunk, _ in bot.parts.store.iter_chunks()]
     started = time.perf_counter()
     for lo in range(0, len(chunk_texts), 256):
         primary.embed_passages(chunk_texts[lo:lo + 256])
@@ -129,10 +129,10 @@ def measure_throughput(paragraphs: dict[str, str], settings: Settings, folder: P
 def _cache_encoders(settings: Settings, cache_dir: Path, perturb: float) -> dict[str, CachedEmbedder]:
     from ..models.embeddings import load_second_embedder
 
-    parts = Assistant(settings.replace(progress=False))
-    precision = parts.index_precision  # cached per precision: vectors of two must not mix
+    bot = Assistant(settings.replace(progress=False))
+    precision = bot.parts.index_precision  # cached per precision: vectors of two must not mix
     encoders = {"embedder": CachedEmbedder(
-        settings.embed_model, lambda: parts.index_embedder,
+        settings.embed_model, lambda: bot.parts.index_embedder,
         VectorFile(cache_dir, f"{settings.embed_model}-{precision}"), perturb, precision=precision)}
     second_name = getattr(settings, "second_embedder", "")
     if second_name:
@@ -153,7 +153,7 @@ def build_index(corpus: Path, index_dir: Path, cache_dir: Path, perturb: float) 
     seconds = time.perf_counter() - started
     for encoder in encoders.values():
         encoder._cache.save()
-    return {"chunks": bot.store.count(), "chunks_added": report.chunks_added, "build_seconds": round(seconds, 1),
+    return {"chunks": bot.parts.store.count(), "chunks_added": report.chunks_added, "build_seconds": round(seconds, 1),
             "embedded_fresh": {e.name: e.embedded for e in encoders.values()},
             "embedding_seconds": round(sum(e.seconds for e in encoders.values()), 1),
             "build_peak_rss_mb": rss_mb()}
@@ -170,13 +170,13 @@ def serve(index_dir: Path, questions: list[str], launched_at: float, warmup: int
     bot = Assistant(settings)
     steps: dict[str, float] = {}
     started = time.perf_counter()
-    _ = bot.encoders if hasattr(type(bot), "encoders") else bot.embedder  # load the models
+    _ = bot.parts.encoders  # load the models
     steps["load_models_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    bot.store.count()
+    bot.parts.store.count()
     steps["open_index_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    bot.retriever.lexical_index()
+    bot.parts.retriever.lexical_index()
     steps["build_bm25_s"] = time.perf_counter() - started
     started = time.perf_counter()
     bot.ask(questions[0])
@@ -189,7 +189,7 @@ def serve(index_dir: Path, questions: list[str], launched_at: float, warmup: int
         started = time.perf_counter()
         bot.ask(question)
         latencies.append((time.perf_counter() - started) * 1000)
-    return {"chunks": bot.store.count(), "cold_start_s": round(cold, 2),
+    return {"chunks": bot.parts.store.count(), "cold_start_s": round(cold, 2),
             "python_start_and_imports_s": round(entered - launched_at, 2),
             **{k: round(v, 2) for k, v in steps.items()},
             "asks": len(latencies), "ask_ms_p50": round(percentile(latencies, 50), 1),

@@ -65,14 +65,14 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
                                          index_dir=folder / precision, corpus_dir=corpus, progress=progress))
         bot.index([corpus], progress=progress)
         row = retrieval_hits(bot, data.questions)
-        reader = bot.reader_answerer.reader if bot.reader_answerer is not None else None
+        reader = bot.parts.reader_answerer.reader if bot.parts.reader_answerer is not None else None
         if isinstance(reader, Reader):
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
         results[precision] = row
     if chosen == "int8":  # its questions run in fp32: the mixed case is torch's (bf16) over an int8 index
         mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=folder / chosen,
                                            corpus_dir=folder / "corpus", progress=False))
-        results[f"torch {mixed.embedder.precision} questions, int8 index"] = retrieval_hits(mixed, data.questions)
+        results[f"torch {mixed.parts.embedder.precision} questions, int8 index"] = retrieval_hits(mixed, data.questions)
     elif chosen != "fp32":
         mixed = Assistant(settings.replace(precision=chosen, runtime="torch", index_dir=fp32_index,
                                            corpus_dir=folder / "corpus", progress=False))
@@ -80,10 +80,10 @@ def quality(data: SquadSet, folder: Path, settings: Settings, chosen: str, progr
     for weights in ONNX_READER_WEIGHTS:  # the same questions: the reader's weights change only its rows
         onnx = Assistant(settings.replace(precision=chosen, runtime="onnx", onnx_reader=weights,
                                           index_dir=folder / chosen, corpus_dir=folder / "corpus", progress=False))
-        if onnx.prepare_onnx() is None:
+        if onnx.parts.prepare_onnx() is None:
             break
         row = retrieval_hits(onnx, data.questions) if weights == ONNX_READER_WEIGHTS[0] else {}
-        reader = onnx.reader_answerer.reader if onnx.reader_answerer is not None else None
+        reader = onnx.parts.reader_answerer.reader if onnx.parts.reader_answerer is not None else None
         if isinstance(reader, Reader):
             row.update(read_gold_paragraphs(reader, data, data.questions, progress=progress))
             row["reader_graph"] = reader.graph.name if reader.graph is not None else "torch (no ONNX copy)"
@@ -104,7 +104,7 @@ def interleaved_e5(settings: Settings, texts: Sequence[str], chosen: str, rounds
     models: dict[str, Any] = {"fp32": load_embedder(settings.embed_model, settings.model_cache, progress=False,
                                                     precision="fp32")}
     indexer = Assistant(settings.replace(precision=chosen, runtime=runtime_of(chosen), progress=False))
-    models[chosen] = indexer.index_embedder  # as `assistant index` runs it (int8: on ONNX Runtime)
+    models[chosen] = indexer.parts.index_embedder  # as `assistant index` runs it (int8: on ONNX Runtime)
     if models[chosen].precision != chosen:
         raise RuntimeError(f"{chosen} cannot run here ({indexer.notes[0] if indexer.notes else 'unknown'})")
     for model in models.values():
@@ -149,7 +149,7 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
                       quality_limit)
     asked = _article_questions(questions + 4)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "chosen": chosen, "runs": {}}
-    Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx()  # int8 and the ONNX column need it
+    Assistant(settings.replace(runtime="onnx", progress=False)).parts.prepare_onnx()  # int8 and the ONNX column need it
     log("e5 alone, fp32 and the chosen precision taking turns: the texts indexing embeds ...")
     results["interleaved_indexing"] = interleaved_e5(
         settings, indexing_texts(paragraphs, settings.chunk_max_chars), chosen, batch=480)
@@ -177,7 +177,7 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
             log(json.dumps(results["runs"][precision]))
         if runtime_of(chosen) == "onnx":  # the chosen column is already served on ONNX Runtime
             results["runs"]["onnx"] = {"serve": results["runs"][chosen]["serve"]}
-        elif Assistant(settings.replace(runtime="onnx", progress=False)).prepare_onnx() is not None:
+        elif Assistant(settings.replace(runtime="onnx", progress=False)).parts.prepare_onnx() is not None:
             log(f"onnx: cold start and ask latency over the article ({chosen} index, questions on ONNX Runtime) ...")
             env = dict(os.environ, ASSISTANT_PRECISION=chosen, ASSISTANT_RUNTIME="onnx", HF_HUB_OFFLINE="1",
                        ANONYMIZED_TELEMETRY="False")

@@ -76,8 +76,9 @@ def evaluate_systems(bot: Assistant, questions: list[Question], compare: bool = 
     """
     chunks = corpus_chunks(bot)
     runs = {"ours": bot.answer_questions(questions, progress, mode=mode, corpus=chunks)}
-    if compare and bot.reader_answerer is not None:
-        picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.embedder, glossary=bot.glossary)
+    if compare and bot.parts.reader_answerer is not None:
+        picker = Assistant(bot.settings.replace(reader={"adapter": ""}), embedder=bot.parts.embedder,
+                           glossary=bot.parts.glossary)
         runs["sentence picker"] = [replace(r, system="sentence picker") for r in
                                    picker.answer_questions(questions, progress, mode=mode, corpus=chunks)]
     if compare:
@@ -163,7 +164,7 @@ def write_eval(runs: dict[str, list[Record]], summary: dict[str, Any], table: st
 def read_gold_paragraphs(reader: Reader, data: SquadSet, questions: Sequence[Question], batch: int = 16,
                          progress: bool = True) -> dict[str, Any]:
     """The reader alone, given each question's gold paragraph: SQuAD EM and F1 of its best span, per
-    question language. Comparable to published readers (mBERT 61.5, XLM-R Large 68.6 F1 on XQuAD-ar)."""
+    question language, comparable to published readers' XQuAD figures (docs/reader.md)."""
     from tqdm.auto import tqdm
 
     answerable = [q for q in questions if q.answerable and q.gold_sources and q.answers]
@@ -276,7 +277,7 @@ def run_eval(settings: Settings, out_dir: Path, *, question_files: Sequence[Path
             started = time.perf_counter()
             bot, report = squad_assistant(data, Path(tmp), settings, embedder, progress, llm)
             questions = data.questions + (near_misses(data.questions) if near_miss else [])
-            reader_answerer = bot.reader_answerer
+            reader_answerer = bot.parts.reader_answerer
             if reader_answerer is not None and isinstance(reader_answerer.reader, Reader):
                 gold_reading = read_gold_paragraphs(reader_answerer.reader, data, data.questions, progress=progress)
             sources = ", ".join(p.name for p in questions_from) if questions_from else squad.name

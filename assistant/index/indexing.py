@@ -310,7 +310,7 @@ def _embed_and_store(pending: list[tuple[Document, list[Chunk], bool]], store: C
         if group and (item is None or size >= _GROUP_CHUNKS):
             vectors = _embed_group(group, encoders)
             for document, _, _ in group:
-                store.delete_source(document.source)  # cheap (under 1 ms) and leaves no stale chunk behind
+                store.delete_source(document.source)  # cheap, and leaves no stale chunk behind
             _store_group(store, group, vectors)
             manifest.precision = combined(manifest.precision, encoders.primary.precision)
             for document, chunks, replacing in group:
@@ -349,8 +349,8 @@ def _store_group(store: ChromaStore, group: list[tuple[Document, list[Chunk], bo
                  vectors: dict[str, np.ndarray]) -> None:
     """Write a group's chunks (with text) and their vectors in the other spaces, one call per space.
 
-    Chroma costs about 6 ms per call whatever its size, so writing document by document spent
-    more time in calls than in storing (480 small documents: 1,920 calls). The rows of ``vectors``
+    Chroma has a fixed cost per call whatever its size, so writing document by document spent
+    more time in calls than in storing (docs/measurements.md). The rows of ``vectors``
     follow the group's chunks and sentences in order (see :func:`_embed_group`).
     """
     chunks = [c for _, document_chunks, _ in group for c in document_chunks]

@@ -190,7 +190,7 @@ class ChromaStore:
         """Add chunks with their vectors (ids already present are overwritten).
 
         ``content_hash`` is their document's hash, or one per chunk when they come from several
-        documents: writing many documents in one call saves Chroma's per-call cost (about 6 ms).
+        documents: writing many documents in one call saves Chroma's fixed per-call cost.
         """
         hashes = [content_hash] * len(chunks) if isinstance(content_hash, str) else content_hash
         for lo in range(0, len(chunks), _BATCH):

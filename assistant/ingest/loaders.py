@@ -396,7 +396,7 @@ def _read_pdf(path: Path, ocr: Ocr) -> list[PageText]:
                                "export it as text") from None
             from tqdm.auto import tqdm
 
-            # a long PDF takes minutes (pdfminer reads a page of Arabic in about 0.3 s): shown after 2 s
+            # a long PDF takes minutes (pdfminer reads Arabic pages slowly): shown after 2 s
             layouts = tqdm(_layouts(document, PDFPage), unit="page", desc=f"Reading {ocr.name}",
                            disable=not ocr.progress, delay=2.0)
             for number, layout in enumerate(layouts, start=1):
@@ -537,7 +537,7 @@ _SCRIPT_LANGUAGE = {"Arabic": "ara", "Latin": "eng"}
 def ocr_image(image: Any, languages: tuple[str, ...]) -> str:
     """One page image's words with their boxes (Tesseract's TSV), in logical order.
 
-    The page's script is detected first (``--psm 0``, about 1.5 s) and only that language's model
+    The page's script is detected first (``--psm 0``, a fraction of a full read) and only that language's model
     reads it: the Arabic and English models together read Arabic worse than Arabic alone (Latin
     letters turn up inside Arabic words) and take twice as long (docs/ingest.md). Tesseract runs
     on one thread (``OMP_THREAD_LIMIT=1``): on two busy cores its OpenMP threads wait on each other

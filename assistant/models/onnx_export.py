@@ -204,9 +204,8 @@ def feed_forward_outputs(graph_file: Path) -> list[str]:
     """The matrix products int8 leaves in fp32: the second one of each feed-forward block, whose
     input comes out of GELU with a long tail that one int8 scale per tensor cannot hold.
 
-    Measured on all 2,380 XQuAD-ar questions (docs/precision.md): with them in int8 too, e5 runs 7%
-    faster but English questions' hit@1 drops 0.005 instead of 0.0033, and the reader loses 1.2 F1
-    on Arabic questions and 0.9 on English ones instead of gaining 0.2 and losing 0.4.
+    With them in int8 too, e5 runs a little faster but retrieval and the reader lose more than the
+    speed is worth (measured on XQuAD-ar in docs/precision.md).
     """
     import onnx
 

@@ -76,8 +76,8 @@ def merged_folder(base_folder: Path, adapter: Path, precision: str = "fp32") -> 
 
 def _merge(base_folder: Path, adapter: Path, keep: Path, precision: str) -> Any:
     """The adapter merged into the fp32 base (exact), in ``precision`` (:func:`~assistant.models.precision.apply`),
-    saved to ``keep`` for the next start when the cache is writable: merging takes seconds (3.4 s on 2
-    busy cores), loading the result 0.03 s."""
+    saved to ``keep`` for the next start when the cache is writable: merging takes seconds, loading
+    the result a small fraction of that."""
     from peft import PeftModel
     from transformers import AutoModelForQuestionAnswering
 
@@ -108,9 +108,10 @@ def merged_model(base_folder: Path, adapter: Path, precision: str) -> Any:
     """
 
     check_adapter(adapter)
-    from models.embeddings import quiet_model_loading
     from transformers import AutoModelForQuestionAnswering
     from transformers.utils import logging as transformers_logging
+
+    from .embeddings import quiet_model_loading
 
     quiet_model_loading()
     verbosity = transformers_logging.get_verbosity()

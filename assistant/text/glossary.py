@@ -153,8 +153,8 @@ def load_glossary(folder: Path, cache_dir: Path | None = None) -> Glossary | Non
     """The glossary from FreeDict's dictd files in ``folder``, or ``None`` when they are not there.
 
     Missing files turn the English-question bridge off (retrieval then works as without it);
-    ``make install`` installs them. Building it tokenises 140,000 entries (about 2 s), so with a
-    ``cache_dir`` the result is kept there as JSON, keyed by the files' sizes and times (0.2 s).
+    ``make install`` installs them. Building it tokenises every entry, which takes seconds, so with a
+    ``cache_dir`` the result is kept there as JSON, keyed by the files' sizes and times.
     """
     files = [folder / f"{name}.{ext}" for name in (ENGLISH_ARABIC, ARABIC_ENGLISH) for ext in ("index", "dict.dz")]
     if not files[0].is_file() or not files[1].is_file():

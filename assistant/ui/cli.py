@@ -172,7 +172,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    folder = run(args.data, args.out, base, plan, resume=args.resume, glossary=bot.glossary, threads=args.threads,
+    folder = run(args.data, args.out, base, plan, resume=args.resume, glossary=bot.parts.glossary, threads=args.threads,
                  init=args.init)
     print(f"reader adapter: {folder} (use it with ASSISTANT_READER__ADAPTER={folder}; `make reader` ships it)")
     return 0
@@ -209,22 +209,22 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     """Prepare what the first question would otherwise wait for: the converted e5, the merged reader,
     the glossary."""
     bot = args.make_assistant(_settings(args))
-    folder = bot.prepare_onnx()  # first: int8 indexing runs on one of its copies
+    folder = bot.parts.prepare_onnx()  # first: int8 indexing runs on one of its copies
     if folder is not None:
         print(f"ONNX Runtime copies for questions ready: {folder}")
-    if bot.runtime_problem:
-        print(f"note: {bot.runtime_problem}", file=sys.stderr)
-    embedder = bot.index_embedder
+    if bot.parts.runtime_problem:
+        print(f"note: {bot.parts.runtime_problem}", file=sys.stderr)
+    embedder = bot.parts.index_embedder
     runtime = "ONNX Runtime" if isinstance(embedder, OnnxEmbedder) else "torch"
     print(f"embedding model ready: {embedder.name} ({embedder.dim} dimensions, {embedder.precision} on {runtime})")
-    second = bot.encoders.second
+    second = bot.parts.encoders.second
     if isinstance(second, UseEmbedder):
         second.load()  # and keeps the loaded model in the model cache for a fast start
         print(f"second embedder ready: {second.name}")
-    reader = bot.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
+    reader = bot.parts.reader_answerer  # merges the shipped adapter into the encoder once, kept in the model cache
     if reader is not None:
         print(f"reader ready: {bot.settings.reader.adapter}")
-    glossary = bot.glossary
+    glossary = bot.parts.glossary
     if glossary is not None:
         print(f"glossary ready: {len(glossary)} English words with Arabic translations ({bot.settings.glossary_dir})")
     elif bot.settings.glossary_dir:

@@ -211,7 +211,7 @@ def serve(settings: Settings, host: str, port: int, *, share: bool = False) -> N
     if report is not None:
         print(f"Index: {report.summary()}")
     # Load the reader now, so the first question does not wait for it and a weights problem is said once.
-    _ = assistant.reader_answerer
+    _ = assistant.parts.reader_answerer
     for note in assistant.notes:
         print(f"note: {note}", file=sys.stderr)
     try:

@@ -109,8 +109,8 @@ class Reader:
             the ONNX Runtime one (:class:`assistant.models.onnx.OnnxSpanLogits`).
         tokenizer: The model's fast tokenizer (transformers or ``tokenizers``).
         across: Another copy of the model that reads a question in one language over a passage in
-            the other (on XQuAD-ar the int8 reader loses 0.4 F1 there and gains 0.2 within a
-            language, so ``auto`` reads across languages in fp32); ``None`` reads every window with ``model``.
+            the other (the int8 reader loses more there than within a language, docs/precision.md, so
+            ``auto`` reads across languages in fp32); ``None`` reads every window with ``model``.
     """
 
     def __init__(self, model: Any, tokenizer: Any, settings: ReaderSettings | None = None,
