@@ -287,6 +287,9 @@ class Settings(BaseSettings):
     #: and Arabic questions English text. Empty turns it off; missing files leave retrieval to the
     #: other signals.
     glossary_dir: str = "/usr/share/dictd"
+    #: Where XQuAD lives (``xquad.ar.json``, ``xquad.en.json``): ``assistant bench`` reads it, and the
+    #: benchmarks and tests that score on it. Beside the repository, as ../shared/data/xquad, by default.
+    xquad_dir: Path = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"
     #: A file of your own entities for English readers, ``arabic<TAB>english<TAB>kind`` lines (kind:
     #: person, place, organisation, title or group), over the shipped table (assistant/data/entities.tsv).
     entities_file: str = ""
@@ -312,7 +315,7 @@ class Settings(BaseSettings):
         except ValidationError as error:
             raise _config_error(error) from None
 
-    @field_validator("corpus_dir", "index_dir", "model_cache", mode="after")
+    @field_validator("corpus_dir", "index_dir", "model_cache", "xquad_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()

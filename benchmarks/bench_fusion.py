@@ -75,7 +75,7 @@ def score(weights: tuple[float, ...], questions: list[dict]) -> tuple[float, flo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--xquad-dir", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--xquad-dir", type=Path, default=Settings().xquad_dir)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "fusion.json")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -58,7 +58,7 @@ def near_miss_margins(reader, data, lang: str, limit: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("adapters", nargs="+", type=Path)
-    parser.add_argument("--xquad-dir", type=Path, default=Path("../shared/data/xquad"))
+    parser.add_argument("--xquad-dir", type=Path, default=Settings().xquad_dir)
     parser.add_argument("--limit", type=int, help="gold-paragraph questions per language (default: all)")
     parser.add_argument("--near-miss-limit", type=int, default=600)
     parser.add_argument("--precision", default="bf16")

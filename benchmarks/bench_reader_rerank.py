@@ -72,7 +72,7 @@ def hit_at_1(items: list[dict], w: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--xquad-dir", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--xquad-dir", type=Path, default=Settings().xquad_dir)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "rerank.json")

@@ -17,9 +17,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from assistant import Settings  # noqa: E402  (after the variables above)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "ghweiran-prison.txt"
-XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
+XQUAD_DIR = Settings().xquad_dir
 
 #: Fixtures that load a real model (the embedder, an index built with it, the converted e5 folder,
 #: its ONNX export).
@@ -34,8 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def settings_base(tmp_path_factory: pytest.TempPathFactory):
-    from assistant import Settings
-
     return Settings(progress=False, index_dir=tmp_path_factory.mktemp("unused-index"))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant import Settings
 from assistant.models.prepare import prepare_e5_folder
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,7 @@ sentence_transformers = pytest.importorskip("sentence_transformers")
 
 ARTICLE = Path(__file__).resolve().parents[1] / "corpus" / "ghweiran-prison.txt"
 SHARED_ARTICLE = Path("/work/shared/data/article/ghweiran-prison.txt")
-XQUAD_AR = Path("/work/shared/data/xquad/xquad.ar.json")
+XQUAD_AR = Settings().xquad_dir / "xquad.ar.json"
 MODES = ("query", "passage")
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant import Settings
 from assistant.errors import ConfigError
 from assistant.eval.questions import Question, load_squad
 from assistant.eval.reports import summary_table
 from assistant.eval.scoring import gold_units, reply_language, score_retrieval, summarize
 from assistant.types import Answer, Chunk
 
-XQUAD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "xquad"
+XQUAD_DIR = Settings().xquad_dir
 
 
 def _squad(path: Path, paragraphs: list[tuple[str, list[dict]]]) -> Path:

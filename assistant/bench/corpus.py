@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +24,6 @@ from ..text.normalize import split_clauses, split_sentences
 from ..types import Document
 from .runner import _slug
 
-if TYPE_CHECKING:
-    pass
 
 def xquad_paragraphs(xquad_dir: Path) -> dict[str, str]:
     """Every XQuAD-ar and XQuAD-en paragraph, named ``{lang}-p{article}-{paragraph}.txt``.

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +39,7 @@ from ..config import Settings
 from ..eval.metrics import percentile
 from ..eval.questions import load_squad
 from .corpus import CachedEmbedder, TimedEmbedder, VectorFile, passage_pool, write_corpus, xquad_paragraphs
-from .runner import DEFAULT_XQUAD
 
-if TYPE_CHECKING:
-    pass
 
 def rss_mb() -> float:
     """Peak resident memory of this process so far, in MB.
@@ -261,14 +258,14 @@ def run_bench(settings: Settings, out_dir: Path, xquad_dir: Path | None = None,
     Args:
         settings: The assistant's settings (models; index folders are temporary).
         out_dir: Where the results go.
-        xquad_dir: The folder with ``xquad.ar.json`` and ``xquad.en.json`` (default: ../shared/data/xquad).
+        xquad_dir: The folder with ``xquad.ar.json`` and ``xquad.en.json`` (default: ``settings.xquad_dir``).
         sizes: Corpus sizes in chunks.
         questions: Real XQuAD questions per size (3 more warm up, one answers the cold start).
         cache_dir: Where real vectors of the pool are kept between runs.
         throughput: Also measure index throughput.
         log: Progress messages.
     """
-    xquad_dir = Path(xquad_dir) if xquad_dir else DEFAULT_XQUAD
+    xquad_dir = Path(xquad_dir) if xquad_dir else settings.xquad_dir
     paragraphs = xquad_paragraphs(xquad_dir)
     pool = passage_pool(list(paragraphs.values()))
     cache_dir = Path(cache_dir) if cache_dir else settings.model_cache.parent / "bench-vectors"

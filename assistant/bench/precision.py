@@ -25,7 +25,7 @@ from ..config import ONNX_READER_WEIGHTS, Settings
 from ..eval.questions import Question, SquadSet, default_question_files, load_questions, load_squad
 from .corpus import indexing_texts, xquad_paragraphs
 from .performance import _subprocess, measure_throughput
-from .runner import DEFAULT_XQUAD, read_gold_paragraphs
+from .runner import read_gold_paragraphs
 
 
 def retrieval_hits(bot: Assistant, questions: Sequence[Question], depth: int = 5) -> dict[str, float]:
@@ -135,13 +135,13 @@ def run_precision_bench(settings: Settings, out_dir: Path, xquad_dir: Path | Non
     Args:
         settings: The assistant's settings; ``precision`` is the one compared with fp32.
         out_dir: Where the results go.
-        xquad_dir: The folder with ``xquad.ar.json`` and ``xquad.en.json`` (default: ../shared/data/xquad).
+        xquad_dir: The folder with ``xquad.ar.json`` and ``xquad.en.json`` (default: ``settings.xquad_dir``).
         questions: Timed shipped questions per precision (3 more warm up, one answers the cold start).
         quality_limit: Only the first questions of each XQuAD file in the quality rows (all when ``None``;
             0 leaves the quality rows out).
         log: Progress messages.
     """
-    xquad_dir = Path(xquad_dir) if xquad_dir else DEFAULT_XQUAD
+    xquad_dir = Path(xquad_dir) if xquad_dir else settings.xquad_dir
     chosen = settings.precision
     precisions = list(dict.fromkeys(("fp32", chosen)))
     paragraphs = xquad_paragraphs(xquad_dir)

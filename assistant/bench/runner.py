@@ -37,7 +37,6 @@ from .baselines import Bm25Only, DenseOnly, VanillaLlamaIndex, corpus_chunks
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
-DEFAULT_XQUAD = Path(__file__).resolve().parents[3] / "shared" / "data" / "xquad"
 SYSTEMS = ("ours", "dense-only", "BM25-only", "vanilla llama-index")
 
 

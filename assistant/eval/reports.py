@@ -68,12 +68,3 @@ def write_records(records: Sequence[Record], path: Path) -> Path:
         for record in records:
             handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
     return path
-
-
-def write_report(records: list[Record], summary: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``records.jsonl`` and ``summary.json`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    records_path = write_records(records, out_dir / "records.jsonl")
-    summary_path = out_dir / "summary.json"
-    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    return records_path, summary_path

@@ -220,15 +220,6 @@ class ChromaStore:
         for collection in self._spaces.values():
             collection.delete(where={"source": source})
 
-    def delete_ids(self, ids: list[str]) -> None:
-        """Remove chunks by id, with their sentence and second-embedder vectors."""
-        for lo in range(0, len(ids), _BATCH):
-            batch = ids[lo:lo + _BATCH]
-            self._collection.delete(ids=batch)
-            for space, collection in self._spaces.items():
-                if space != CHUNKS:
-                    collection.delete(where={"chunk_id": {"$in": batch}})
-
     def clear(self, recreate: bool = False) -> None:
         """Remove everything from every space.
 

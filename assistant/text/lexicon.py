@@ -21,6 +21,15 @@ MONTHS = {
     "december": ("ديسمبر", "كانون الاول"),
 }
 
+#: Arabic weekday -> English, the Arabic normalised (``normalize_arabic``: no hamza, ه for ة).
+WEEKDAYS = {
+    "الاثنين": "Monday", "الثلاثاء": "Tuesday", "الاربعاء": "Wednesday", "الخميس": "Thursday",
+    "الجمعه": "Friday", "السبت": "Saturday", "الاحد": "Sunday",
+}
+#: English weekday -> Arabic as a reply writes it.
+WEEKDAYS_WRITTEN_AR = {"Monday": "الاثنين", "Tuesday": "الثلاثاء", "Wednesday": "الأربعاء", "Thursday": "الخميس",
+                       "Friday": "الجمعة", "Saturday": "السبت", "Sunday": "الأحد"}
+
 #: Light stemming for search (BM25, word overlap): conjunction, preposition and article clusters.
 STEM_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
 #: Light stemming for search: plural, dual, feminine and possessive endings.

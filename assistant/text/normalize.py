@@ -13,7 +13,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .lexicon import AR_REFERRING_CLITICS, EASTERN_DIGITS, STEM_PREFIXES, STEM_SUFFIXES
+from .lexicon import (
+    AR_REFERRING_CLITICS,
+    EASTERN_DIGITS,
+    STEM_PREFIXES,
+    STEM_SUFFIXES,
+    WEEKDAYS,
+    WEEKDAYS_WRITTEN_AR,
+)
 
 _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
 # Harakat, tanween, shadda, sukun, dagger alef, Quranic marks; and tatweel.
@@ -44,14 +51,7 @@ EN_STOPWORDS = frozenset(
     """.split()
 )
 
-_WEEKDAYS = {
-    "الاثنين": "Monday", "الثلاثاء": "Tuesday", "الاربعاء": "Wednesday", "الخميس": "Thursday",
-    "الجمعه": "Friday", "السبت": "Saturday", "الاحد": "Sunday",
-}
-_EN_WEEKDAYS = {v.lower(): v for v in _WEEKDAYS.values()}
-#: Weekday names as an Arabic reply writes them.
-_AR_DAY_NAMES = {"Monday": "الاثنين", "Tuesday": "الثلاثاء", "Wednesday": "الأربعاء", "Thursday": "الخميس",
-                 "Friday": "الجمعة", "Saturday": "السبت", "Sunday": "الأحد"}
+_EN_WEEKDAYS = {v.lower(): v for v in WEEKDAYS.values()}
 
 # Arabic number words as they appear in news text (normalised spelling), and their values.
 _AR_NUMBER_WORDS = {
@@ -261,7 +261,7 @@ def numbers_in(text: str) -> list[str]:
 def day_name(value: str, language: str) -> str:
     """A short answer in the reply's language: an English weekday name (as :func:`weekdays_in` gives)
     in Arabic for an Arabic reply; anything else as it is."""
-    return _AR_DAY_NAMES.get(value, value) if language == "ar" else value
+    return WEEKDAYS_WRITTEN_AR.get(value, value) if language == "ar" else value
 
 
 def weekdays_in(text: str) -> list[str]:
@@ -270,7 +270,7 @@ def weekdays_in(text: str) -> list[str]:
     days = []
     for token in _TOKEN.findall(folded):
         # A prefixed day keeps its article ("والأحد", "بالسبت"); a bare "أحد" is "one (of)".
-        day = _WEEKDAYS.get(token) or next((d for name, d in _WEEKDAYS.items() if token.endswith(name)), None)
+        day = WEEKDAYS.get(token) or next((d for name, d in WEEKDAYS.items() if token.endswith(name)), None)
         day = day or _EN_WEEKDAYS.get(token)
         if day and day not in days:
             days.append(day)

@@ -16,6 +16,7 @@ from ..api import ANSWER_MODES
 from ..models.embeddings import UseEmbedder
 from ..models.onnx import OnnxEmbedder
 from .html import replaced_draft_heading
+from .options import serve_options
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -340,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("bench", parents=[common], help="index throughput, ask latency and memory at 1k-100k chunks")
-    p.add_argument("--xquad-dir", type=Path, default=None, help="folder with xquad.ar.json and xquad.en.json")
+    p.add_argument("--xquad-dir", type=Path, default=None,
+                   help="folder with xquad.ar.json and xquad.en.json (default: ASSISTANT_XQUAD_DIR)")
     p.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks, comma-separated")
     p.add_argument("--questions", type=int, default=40, help="timed questions per size")
     p.add_argument("--cache-dir", type=Path, help="where real passage vectors are kept between runs")
@@ -366,10 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", metavar="SOURCE", help="remove this document from the index")
     p.set_defaults(func=cmd_docs)
 
-    p = sub.add_parser("serve", parents=[common], help="the web chat (builds the index if needed)")
-    p.add_argument("--host", help="address to bind (ASSISTANT_HOST, else GRADIO_SERVER_NAME; default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (ASSISTANT_PORT, else GRADIO_SERVER_PORT; default 7860)")
-    p.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
+    p = sub.add_parser("serve", parents=[common, serve_options()], help="the web chat (builds the index if needed)")
     p.set_defaults(func=cmd_serve)
     return parser
 

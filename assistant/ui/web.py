@@ -21,6 +21,7 @@ import gradio as gr
 from .. import Assistant, AssistantError, IndexLockedError, Settings
 from .handlers import WebChat, load_examples
 from .html import EMPTY_SOURCES
+from .options import serve_options
 from .uploads import ACCEPTED_TYPES, UPLOAD_MAX_MB
 
 #: The page's style, and its script (clicking or hovering a [n] reveals its passage; the question box
@@ -148,15 +149,8 @@ def parse_args(argv: Sequence[str] | None, settings: Settings) -> argparse.Names
 
 
 def build_arg_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
-    """The web chat's options (``--host``, ``--port``, ``--share``), defaulting to ``settings``."""
-    settings = settings or Settings()
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--host", default=settings.host, help="address to bind (ASSISTANT_HOST, else "
-                        "GRADIO_SERVER_NAME; default %(default)s, this machine only)")
-    parser.add_argument("--port", type=int, default=settings.port,
-                        help="port (ASSISTANT_PORT, else GRADIO_SERVER_PORT; default %(default)s)")
-    parser.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
-    return parser
+    """``python app.py``'s parser: :func:`serve_options`."""
+    return argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0], parents=[serve_options(settings)])
 
 
 def port_problem(host: str, port: int) -> str:

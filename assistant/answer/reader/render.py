@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ...text.entities import KINDS, EntityMatch, EntityTable
 from ...text.glossary import WordGlosses
-from ...text.lexicon import MONTHS, NEWS_ADJECTIVES, NEWS_SENSES
+from ...text.lexicon import MONTHS, NEWS_ADJECTIVES, NEWS_SENSES, WEEKDAYS
 from ...text.names import KnownSpellings, NameRenderer, fold_name
 from ...text.normalize import day_name, detect_language, normalize_arabic, numbers_in, weekdays_in
 
@@ -34,13 +34,9 @@ from ...text.normalize import day_name, detect_language, normalize_arabic, numbe
 FSI, PDI = "\u2068", "\u2069"
 
 _MONTHS_AR_EN = {arabic: english.capitalize() for english, names in MONTHS.items() for arabic in names}
-_WEEKDAYS_AR_EN = {
-    "الاثنين": "Monday", "الثلاثاء": "Tuesday", "الاربعاء": "Wednesday", "الخميس": "Thursday", "الجمعه": "Friday",
-    "السبت": "Saturday", "الاحد": "Sunday",
-}
 #: English weekday and month names -> Arabic (the Egyptian-style month names, read across the Arab press).
 _EN_AR = {english.lower(): arabic for arabic, english in (
-    *_WEEKDAYS_AR_EN.items(), *[(m, e) for m, e in _MONTHS_AR_EN.items() if m in (
+    *WEEKDAYS.items(), *[(m, e) for m, e in _MONTHS_AR_EN.items() if m in (
         "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر", "نوفمبر",
         "ديسمبر")])}
 _ARABIC = re.compile(r"[\u0621-\u064a\u0660-\u0669]")
@@ -180,7 +176,7 @@ def _arabic_to_english(span: str, aids: ReaderAids, names: bool, place: bool = F
     for m in aids.places.matches(words):
         free = not covered & set(range(m.start, m.end))
         first = words[m.start].strip(_PUNCTUATION)
-        if _WEEKDAYS_AR_EN.get(normalize_arabic(first)) or first.isascii():
+        if WEEKDAYS.get(normalize_arabic(first)) or first.isascii():
             continue  # «الخميس» is Thursday before it is a town; month names are English already
         if place:
             wanted = True  # a "where" answer: the gazetteer before the name layers
@@ -228,7 +224,7 @@ def _word_pieces(original: str, aids: ReaderAids, names: bool) -> list[_Piece]:
     if bare.isascii():  # Latin words and month names as written; Arabic-Indic digits as ASCII ones
         digits = bare.replace(",", "").replace(".", "").isdigit()
         return [_Piece(bare if digits else original, "number" if digits else "date")]
-    day = _WEEKDAYS_AR_EN.get(bare) or next((d for n, d in _WEEKDAYS_AR_EN.items() if bare.endswith(n)), None)
+    day = WEEKDAYS.get(bare) or next((d for n, d in WEEKDAYS.items() if bare.endswith(n)), None)
     if day:
         return [_Piece(day, "date")]
     if numbers_in(bare):
@@ -386,7 +382,7 @@ def key_facts(quote: str, aids: ReaderAids) -> str:
             i = matches[i].end
             continue
         bare = normalize_arabic(words[i].strip(_PUNCTUATION))
-        day = _WEEKDAYS_AR_EN.get(bare) or next((d for n, d in _WEEKDAYS_AR_EN.items() if bare.endswith(n)), None)
+        day = WEEKDAYS.get(bare) or next((d for n, d in WEEKDAYS.items() if bare.endswith(n)), None)
         number = numbers_in(bare)
         if day and day not in named:
             named.append(day)

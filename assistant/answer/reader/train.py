@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import QAExample, code_switched, edited_negatives, load_squad, other_paragraph_negatives
+from .model import ReaderSettings
 from .spans import context_offsets, token_labels
 
 
@@ -29,8 +30,9 @@ from .spans import context_offsets, token_labels
 class TrainPlan:
     """Everything that decides a training run; a checkpoint resumes only under the same plan."""
 
-    max_length: int = 256
-    stride: int = 96
+    #: Windows as the reader reads them at run time (one place: :class:`.model.ReaderSettings`).
+    max_length: int = ReaderSettings.max_length
+    stride: int = ReaderSettings.stride
     batch_size: int = 16
     learning_rate: float = 5e-4
     weight_decay: float = 0.01
@@ -355,16 +357,3 @@ def load_adapter_into(model: Any, folder: Path) -> None:
 
     state = {k: v.to(torch.float32) for k, v in load_file(str(folder / "adapter_model.safetensors")).items()}
     set_peft_model_state_dict(model, state)
-
-
-def export_checkpoint(out: Path, base: Path, plan: TrainPlan, folder: Path | None = None) -> Path:
-    """Export the last checkpoint in ``out`` as an adapter (a run stopped early still ships its best)."""
-    import torch
-    from peft import set_peft_model_state_dict
-
-    state = torch.load(Path(out) / "checkpoint" / "state.pt", weights_only=False)
-    if state["plan"] != plan.key():
-        raise RuntimeError(f"{out}/checkpoint was made under another training plan.")
-    model = new_model(base, plan)
-    set_peft_model_state_dict(model, state["adapter"])
-    return export(model, plan, folder or Path(out) / "reader", {"step": state["step"]})
