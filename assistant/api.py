@@ -14,13 +14,13 @@ from .answer.reader.answering import SpanReader
 from .answer.reader.render import has_arabic, key_facts
 from .chat import ChatSession
 from .config import Settings
-from .errors import ConfigError, IndexMissingError, InvalidQuestionError
+from .errors import ConfigError, IndexMissingError, InvalidQuestionError, SkipFile
 from .eval.questions import DEPTH, Question, default_question_files, load_questions
 from .eval.runs import run_questions
 from .eval.scoring import Record, summarize
 from .index.indexing import IndexOptions, index_paths, remove_source, repair_index
 from .ingest.chunking import CHUNKING_VERSION
-from .ingest.loaders import SkipFile, content_hash, find_files, load_text
+from .ingest.loaders import content_hash, find_files, load_text
 from .models.embeddings import Embedder, Encoders
 from .parts import Parts
 from .retrieve.rerank import Reranker, rerank

@@ -32,3 +32,8 @@ class ModelUnavailableError(AssistantError):
 
 class ConfigError(AssistantError, ValueError):
     """A setting has a value the assistant cannot use."""
+
+
+class SkipFile(Exception):
+    """A file cannot be indexed; the message is the reason shown to the user. Not an
+    :class:`AssistantError`: indexing catches it, lists the file as skipped and goes on."""

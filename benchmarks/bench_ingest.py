@@ -81,7 +81,7 @@ def library_texts(path: Path) -> dict[str, str]:
         return {"pypdf": "\n".join(p.extract_text() or "" for p in pypdf.PdfReader(path).pages),
                 "pdfminer text": extract_text(str(path)), "pdfium text": pdfium}
     if suffix == ".html":
-        from assistant.ingest.loaders import visible_text
+        from assistant.ingest.web_pages import visible_text
 
         return {"visible text (before)": visible_text(path.read_text(encoding="utf-8"))[1]}
     return {}
@@ -107,7 +107,7 @@ def _both_models(pdf: Path, out: dict) -> None:
     """The article's first page read by Tesseract with the Arabic model alone and with both."""
     import pypdfium2
 
-    from assistant.ingest.loaders import _KEEP_NOISY_ROWS, _tesseract
+    from assistant.ingest.ocr import KEEP_NOISY_ROWS, tesseract
     from assistant.ingest.pdf_layout import ocr_pages_text, parse_tesseract_tsv
 
     text = load_file(pdf, 50 * MB)
@@ -122,7 +122,7 @@ def _both_models(pdf: Path, out: dict) -> None:
     rows = out.setdefault("ocr models, article page 1", {})
     for languages in ("ara", "ara+eng"):
         started = time.perf_counter()
-        tsv = _tesseract(buffer.getvalue(), "-l", languages, "--psm", "3", *_KEEP_NOISY_ROWS, "tsv")
+        tsv = tesseract(buffer.getvalue(), "-l", languages, "--psm", "3", *KEEP_NOISY_ROWS, "tsv")
         read = " ".join(ocr_pages_text([parse_tesseract_tsv(tsv)])[0].paragraphs)
         rows[languages] = {"similarity": round(similarity(read, first), 4),
                            "seconds": round(time.perf_counter() - started, 2)}

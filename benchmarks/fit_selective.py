@@ -32,7 +32,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answer.selective import SIGNALS  # noqa: E402
-from assistant.eval.scoring import Record, read_records  # noqa: E402
+from assistant.eval.reports import read_records  # noqa: E402
+from assistant.eval.scoring import Record  # noqa: E402
 
 
 def usable(record: Record) -> bool:

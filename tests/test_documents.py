@@ -27,7 +27,9 @@ from document_forms import (
     text_pdf,
 )
 
-from assistant.ingest.loaders import SkipFile, load_file, ocr_languages
+from assistant.errors import SkipFile
+from assistant.ingest.loaders import load_file
+from assistant.ingest.ocr import ocr_languages
 
 MB = 1_000_000
 TEXTS = SOURCE_TEXTS

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
+from assistant.eval.calibration import calibrate_threshold
 from assistant.eval.metrics import contains_answer
 from assistant.eval.questions import Question, default_question_files, load_questions
-from assistant.eval.scoring import Record, calibrate_threshold, is_correct, summarize
+from assistant.eval.scoring import Record, is_correct, summarize
 from assistant.types import Answer
 
 

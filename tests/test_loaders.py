@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.loaders import SkipFile, decode_bytes, find_files, html_to_text, load_text
+from assistant.errors import SkipFile
+from assistant.ingest.loaders import decode_bytes, find_files, load_text
+from assistant.ingest.web_pages import html_to_text
 
 ARABIC = "عادت الاشتباكات فجر الاثنين إلى محيط سجن الصناعة في حي غويران."
 

@@ -24,11 +24,12 @@ from ..api import Assistant
 from ..config import Settings
 from ..errors import ConfigError
 from ..eval import metrics
+from ..eval.calibration import calibrate_threshold
 from ..eval.llm_report import llm_summary, write_llm_report
 from ..eval.questions import DEPTH, Question, SquadSet, default_question_files, load_questions, load_squad
-from ..eval.reports import summary_table, write_records
+from ..eval.reports import answer_changes, read_records, summary_table, write_records
 from ..eval.runs import run_retrieval
-from ..eval.scoring import Record, answer_changes, calibrate_threshold, near_misses, read_records, summarize
+from ..eval.scoring import Record, near_misses, summarize
 from ..models.embeddings import Embedder
 from ..text.normalize import detect_language
 from ..types import IndexReport

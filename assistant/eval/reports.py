@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .scoring import Record, summarize
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -68,3 +69,41 @@ def write_records(records: Sequence[Record], path: Path) -> Path:
         for record in records:
             handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
     return path
+
+
+def read_records(path: Path) -> list[Record]:
+    """Records written by :func:`write_records` (an earlier ``assistant eval`` run).
+
+    Raises:
+        ConfigError: The file is missing or not eval records.
+    """
+    known = {f.name for f in fields(Record)}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [Record(**{k: v for k, v in json.loads(line).items() if k in known}) for line in lines if line.strip()]
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigError(f"Cannot read eval records from {path} ({error}); give the records.jsonl an earlier "
+                          "`assistant eval --calibrate --out DIR` run wrote into DIR.") from error
+
+
+def answer_changes(before: Sequence[Record], after: Sequence[Record]) -> str:
+    """The answers that changed between two runs of the same set, as Markdown a person can read:
+    each question whose outcome or lead changed, with both replies' first lines. Pure."""
+    old = {r.id: r for r in before}
+    lines = []
+    for record in after:
+        previous = old.get(record.id)
+        if previous is None:
+            continue
+        then, now = _lead(previous), _lead(record)
+        if (previous.outcome, then) != (record.outcome, now):
+            mark = {True: "fixed", False: "broke"}.get(record.correct, "") if previous.correct != record.correct \
+                else "changed"
+            lines.append(f"- **{record.id}** ({mark}) {record.question}\n  - before: [{previous.outcome or '?'}] "
+                         f"{then}\n  - now: [{record.outcome or '?'}] {now}")
+    head = f"# Answers changed since the previous run\n\n{len(lines)} of {len(after)} questions.\n\n"
+    return head + ("\n".join(lines) + "\n" if lines else "")
+
+
+def _lead(record: Record) -> str:
+    return record.answer.split("\n")[0][:160]

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexLockedError
+from ..errors import IndexLockedError, SkipFile
 from ..ingest.chunking import CHUNKING_VERSION, chunk_document, chunk_id, chunk_sentences, sentence_id
-from ..ingest.loaders import SkipFile, content_hash, find_files, load_file
+from ..ingest.loaders import content_hash, find_files, load_file
 from ..models.embeddings import Encoders
 from ..models.precision import combined
 from ..types import Chunk, Document, IndexReport

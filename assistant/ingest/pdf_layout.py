@@ -1,4 +1,4 @@
-"""Positioned glyphs of PDF pages -> text in reading order. Pure: :mod:`.loaders` reads the file.
+"""Positioned glyphs of PDF pages -> text in reading order. Pure: :mod:`.pages` reads the file.
 
 Browsers and Word print Arabic in *visual* order: each line's glyphs stand left to right as they are
 seen, in presentation forms (U+FE70-FEFF), so a plain text extraction reads every right-to-left line

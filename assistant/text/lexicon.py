@@ -138,3 +138,32 @@ TIME_UNITS = frozenset({
 
 #: Words by which a question asks for an exact figure: "several hours" does not answer it (normalised).
 EXACT_WORDS = frozenset("تحديدا بالتحديد بالضبط بدقه exactly precisely exact precise".split())
+
+#: Names whose English and Arabic forms share no consonant skeleton, and English words of
+#: institution names ("Syrian Observatory for Human Rights") that are translated, not transliterated.
+#: Values are normalised Arabic stems looked for inside a passage (the checks of :mod:`assistant.verify`
+#: hold a sentence's names to its passage with them; FreeDict's glossary is :mod:`.glossary`).
+NAME_WORDS_EN_AR: dict[str, tuple[str, ...]] = {
+    "sdf": ("قسد", "قوات سوريا الديمقراطيه", "قوات سوريا الديموقراطيه"),
+    "is": ("تنظيم", "داعش", "الدوله الاسلاميه"), "isis": ("تنظيم", "داعش", "الدوله الاسلاميه"),
+    "isil": ("تنظيم", "داعش", "الدوله الاسلاميه"), "daesh": ("داعش", "تنظيم"),
+    "islamic": ("اسلامي", "تنظيم الدوله"), "state": ("دوله",), "syria": ("سوري",), "syrian": ("سوري",),
+    "democratic": ("ديمقراطي", "ديموقراطي"), "forces": ("قوات", "قوي"), "force": ("قوات", "قوه"),
+    "observatory": ("مرصد",), "human": ("انسان",), "rights": ("حقوق",), "coalition": ("تحالف",),
+    "international": ("دولي",), "global": ("دولي",), "media": ("اعلام",), "centre": ("مركز",),
+    "center": ("مركز",), "agency": ("وكاله",), "news": ("اخبار", "انباء", "وكاله"), "prison": ("سجن",),
+    "jail": ("سجن",), "army": ("جيش",), "government": ("حكوم",), "police": ("شرط",), "security": ("امن",),
+    "internal": ("داخلي",), "commander": ("قائد",), "general": ("عام",), "chief": ("قائد", "عام"),
+    "leader": ("زعيم", "قائد"), "president": ("رئيس",), "minister": ("وزير",), "ministry": ("وزار",),
+    "council": ("مجلس",), "united": ("متحد", "امريك"), "nations": ("امم",), "un": ("الامم المتحده",),
+    "us": ("امريك", "الولايات المتحده"), "usa": ("امريك", "الولايات المتحده"), "america": ("امريك",),
+    "american": ("امريك",), "states": ("ولايات", "دول"), "kurdish": ("كرد",), "kurds": ("كرد",),
+    "kurd": ("كرد",), "arab": ("عرب",), "arabs": ("عرب",), "iraq": ("عراق",), "iraqi": ("عراق",),
+    "turkey": ("ترك",), "turkish": ("ترك",), "russia": ("روس",), "russian": ("روس",), "iran": ("ايران",),
+    "counter": ("مكافحه",), "terrorism": ("ارهاب",), "anti": ("مكافحه",), "special": ("خاص",),
+    "operations": ("عمليات",), "red": ("احمر",), "crescent": ("هلال",), "cross": ("صليب",),
+    "north": ("شمال",), "northeast": ("شمال شرق",), "south": ("جنوب",), "east": ("شرق",), "west": ("غرب",),
+    "northern": ("شمال",), "southern": ("جنوب",), "eastern": ("شرق",), "western": ("غرب",),
+    "city": ("مدين",), "province": ("محافظ",), "governorate": ("محافظ",), "neighbourhood": ("حي",),
+    "neighborhood": ("حي",), "district": ("حي",), "observatory's": ("مرصد",),
+}

@@ -12,10 +12,10 @@ import re
 from dataclasses import replace
 
 from ..config import VerifySettings
-from ..text.lexicon import NAME_PREFIXES
+from ..text.lexicon import NAME_PREFIXES, NAME_WORDS_EN_AR
 from ..text.normalize import AR_STOPWORDS, EN_STOPWORDS, detect_language, normalize_arabic, stem_arabic, weekdays_in
 from .claims import ReaderAnswer, Verdict
-from .facts import AR_TOKEN, GLOSSARY, LATIN_WORD, PassageFacts, months_of, numbers_of
+from .facts import AR_TOKEN, LATIN_WORD, PassageFacts, months_of, numbers_of
 from .wording import content_cores, content_coverage, core_in
 
 
@@ -115,7 +115,7 @@ def states_value(text: str, value: str, min_share: float = 0.75) -> bool:
         # Short glossary words count only as written in capitals: "IS" is the organisation, "is" a verb.
         english = {re.sub(r"['’]s$", "", part).lower() for w in LATIN_WORD.findall(text) for part in w.split("-")
                    if len(part) > 3 or part.isupper()}
-        forms = [form for word in english for form in GLOSSARY.get(word, ())]
+        forms = [form for word in english for form in NAME_WORDS_EN_AR.get(word, ())]
         form_words = {stem_arabic(part) for form in forms for part in form.split()}
 
         def stated(word: str) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text.lexicon import CORE_SUFFIXES, MONTHS, NAME_PREFIXES
+from ..text.lexicon import CORE_SUFFIXES, MONTHS, NAME_PREFIXES, NAME_WORDS_EN_AR
 from ..text.normalize import (
     AR_STOPWORDS,
     EN_STOPWORDS,
@@ -32,34 +32,6 @@ _EN_NUMBERS = {
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
 _AR_MONTHS = {normalize_arabic(name): month for month, names in MONTHS.items() for name in names if " " not in name}
-
-#: Names whose English and Arabic forms share no consonant skeleton, and English words of
-#: institution names ("Syrian Observatory for Human Rights") that are translated, not transliterated.
-#: Values are normalised Arabic stems looked for inside the passage.
-GLOSSARY: dict[str, tuple[str, ...]] = {
-    "sdf": ("قسد", "قوات سوريا الديمقراطيه", "قوات سوريا الديموقراطيه"),
-    "is": ("تنظيم", "داعش", "الدوله الاسلاميه"), "isis": ("تنظيم", "داعش", "الدوله الاسلاميه"),
-    "isil": ("تنظيم", "داعش", "الدوله الاسلاميه"), "daesh": ("داعش", "تنظيم"),
-    "islamic": ("اسلامي", "تنظيم الدوله"), "state": ("دوله",), "syria": ("سوري",), "syrian": ("سوري",),
-    "democratic": ("ديمقراطي", "ديموقراطي"), "forces": ("قوات", "قوي"), "force": ("قوات", "قوه"),
-    "observatory": ("مرصد",), "human": ("انسان",), "rights": ("حقوق",), "coalition": ("تحالف",),
-    "international": ("دولي",), "global": ("دولي",), "media": ("اعلام",), "centre": ("مركز",),
-    "center": ("مركز",), "agency": ("وكاله",), "news": ("اخبار", "انباء", "وكاله"), "prison": ("سجن",),
-    "jail": ("سجن",), "army": ("جيش",), "government": ("حكوم",), "police": ("شرط",), "security": ("امن",),
-    "internal": ("داخلي",), "commander": ("قائد",), "general": ("عام",), "chief": ("قائد", "عام"),
-    "leader": ("زعيم", "قائد"), "president": ("رئيس",), "minister": ("وزير",), "ministry": ("وزار",),
-    "council": ("مجلس",), "united": ("متحد", "امريك"), "nations": ("امم",), "un": ("الامم المتحده",),
-    "us": ("امريك", "الولايات المتحده"), "usa": ("امريك", "الولايات المتحده"), "america": ("امريك",),
-    "american": ("امريك",), "states": ("ولايات", "دول"), "kurdish": ("كرد",), "kurds": ("كرد",),
-    "kurd": ("كرد",), "arab": ("عرب",), "arabs": ("عرب",), "iraq": ("عراق",), "iraqi": ("عراق",),
-    "turkey": ("ترك",), "turkish": ("ترك",), "russia": ("روس",), "russian": ("روس",), "iran": ("ايران",),
-    "counter": ("مكافحه",), "terrorism": ("ارهاب",), "anti": ("مكافحه",), "special": ("خاص",),
-    "operations": ("عمليات",), "red": ("احمر",), "crescent": ("هلال",), "cross": ("صليب",),
-    "north": ("شمال",), "northeast": ("شمال شرق",), "south": ("جنوب",), "east": ("شرق",), "west": ("غرب",),
-    "northern": ("شمال",), "southern": ("جنوب",), "eastern": ("شرق",), "western": ("غرب",),
-    "city": ("مدين",), "province": ("محافظ",), "governorate": ("محافظ",), "neighbourhood": ("حي",),
-    "neighborhood": ("حي",), "district": ("حي",), "observatory's": ("مرصد",),
-}
 
 #: Vague quantities are facts too: "dozens of civilians" needs a source that says عشرات.
 _QUANTITIES = {"dozen": "dozens", "dozens": "dozens", "hundreds": "hundreds", "thousands": "thousands",
@@ -148,7 +120,7 @@ def latin_names(text: str) -> tuple[list[str], list[str]]:
             part = part.strip("'’")
             if len(part) < 2 or not part[0].isupper() or part.lower() in _NAME_PARTICLES:
                 continue
-            if part.lower() in _COMMON_CAPITALISED and not (part.isupper() and part.lower() in GLOSSARY):
+            if part.lower() in _COMMON_CAPITALISED and not (part.isupper() and part.lower() in NAME_WORDS_EN_AR):
                 continue
             target.append(part)
     return list(dict.fromkeys(names)), [p for p in dict.fromkeys(possible) if p not in names]
@@ -157,7 +129,7 @@ def latin_names(text: str) -> tuple[list[str], list[str]]:
 def _counts_as_first_name(word: str, following: str) -> bool:
     if word.isupper() and len(word) > 1:
         return True
-    if word.lower() in GLOSSARY or "-" in word:
+    if word.lower() in NAME_WORDS_EN_AR or "-" in word:
         return True
     return bool(following) and following[0].isupper() and following.lower() not in _COMMON_CAPITALISED
 
@@ -250,7 +222,7 @@ class PassageFacts:
         lowered = name.lower()
         if lowered in self.latin_words or lowered.rstrip("s") in self.latin_words:
             return True
-        glossary = GLOSSARY.get(lowered) or GLOSSARY.get(lowered.rstrip("s"))
+        glossary = NAME_WORDS_EN_AR.get(lowered) or NAME_WORDS_EN_AR.get(lowered.rstrip("s"))
         if glossary and any(form in self.folded for form in glossary):
             return True
         skeleton = latin_skeleton(name)
@@ -355,7 +327,7 @@ def absent_names(question: str, passages: Sequence[PassageFacts]) -> list[str]:
 
 
 def _glossed(name: str) -> tuple[str, ...]:
-    return GLOSSARY.get(name.lower()) or GLOSSARY.get(name.lower().rstrip("s")) or ()
+    return NAME_WORDS_EN_AR.get(name.lower()) or NAME_WORDS_EN_AR.get(name.lower().rstrip("s")) or ()
 
 
 def _names(passage: PassageFacts, name: str) -> bool:
@@ -372,7 +344,7 @@ def _names(passage: PassageFacts, name: str) -> bool:
 def _named_keys(stem: str) -> list[str]:
     """The entries of :data:`_NAMED` an Arabic word (clitics stripped) names: أمريكياً -> us, usa, america, american.
     A stem of three letters needs an ending, as a bare one is often another word (ترك "left")."""
-    return [key for key in _NAMED for form in GLOSSARY[key] if " " not in form
+    return [key for key in _NAMED for form in NAME_WORDS_EN_AR[key] if " " not in form
             and any(stem == form + ending for ending in _NAME_ENDINGS[0 if len(form) > 3 else 1:])]
 
 

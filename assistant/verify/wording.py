@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from ..text.lexicon import DISCOURSE_WORDS
+from ..text.lexicon import DISCOURSE_WORDS, NAME_WORDS_EN_AR
 from ..text.normalize import (
     EN_STOPWORDS,
     Span,
@@ -18,7 +18,7 @@ from ..text.normalize import (
     split_sentences,
 )
 from .claims import MARKER
-from .facts import GLOSSARY, content_cores, numbers_of
+from .facts import content_cores, numbers_of
 
 # -- events (across languages) ---------------------------------------------------------------------
 
@@ -177,7 +177,8 @@ def question_counted_phrase(question: str) -> str:
 
 def _in_arabic(phrase: str) -> str:
     """A counted phrase with glossary acronyms in Arabic ("IS fighters" -> "تنظيم fighters")."""
-    return " ".join(GLOSSARY[w.lower()][0] if w.isupper() and w.lower() in GLOSSARY else w for w in phrase.split())
+    words = NAME_WORDS_EN_AR
+    return " ".join(words[w.lower()][0] if w.isupper() and w.lower() in words else w for w in phrase.split())
 
 
 # -- words in common (same-language pairs) ----------------------------------------------------------
