@@ -28,7 +28,7 @@ test: install-test $(STAMPS)/chromium model
 
 # Pure and fast tests: everything not marked slow (model loads, Chroma server, browser, subprocesses).
 check: install-test
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 install: $(STAMPS)/install $(STAMPS)/glossary $(STAMPS)/ocr
 install-test: $(STAMPS)/install-test $(STAMPS)/glossary $(STAMPS)/ocr
