@@ -11,10 +11,9 @@ import pytest
 
 from assistant.answer.reader.data import (
     QAExample,
-    TrainingDataError,
     code_switched,
     edited_negatives,
-    load_squad,
+    load_examples,
     other_paragraph_negatives,
 )
 from assistant.answer.reader.spans import (
@@ -27,6 +26,7 @@ from assistant.answer.reader.spans import (
     token_labels,
     trim_span,
 )
+from assistant.ingest.squad import SquadFormatError
 
 # -- spans (pure) -------------------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ def test_load_squad_reads_answerable_and_unanswerable_questions(tmp_path):
         {"id": "1", "question": "Where is it?", "answers": [{"text": "Ghweiran", "answer_start": 17}]},
         {"id": "2", "question": "Who runs it?", "answers": [], "is_impossible": True},
     ])
-    first, second = load_squad(path)
+    first, second = load_examples(path)
     assert (first.answer, first.answer_start, first.answerable) == ("Ghweiran", 17, True)
     assert not second.answerable
 
@@ -159,23 +159,23 @@ def test_load_squad_reads_answerable_and_unanswerable_questions(tmp_path):
 ])
 def test_a_malformed_record_names_the_file_and_the_record(tmp_path, qas, message):
     path = _squad(tmp_path, qas)
-    with pytest.raises(TrainingDataError) as caught:
-        load_squad(path)
+    with pytest.raises(SquadFormatError) as caught:
+        load_examples(path)
     assert str(path) in str(caught.value) and message in str(caught.value)
 
 
 def test_a_file_that_is_not_json_names_the_file(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(TrainingDataError, match="broken.json"):
-        load_squad(path)
+    with pytest.raises(SquadFormatError, match="broken.json"):
+        load_examples(path)
 
 
 def test_empty_answers_are_skipped_and_listed(tmp_path):
     path = _squad(tmp_path, [{"id": "e", "question": "What?", "answers": [{"text": "", "answer_start": 0}]},
                              {"id": "f", "question": "Where?", "answers": [{"text": "Ghweiran", "answer_start": 17}]}])
     skipped: list[str] = []
-    assert [e.qid for e in load_squad(path, skipped=skipped)] == ["f"]
+    assert [e.qid for e in load_examples(path, skipped=skipped)] == ["f"]
     assert skipped == ["set.json:e"]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..ingest.squad import SquadFormatError, SquadParagraph, read_squad
 from ..text.normalize import detect_language
 
 #: Ranked chunks kept per question: enough for MRR@10 and nDCG@10.
@@ -107,26 +108,6 @@ class SquadSet:
     questions: list[Question]
 
 
-def _read_squad(path: Path) -> list[tuple[int, int, str, list[dict[str, Any]]]]:
-    """``(article, paragraph, context, qas)`` for every paragraph of a SQuAD file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        found = [(a, p, str(paragraph["context"]), list(paragraph["qas"]))
-                 for a, article in enumerate(data["data"]) for p, paragraph in enumerate(article["paragraphs"])]
-        for *_, qas in found:
-            for qa in qas:
-                if not isinstance(qa, dict) or "id" not in qa or "question" not in qa:
-                    raise KeyError("id/question")
-        return found
-    except OSError as error:
-        raise ConfigError(f"Cannot read the SQuAD file {path}: {error.strerror or error}.") from None
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
-        raise ConfigError(
-            f"{path} is not SQuAD-format JSON ({type(error).__name__}: {error}); it needs "
-            '{"data": [{"paragraphs": [{"context": ..., "qas": [{"id", "question", "answers"}]}]}]}.'
-        ) from None
-
-
 def load_squad(contexts: Path, questions_from: Sequence[Path] = (), limit: int | None = None) -> SquadSet:
     """Read SQuAD-format JSON: its paragraphs, and questions from it or from parallel files.
 
@@ -150,10 +131,10 @@ def load_squad(contexts: Path, questions_from: Sequence[Path] = (), limit: int |
     paragraphs: dict[str, str] = {}
     gold_of: dict[str, str] = {}
     spans_of: dict[str, list[str]] = {}
-    for a, p, context, qas in _read_squad(contexts):
-        name = f"p{a:03d}-{p:02d}.txt"
-        paragraphs[name] = context
-        for qa in qas:
+    for paragraph in _read_questions(contexts):
+        name = f"p{paragraph.article:03d}-{paragraph.paragraph:02d}.txt"
+        paragraphs[name] = paragraph.context
+        for qa in paragraph.qas:
             gold_of[str(qa["id"])] = name
             spans_of[str(qa["id"])] = [x["text"] for x in qa.get("answers", [])]
     same_text: dict[str, list[str]] = {}
@@ -162,7 +143,7 @@ def load_squad(contexts: Path, questions_from: Sequence[Path] = (), limit: int |
 
     questions: list[Question] = []
     for path in questions_from or [contexts]:
-        items = [(str(qa["id"]), qa) for *_, qas in _read_squad(path) for qa in qas]
+        items = [(str(qa["id"]), qa) for paragraph in _read_questions(path) for qa in paragraph.qas]
         if limit is not None:
             items = items[:limit]
         languages = Counter(detect_language(qa["question"]) for _, qa in items)
@@ -181,3 +162,14 @@ def load_squad(contexts: Path, questions_from: Sequence[Path] = (), limit: int |
                 answerable=answerable, gold_sources=same_text[paragraphs[gold_of[qid]]] if answerable else [],
             ))
     return SquadSet(paragraphs, questions)
+
+
+def _read_questions(path: Path) -> list[SquadParagraph]:
+    """:func:`~assistant.ingest.squad.read_squad`, every question record with an id and a question."""
+    paragraphs = read_squad(path)
+    for paragraph in paragraphs:
+        for qa in paragraph.qas:
+            if "id" not in qa or not isinstance(qa.get("question"), str):
+                raise SquadFormatError(f'{path} is not SQuAD-format JSON: {paragraph.where}: a question record '
+                                       f'needs an "id" and a "question": {str(qa)[:200]}')
+    return paragraphs

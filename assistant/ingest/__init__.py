@@ -1,7 +1,8 @@
 """Files -> Documents -> Chunks. :mod:`.loaders` finds and reads files of every supported type
 (encodings, Word files, what was read kept), with :mod:`.web_pages` (HTML), :mod:`.pages` (PDF pages and
 images, in reading order by :mod:`.pdf_layout`) and :mod:`.ocr` (scans, by Tesseract); :mod:`.chunking`
-makes chunks with exact offsets and ids derived from content."""
+makes chunks with exact offsets and ids derived from content; :mod:`.squad` reads SQuAD-format
+files for evaluation and training."""
 
 from __future__ import annotations
 

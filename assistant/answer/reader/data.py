@@ -6,17 +6,12 @@ A malformed file stops training with its name and its first bad record, before a
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ...errors import ConfigError
-
-
-class TrainingDataError(ConfigError):
-    """A training file is not valid SQuAD JSON; the message names the file and the first bad record."""
+from ...ingest.squad import SquadFormatError, read_squad
 
 
 @dataclass(frozen=True)
@@ -40,58 +35,43 @@ class QAExample:
         return self.answer_start + len(self.answer)
 
 
-def load_squad(path: Path, origin: str = "", skipped: list[str] | None = None) -> list[QAExample]:
-    """Read a SQuAD (1.1 or 2.0) JSON file; answerable questions keep their first answer.
+def load_examples(path: Path, origin: str = "", skipped: list[str] | None = None) -> list[QAExample]:
+    """Read a SQuAD (1.1 or 2.0) JSON file (:func:`~assistant.ingest.squad.read_squad`); answerable
+    questions keep their first answer.
 
     A question whose first answer is empty text (AQAD has two) carries no label: it is left out, and
     its id added to ``skipped`` when given.
 
     Raises:
-        TrainingDataError: The file cannot be read, is not SQuAD JSON, or a record is malformed (an
+        SquadFormatError: The file cannot be read, is not SQuAD JSON, or a record is malformed (an
             answer that is not at its ``answer_start``, a question without answers that is not marked
             ``is_impossible``); the message names the file and the record.
     """
     path = Path(path)
     origin = origin or path.stem
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TrainingDataError(f"{path}: cannot read it as JSON ({exc}); give a SQuAD-format file.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise TrainingDataError(f'{path}: no top-level "data" list; give a SQuAD-format file.')
     examples = []
-    for a, article in enumerate(data["data"]):
-        title = str(article.get("title", "")) if isinstance(article, dict) else ""
-        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            raise TrainingDataError(f'{path}: article {a} ({title!r}) has no "paragraphs" list.')
-        for p, paragraph in enumerate(paragraphs):
-            where = f"article {a} ({title!r}), paragraph {p}"
-            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str) \
-                    or not isinstance(paragraph.get("qas"), list):
-                raise TrainingDataError(f'{path}: {where} needs a "context" string and a "qas" list.')
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                example = _example(path, where, qa, context, title, origin)
-                if example is not None:
-                    examples.append(example)
-                elif skipped is not None:
-                    skipped.append(f"{path.name}:{qa.get('id', '?')}")
+    for paragraph in read_squad(path):
+        for qa in paragraph.qas:
+            example = _example(path, paragraph.where, qa, paragraph.context, paragraph.title, origin)
+            if example is not None:
+                examples.append(example)
+            elif skipped is not None:
+                skipped.append(f"{path.name}:{qa.get('id', '?')}")
     if not examples:
-        raise TrainingDataError(f"{path}: holds no questions; give a SQuAD-format file with some.")
+        raise SquadFormatError(f"{path}: holds no questions; give a SQuAD-format file with some.")
     return examples
 
 
 def _example(path: Path, where: str, qa: object, context: str, title: str, origin: str) -> QAExample | None:
     if not isinstance(qa, dict) or not isinstance(qa.get("question"), str) or not qa["question"].strip():
-        raise TrainingDataError(f"{path}: {where}: a question record has no question text: {str(qa)[:200]}")
+        raise SquadFormatError(f"{path}: {where}: a question record has no question text: {str(qa)[:200]}")
     qid = str(qa.get("id", ""))
     answers = qa.get("answers") or []
     if not isinstance(answers, list):
-        raise TrainingDataError(f'{path}: question {qid!r} ({where}): "answers" is not a list.')
+        raise SquadFormatError(f'{path}: question {qid!r} ({where}): "answers" is not a list.')
     if not answers:
         if not qa.get("is_impossible", False):
-            raise TrainingDataError(
+            raise SquadFormatError(
                 f"{path}: question {qid!r} ({where}) has no answers and is not marked is_impossible.")
         return QAExample(qid, qa["question"].strip(), context, 0, "", title, origin)
     first = answers[0]
@@ -99,9 +79,9 @@ def _example(path: Path, where: str, qa: object, context: str, title: str, origi
     if text == "" and isinstance(start, int):
         return None
     if not isinstance(text, str) or not isinstance(start, int):
-        raise TrainingDataError(f'{path}: question {qid!r} ({where}): an answer needs "text" and "answer_start".')
+        raise SquadFormatError(f'{path}: question {qid!r} ({where}): an answer needs "text" and "answer_start".')
     if context[start : start + len(text)] != text:
-        raise TrainingDataError(
+        raise SquadFormatError(
             f"{path}: question {qid!r} ({where}): answer {text!r} is not at answer_start {start} "
             f"(the context there reads {context[start:start + len(text)]!r}).")
     return QAExample(qid, qa["question"].strip(), context, start, text, title, origin)

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import QAExample, code_switched, edited_negatives, load_squad, other_paragraph_negatives
+from .data import QAExample, code_switched, edited_negatives, load_examples, other_paragraph_negatives
 from .model import ReaderSettings
 from .spans import context_offsets, token_labels
 
@@ -87,11 +87,11 @@ STAGES = {
 def build_examples(data_dir: Path, plan: TrainPlan, translate: Callable[[str], str | None] | None = None,
                    ) -> list[QAExample]:
     """The training mix: ARCD repeated, a sample of AQAD, SQuAD 2.0 (English), near-miss negatives and
-    code-switched copies. Raises :class:`TrainingDataError` on a malformed file."""
+    code-switched copies. Raises :class:`SquadFormatError` on a malformed file."""
     rng = random.Random(plan.seed)
-    arcd = load_squad(data_dir / plan.files["arcd"], "arcd")
-    aqad = load_squad(data_dir / plan.files["aqad"], "aqad")
-    squad = load_squad(data_dir / plan.files["squad"], "squad2")
+    arcd = load_examples(data_dir / plan.files["arcd"], "arcd")
+    aqad = load_examples(data_dir / plan.files["aqad"], "aqad")
+    squad = load_examples(data_dir / plan.files["squad"], "squad2")
     aqad_yes = [e for e in aqad if e.answerable]
     aqad_no = [e for e in aqad if not e.answerable]
     rng.shuffle(aqad_yes)
@@ -99,10 +99,10 @@ def build_examples(data_dir: Path, plan: TrainPlan, translate: Callable[[str], s
     if plan.squad_sample:
         rng.shuffle(squad)
         squad = squad[: plan.squad_sample]
-    arsquad = load_squad(data_dir / plan.files["arsquad"], "arsquad") if plan.arsquad_repeat else []
+    arsquad = load_examples(data_dir / plan.files["arsquad"], "arsquad") if plan.arsquad_repeat else []
     squad_train = []
     if plan.squad_train_sample:
-        squad_train = load_squad(data_dir / plan.files["squad_train"], "squad2train")
+        squad_train = load_examples(data_dir / plan.files["squad_train"], "squad2train")
         rng.shuffle(squad_train)
         squad_train = squad_train[: plan.squad_train_sample]
     arabic = arcd + aqad_yes[: plan.aqad_answerable] + arsquad
