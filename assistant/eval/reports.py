@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +13,56 @@ from .scoring import Record, summarize
 
 # -- reports ---------------------------------------------------------------------------------------
 
-_COLUMNS = (
-    ("n", "questions"), ("hit@1", "hit@1"), ("hit@5", "hit@5"), ("MRR@10", "mrr@10"), ("nDCG@10", "ndcg@10"),
-    ("accuracy", "accuracy"), ("F1", "f1"), ("span EM", "span_em"), ("span F1", "span_f1"),
-    ("short ≤80", "short_first_80"), ("short en", "short_in_english"),
-    ("cite P", "citation_precision"), ("cite R", "citation_recall"),
-    ("refusal acc", "refusal_accuracy"), ("false refusal", "false_refusal_rate"),
-    ("short right", "short_right"), ("short wrong", "short_wrong"), ("withheld", "withheld"),
-    ("refused", "refused_answerable"), ("wrong/shown", "wrong_among_shown"),
-    ("unans. refused", "unanswerable_refused"), ("conv acc", "conversation_accuracy"),
-    ("lang match", "language_match"),
-    ("faithful", "faithfulness"),
-    ("ms p50", "latency_ms_p50"), ("ms p95", "latency_ms_p95"),
+@dataclass(frozen=True)
+class Figure:
+    """One figure of an evaluation summary: its key, its column in the Markdown table (``""``: not a
+    column), and its label where a sentence names it (the web chat's evaluation)."""
+
+    key: str
+    column: str
+    label: str
+
+
+#: Every figure the reports show, in their order: the one place their names are written.
+FIGURES = (
+    Figure("questions", "n", "Questions"),
+    Figure("hit@1", "hit@1", "Retrieval hit@1"),
+    Figure("hit@5", "hit@5", "Retrieval hit@5"),
+    Figure("mrr@10", "MRR@10", "Retrieval MRR@10"),
+    Figure("ndcg@10", "nDCG@10", "Retrieval nDCG@10"),
+    Figure("accuracy", "accuracy", "Answer accuracy"),
+    Figure("f1", "F1", "Answer F1"),
+    Figure("span_em", "span EM", "Short answer exact match"),
+    Figure("span_f1", "span F1", "Short answer F1"),
+    Figure("short_first_80", "short ≤80", "Short answer within the first 80 characters"),
+    Figure("short_in_english", "short en", "Short answer in English"),
+    Figure("citation_evidence_rate", "", "Citation evidence rate"),
+    Figure("citation_precision", "cite P", "Citation precision"),
+    Figure("citation_recall", "cite R", "Citation recall"),
+    Figure("refusal_accuracy", "refusal acc", "Refusal accuracy (unanswerable questions)"),
+    Figure("false_refusal_rate", "false refusal", "False refusals (answerable questions)"),
+    Figure("short_right", "short right", "Short answer shown and right"),
+    Figure("short_wrong", "short wrong", "Short answer shown and wrong"),
+    Figure("withheld", "withheld", "Short answer withheld (closest passage)"),
+    Figure("refused_answerable", "refused", "Answerable questions refused"),
+    Figure("wrong_among_shown", "wrong/shown", "Wrong among short answers shown"),
+    Figure("unanswerable_refused", "unans. refused", "Unanswerable questions given no short answer"),
+    Figure("conversation_accuracy", "conv acc", "Conversation turns answered"),
+    Figure("language_match", "lang match", "Reply in the question's language"),
+    Figure("faithfulness", "faithful", "Faithfulness"),
+    Figure("latency_ms_p50", "ms p50", "Latency p50 (ms)"),
+    Figure("latency_ms_p95", "ms p95", "Latency p95 (ms)"),
 )
+_LANGUAGES = {"ar": "Arabic questions", "en": "English questions"}
+
+
+def figure_label(key: str) -> str:
+    """A summary key's label: ``accuracy_ar`` -> "Answer accuracy, Arabic questions"."""
+    base, _, lang = key.rpartition("_")
+    if lang not in _LANGUAGES:
+        base, lang = key, ""
+    label = next((f.label for f in FIGURES if f.key == base), base)
+    return f"{label}, {_LANGUAGES[lang]}" if lang else label
 
 
 def _cell(key: str, value: Any) -> str:
@@ -51,7 +88,8 @@ def summary_table(systems: Mapping[str, Sequence[Record]]) -> str:
             rows.append((name, lang, summarize([r for r in records if r.lang == lang])))
         if len(languages) != 1:
             rows.append((name, "all", summarize(list(records))))
-    columns = [(title, key) for title, key in _COLUMNS if any(row[2].get(key) is not None for row in rows)]
+    columns = [(f.column, f.key) for f in FIGURES
+               if f.column and any(row[2].get(f.key) is not None for row in rows)]
     lines = ["| system | lang | " + " | ".join(t for t, _ in columns) + " |",
              "|---|---|" + "---:|" * len(columns)]
     for name, lang, summary in rows:

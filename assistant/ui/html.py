@@ -22,6 +22,7 @@ from html import escape
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from ..eval.reports import figure_label
 from ..types import Answer, Citation, file_name
 
 if TYPE_CHECKING:
@@ -357,19 +358,9 @@ def render_notices(notices: Sequence[tuple[str, str]]) -> str:
     return f'<ul class="notices">{items}</ul>' if items else ""
 
 
-#: The figures an evaluation shows, in order: ``(summary key, label)``.
-EVAL_FIGURES = (
-    ("accuracy_ar", "Answer accuracy, Arabic questions"),
-    ("accuracy_en", "Answer accuracy, English questions"),
-    ("citation_evidence_rate", "Citation evidence rate"),
-    ("refusal_accuracy", "Refusal accuracy (unanswerable questions)"),
-    ("false_refusal_rate", "False refusals (answerable questions)"),
-    ("hit@1", "Retrieval hit@1"),
-    ("hit@5", "Retrieval hit@5"),
-    ("mrr@10", "Retrieval MRR@10"),
-    ("latency_ms_p50", "Latency p50 (ms)"),
-    ("latency_ms_p95", "Latency p95 (ms)"),
-)
+#: The figures the web chat's evaluation leads with, in order (their labels: :data:`assistant.eval.reports.FIGURES`).
+EVAL_FIGURES = ("accuracy_ar", "accuracy_en", "citation_evidence_rate", "refusal_accuracy", "false_refusal_rate",
+                "hit@1", "hit@5", "mrr@10", "latency_ms_p50", "latency_ms_p95")
 
 
 def _verdict(record: Record) -> tuple[bool, str]:
@@ -387,8 +378,8 @@ def _verdict(record: Record) -> tuple[bool, str]:
 def render_eval_summary(summary: Mapping[str, Any], records: Sequence[Record], excerpt: int = 160) -> str:
     """An evaluation as HTML: the headline figures, then every question, misses first. Escaped."""
     figures = "".join(
-        f'<tr><td>{escape(label)}</td><td class="n">{summary[key]:g}</td></tr>'
-        for key, label in EVAL_FIGURES if isinstance(summary.get(key), (int, float))
+        f'<tr><td>{escape(figure_label(key))}</td><td class="n">{summary[key]:g}</td></tr>'
+        for key in EVAL_FIGURES if isinstance(summary.get(key), (int, float))
     )
     rows = []
     judged = sorted(((record, *_verdict(record)) for record in records), key=lambda item: item[1])
