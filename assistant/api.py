@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .answer.extractive import refusal
 from .answer.prompts.loader import load_extractive
 from .answer.reader.answering import SpanReader
-from .answer.reader.render import has_arabic, key_facts
+from .answer.reader.cross_language import has_arabic, key_facts
 from .chat import ChatSession
 from .config import Settings
 from .errors import ConfigError, IndexMissingError, InvalidQuestionError, SkipFile

@@ -18,7 +18,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .answer.generate import LLMAnswerer
 from .answer.prompts.loader import load_extractive
 from .answer.reader.answering import ReaderAnswerer, SpanReader
-from .answer.reader.render import ReaderAids
+from .answer.reader.cross_language import ReaderAids
 from .answer.selective import load_selective
 from .config import DEFAULT_EMBED_MODEL, Settings
 from .index.store import SECOND_SENTENCES, SENTENCES, ChromaStore

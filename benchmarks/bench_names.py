@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer.reader.render import ReaderAids, render_for  # noqa: E402
+from assistant.answer.reader.cross_language import ReaderAids, render_for  # noqa: E402
 from assistant.models.transliterator import load_name_renderer  # noqa: E402
 from assistant.text.entities import load_entities, load_places  # noqa: E402
 from assistant.text.names import KnownSpellings, NameRenderer  # noqa: E402

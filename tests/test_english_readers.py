@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.reader.render import FSI, PDI, ReaderAids, render_for, short_answer
+from assistant.answer.reader.cross_language import FSI, PDI, ReaderAids, render_for, short_answer
 from assistant.errors import AssistantError
 from assistant.models.transliterator import load_name_renderer
 from assistant.text.entities import EntityFileError, load_entities, load_places, parse_entities
@@ -202,7 +202,7 @@ def test_citations_name_files_never_server_paths():
 # -- key facts under an Arabic quote ------------------------------------------------------------------------
 
 def test_an_arabic_quote_s_key_facts_are_rendered_for_an_english_reader(aids):
-    from assistant.answer.reader.render import key_facts
+    from assistant.answer.reader.cross_language import key_facts
 
     quote = ("وأدت الاشتباكات بين تنظيم الدولة وقسد إلى مقتل 136 شخصاً على الأقل، هم 84 من تنظيم الدولة و45 من "
              "الأسايش وسبعة مدنيين، بحسب المرصد السوري لحقوق الانسان.")

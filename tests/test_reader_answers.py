@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from assistant.answer.reader.cross_language import FSI, PDI, render_for
 from assistant.answer.reader.model import Reading
-from assistant.answer.reader.render import FSI, PDI, render_for
 from assistant.answer.reader.spans import SpanCandidate
 
 

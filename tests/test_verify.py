@@ -14,8 +14,8 @@ from assistant.types import Answer
 from assistant.verify.answers import adds_to_question, states_value
 from assistant.verify.checks import verify_claims
 from assistant.verify.claims import ReaderAnswer, Source, marker_numbers, split_claims
+from assistant.verify.compose import compose
 from assistant.verify.facts import PassageFacts, identity_complement, identity_head, latin_skeleton, numbers_of
-from assistant.verify.render import render
 from assistant.verify.wording import is_negated, missing_events, number_phrases, question_counted_phrase
 
 TOLL = ("وأدت الاشتباكات بين تنظيم الدولة وقسد، منذ بدايتها وحتى اللحظة إلى مقتل 136 شخصاً على الأقل، هم 84 من "
@@ -452,7 +452,7 @@ def test_a_refusal_in_the_llms_own_words_is_a_refusal(reply: str, refused: bool)
 def test_render_renumbers_citations_in_order_of_use() -> None:
     verdicts = _verify("The prison is in the Ghweiran district of Hasakah [1]. Seven civilians were killed in the "
                        "clashes [2]. The prison was attacked on Thursday [1][2].")
-    rendered = render(verdicts)
+    rendered = compose(verdicts)
     used = [int(n) for n in re.findall(r"\[(\d+)\]", rendered.text)]
     assert sorted(set(used)) == list(range(1, len(rendered.order) + 1))  # every [n] maps to one citation, all used
     assert rendered.order[0] == 1
@@ -460,7 +460,7 @@ def test_render_renumbers_citations_in_order_of_use() -> None:
 
 def test_mark_mode_keeps_unsupported_sentences_marked() -> None:
     verdicts = _verify("Seven civilians were killed in the clashes [2]. The Observatory is in London [2].")
-    rendered = render(verdicts, mode="mark", unverified_mark="(unverified)")
+    rendered = compose(verdicts, mode="mark", unverified_mark="(unverified)")
     assert "London. (unverified)" in rendered.text and "[2]" not in rendered.text.split("London")[1]
     assert rendered.dropped and rendered.dropped[0][0].startswith("The Observatory")
 

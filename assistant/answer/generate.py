@@ -25,12 +25,12 @@ from ..types import Answer, AnswerStream, Citation, EmbedFn, Hit, SentenceVector
 from ..verify import (
     MARKER,
     Claim,
+    Composed,
     ReaderAnswer,
-    Rendered,
     Source,
     Verdict,
     VerifySettings,
-    render,
+    compose,
     split_claims,
     verify_claims,
 )
@@ -146,16 +146,16 @@ def sources_from_hits(hits: Sequence[Hit], sentence_vectors: SentenceVectorsFn |
     return sources
 
 
-def citations_for(rendered: Rendered, hits: Sequence[Hit], verdicts: Sequence[Verdict]) -> list[Citation]:
-    """One citation per number used in the rendered text, in its new order."""
+def citations_for(composed: Composed, hits: Sequence[Hit], verdicts: Sequence[Verdict]) -> list[Citation]:
+    """One citation per number used in the composed text, in its new order."""
     best: dict[int, float] = {}
     for verdict in verdicts:
         for number in verdict.citations if verdict.supported else ():
             best[number] = max(best.get(number, 0.0), verdict.similarity)
     citations = []
-    for new, original in enumerate(rendered.order, start=1):
+    for new, original in enumerate(composed.order, start=1):
         hit = hits[original - 1]
-        quote = rendered.quotes[original]
+        quote = composed.quotes[original]
         citations.append(Citation.of(new, hit, round(best.get(original, 0.0), 4), quote=quote.text,
                                      quote_start=quote.start, quote_end=quote.end))
     return citations
@@ -292,8 +292,8 @@ class LLMAnswerer:
         if not any(v.supported for v in verdicts):
             notes = verification_notes(verdicts, len(sources), "drop")
             return self.fallback(extractive, language, "unverified", None, "no sentence was supported", notes)
-        rendered = render(verdicts, self.verify.mode, self._prompts[language]["unverified"])
-        return replace(extractive, text=rendered.text, grounded=True, citations=citations_for(rendered, hits, verdicts),
+        composed = compose(verdicts, self.verify.mode, self._prompts[language]["unverified"])
+        return replace(extractive, text=composed.text, grounded=True, citations=citations_for(composed, hits, verdicts),
                        mode="llm", outcome="answer", notes=verification_notes(verdicts, len(sources), self.verify.mode))
 
     def fallback(self, extractive: Answer, language: str, kind: str, status: int | None, detail: str,

@@ -191,7 +191,7 @@ def short_in_english(question: Question, answer: Answer) -> bool | None:
     """English questions: whether the short answer holds an accepted answer written in Latin letters or digits."""
     if question.lang != "en" or not question.answerable:
         return None
-    from ..answer.reader.render import has_arabic
+    from ..answer.reader.cross_language import has_arabic
 
     english = [a for a in question.answers if not has_arabic(a)]
     return bool(answer.short) and any(metrics.contains_answer(answer.short, a) for a in english)

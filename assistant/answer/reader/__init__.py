@@ -4,7 +4,7 @@
 - :mod:`.data`: SQuAD-format training data, checked, and examples made from it;
 - :mod:`.train`: the resumable CPU training loop and the adapter export;
 - :mod:`.model`: the reader at run time (the weights come from :mod:`assistant.models.reader`);
-- :mod:`.render`: short answers for a reader of the other language;
+- :mod:`.cross_language`: short answers for a reader of the other language;
 - :mod:`.answering`: answers with the short answer first, or an honest refusal.
 """
 

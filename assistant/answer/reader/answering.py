@@ -23,8 +23,8 @@ from ...verify.short_answers import ShortAnswerCheck, check_short_answer, stated
 from ..analysis import Candidate, asked_source, pin_short_answer, speaker_of, word_overlap
 from ..extractive import Analysis, ExtractiveAnswerer, citation_of, closest, refusal
 from ..selective import SelectiveModel
+from .cross_language import ReaderAids, short_answer
 from .model import Reading
-from .render import ReaderAids, short_answer
 from .spans import SpanCandidate
 
 
@@ -215,7 +215,7 @@ class ReaderAnswerer:
             candidate.span.start, candidate.span.end)
         span = AnswerSpan(candidate.span.text[start - candidate.span.start:end - candidate.span.start],
                           candidate.hit.source, start, end)
-        short = self.render(span.text, language, kind)
+        short = self.for_reader(span.text, language, kind)
         citation = replace(citation_of(1, candidate.hit, candidate.span, candidate.score), span_start=start,
                            span_end=end)
         text = wording["with_short"].format(short=short, quote=candidate.span.text, n=1)
@@ -227,7 +227,7 @@ class ReaderAnswerer:
         hit = read[best.passage]
         span = source_span(hit, best)
         sentence = sentence_around(hit, span)
-        short = self.render(span.text, language, kind)
+        short = self.for_reader(span.text, language, kind)
         citation = replace(citation_of(1, hit, sentence, best.score), span_start=span.start, span_end=span.end)
         text = wording["with_short"].format(short=short, quote=sentence.text, n=1)
         return Answer(text=text, grounded=True, language=language, citations=[citation], question=shown,
@@ -244,7 +244,7 @@ class ReaderAnswerer:
                 citation = replace(citation, span_start=candidate.span.start + where[0],
                                    span_end=candidate.span.start + where[1])
             citations.append(citation)
-            shown_speaker = self.render(speaker, language, "who") if speaker else ""
+            shown_speaker = self.for_reader(speaker, language, "who") if speaker else ""
             template = wording["value_claim_with_speaker"] if speaker else wording["value_claim"]
             claims.append(template.format(value=value, speaker=shown_speaker, quote=candidate.span.text, n=n))
             values.append(f"{value} ({shown_speaker})" if speaker else value)
@@ -259,7 +259,7 @@ class ReaderAnswerer:
         return Answer(text=text, grounded=True, language=language, citations=citations, question=shown,
                       short=" / ".join(values), span=span)
 
-    def render(self, span: str, language: str, kind: str) -> str:
+    def for_reader(self, span: str, language: str, kind: str) -> str:
         """The short answer as shown to a reader of ``language`` (:func:`.render.short_answer`)."""
         return short_answer(span, language, kind, self._glosses())
 

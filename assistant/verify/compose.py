@@ -13,10 +13,9 @@ from ..text.normalize import (
 )
 from .claims import MARKER, Claim, Verdict, _strip_markers, marker_numbers
 
-# -- rendering ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Rendered:
+class Composed:
     """The verified answer text, its citations renumbered 1..m in order of first use.
 
     Attributes:
@@ -32,7 +31,7 @@ class Rendered:
     dropped: list[tuple[str, str]]
 
 
-def render(verdicts: Sequence[Verdict], mode: str = "drop", unverified_mark: str = "(unverified)") -> Rendered:
+def compose(verdicts: Sequence[Verdict], mode: str = "drop", unverified_mark: str = "(unverified)") -> Composed:
     """Write the verified answer: supported sentences with renumbered markers; the rest dropped or marked."""
     order: list[int] = []
     quotes: dict[int, Span] = {}
@@ -51,7 +50,7 @@ def render(verdicts: Sequence[Verdict], mode: str = "drop", unverified_mark: str
             quotes.setdefault(number, verdict.quotes[number])
         parts.extend([_renumber(claim, verdict, order), claim.separator])
     text = "".join(parts).strip()
-    return Rendered(text, order, quotes, dropped)
+    return Composed(text, order, quotes, dropped)
 
 
 def _renumber(claim: Claim, verdict: Verdict, order: list[int]) -> str:
