@@ -123,6 +123,14 @@ def test_the_evidence_is_support_plus_the_weighted_margin(ask_with):
     assert not refused.grounded and answered.grounded
 
 
+def test_the_asked_sources_figure_is_read_when_no_claimed_value_passes(ask_with):
+    # The claims the sentence picker saw (the SDF centre's 35 dead, Amaq's 800) fail for "the escapees
+    # according to the SDF"; the reader's own span, a long one around the SDF's 80, is cut to its number.
+    reader = FakeReader("أكثر الفارين من السجن، الذين يقدر عددهم بحدود 80 سجيناً")
+    answer = ask_with(reader, selective="").ask("كم عدد الفارين حسب قسد؟")
+    assert answer.outcome == "answer" and answer.span is not None and answer.span.text == "80", answer.text[:200]
+
+
 def test_competing_claims_each_lead_with_their_value_and_who_gives_it(ask_with):
     answer = ask_with(FakeReader("80")).ask("كم عدد الفارين من السجن؟")
     assert answer.grounded

@@ -141,6 +141,42 @@ def test_another_sources_figure_fails_when_the_question_names_its_source() -> No
     assert check.source_fits and check.passed
 
 
+def test_the_asked_source_is_not_what_a_count_counts() -> None:
+    # «قسد» after «حسب» names whose figure is asked; the count is of «الفارين», so the SDF's 35 dead fail.
+    text = ("وأكد المركز مقتل 13 من عناصر تنظيم الدولة، ليرتفع عدد قتلى التنظيم إلى 35 عنصراً، مشدداً على أن قسد "
+            "تقاتل بدقة عالية.")
+    at = text.index("35")
+    check = check_short_answer("كم عدد الفارين حسب قسد؟", "number", text, at, at + 2, text, asked="قسد",
+                               speaker="قسد", stated=lambda word, where: word in where)
+    assert not check.passed and "counts" in check.kind_problem
+
+
+def test_a_source_that_speaks_through_a_pronoun_need_not_be_named_again() -> None:
+    # "according to the SDF" over «وأشارت أنها …»: the speaker, found before it, is «قسد».
+    text = "وأشارت أنها تمكنت من إلقاء القبض على أكثر الفارين من السجن، الذين يقدر عددهم بحدود 80 سجيناً."
+    at = text.index("80")
+
+    def stated(word: str, where: str) -> bool:
+        return word in where or {"SDF": "قسد", "escaped": "الفارين", "prisoners": "الفارين"}.get(word, "\0") in where
+
+    question = "How many prisoners escaped according to the SDF?"
+    check = check_short_answer(question, "number", text, at, at + 2, text, asked="SDF", speaker="قسد", stated=stated)
+    assert check.source_fits and check.passed, check.problems
+    other = check_short_answer(question, "number", text, at, at + 2, text, asked="SDF", speaker="أعماق",
+                               stated=stated)
+    assert not other.passed and "SDF" in other.absent
+
+
+def test_their_number_counts_the_noun_its_clause_hangs_on() -> None:
+    text = "تمكنت من إلقاء القبض على أكثر الفارين من السجن، الذين يقدر عددهم بحدود 80 سجيناً، وقتل 13 عنصراً."
+    question = "كم عدد الفارين من السجن؟"
+    stated = lambda word, where: word in where  # noqa: E731
+    at = text.index("80")
+    assert check_short_answer(question, "number", text, at, at + 2, text, stated=stated).passed
+    at = text.index("13")
+    assert not check_short_answer(question, "number", text, at, at + 2, text, stated=stated).passed
+
+
 # -- selective answering ---------------------------------------------------------------------------
 
 def test_the_selective_model_is_a_logistic_function_of_the_signals() -> None:

@@ -236,31 +236,44 @@ def counted_words(question: str) -> list[str]:
     return found
 
 
+#: «عددهم», «عددها»: "their number", a count of the noun its clause hangs on (normalised spelling).
+_THEIR_NUMBER = re.compile(r"^[وف]?عدد(?:هم|ها|هن|هما)$")
 #: "45 من الأسايش", "45 of them": the words a number counts a part of.
 _PARTITIVE = re.compile(r"\s*(?:من|of(?: the)?)\s+([^\W\d_]+)")
 _HOW_MANY_AUXILIARY = re.compile(r"\bhow many\s+(?:(?:were|was|are|is|have|has|had|of them|of those|there)\s+)+"
                                  r"([^?]+)", re.IGNORECASE)
 
 
-def counts_other(question: str, passage: str, start: int, end: int, window: str, stated: Stated) -> bool:
+def counts_other(question: str, passage: str, start: int, end: int, window: str, stated: Stated,
+                 asked: str = "") -> bool:
     """Whether the number ``passage[start:end]`` counts something other than what a "how many" question
     counts: none of the counted words is stated in the few words around it, while the window states
     one elsewhere (another number counts it: "25" burnt vehicles beside "800" escapees). A counted
     word the window never states is no finding: the passage may word it otherwise. A part of a
     total named by the question ("مقتل 136 شخصاً، هم … و45 من الأسايش" for "كم قتيلاً سقط من
     الأسايش") counts what is asked: its noun is the total's."""
-    counted = counted_words(question)
+    counted = _not_the_source(counted_words(question), asked)
     if not counted:
         return False
     part = _PARTITIVE.match(passage, end)
     if part and stated(part.group(1), question):
         return False
     before = passage[max(0, start - 60):start].split()[-4:]
+    if any(_THEIR_NUMBER.match(normalize_arabic(word)) for word in before):
+        # "الفارين من السجن، الذين يقدر عددهم بحدود 80": "their number" counts the noun before the clause
+        before = passage[max(0, start - 120):start].split()[-10:]
     after = passage[end:end + 80].split()[:5]
     around = " ".join([*before, passage[start:end], *after])
     if any(stated(word, around) for word in counted):
         return False
     return any(stated(word, window) for word in counted)
+
+
+def _not_the_source(words: list[str], asked: str) -> list[str]:
+    """The question's words that are not the asked source's name ("كم عدد الفارين حسب قسد؟" counts
+    «الفارين», not «قسد»)."""
+    source = {normalize_arabic(w).casefold() for w in re.findall(r"[^\W\d_]+", asked)}
+    return [w for w in words if normalize_arabic(w).casefold() not in source]
 
 
 def names_same_source(one: str, other: str) -> bool | None:
@@ -314,13 +327,13 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
         absent += [word for word in dict.fromkeys([head, *names, *constraints])
                    if word and word not in absent and not stated(word, window)]
         if not problem and kind == "number":
-            counted = counted_words(question)
+            counted = _not_the_source(counted_words(question), asked)
             # Across languages a counted noun is often a synonym the glossary lacks ("people" for «شخصاً»):
             # only a same-language passage is held to naming it.
             same_language = detect_language(question) == detect_language(window)
             if counted and same_language and not any(stated(word, window) for word in counted):
                 problem = "the passage never says what the question counts"
-            elif counts_other(question, passage, start, end, window, stated):
+            elif counts_other(question, passage, start, end, window, stated, asked):
                 problem = "the number counts something other than what was asked"
     source_fits = None
     if asked:  # the asked source speaks the sentence, or (its speaker unnamed) is named around it
@@ -328,10 +341,14 @@ def check_short_answer(question: str, kind: str, passage: str, start: int, end: 
         by_speaker = None
         if speaker:
             by_speaker = True if same_source(asked, speaker) else (
-                names_same_source(asked, speaker) if same_script else None)
+                names_same_source(asked, speaker) if same_script else
+                # across scripts: the speaker («قسد», found before a «وأشارت أنها») names the asked "SDF"
+                (True if stated is not None and stated(asked, speaker) else None))
         if by_speaker is None:  # across scripts the name is looked up as the question's other words are
             by_speaker = bool(names_same_source(asked, window)) if same_script or stated is None else \
                 stated(asked, window)
         source_fits = by_speaker
+        if source_fits:  # the source asked for speaks: its name need not stand in the sentence too
+            absent = _not_the_source(absent, asked)
     return ShortAnswerCheck(is_whole_words(passage, start, end), not problem, problem,
                             tuple(dict.fromkeys(absent)), source_fits)

@@ -97,11 +97,10 @@ class ReaderAnswerer:
         if conflict and asked:  # "according to Amaq": that source's figure alone
             mine = [claim for claim in conflict if claim[2] and same_source(asked, claim[2])]
             conflict = mine if len(mine) == 1 else conflict
-        if conflict:  # each claimed value is held to the same checks as a short answer
-            conflict = [claim for claim in conflict if not self._claim_problems(a, claim, asked)]
-            if not conflict:
-                return replace(closest(a, language, self._templates), reader_margin=margin,
-                               checks=["no claimed value passes the short-answer checks"])
+        # Each claimed value is held to the same checks as a short answer; when none passes, the reader
+        # reads on: the sentence picker's claims are the values it saw, and the one asked for may be
+        # elsewhere ("وأشارت أنها … 80 سجيناً" reports the SDF's figure without naming it).
+        conflict = [claim for claim in conflict if not self._claim_problems(a, claim, asked)]
         if len(conflict) > 1:
             answer = self._conflict(a.shown, language, conflict, wording)
             return replace(answer, support=a.support, retrieved=a.retrieved, reader_margin=margin,
@@ -145,6 +144,8 @@ class ReaderAnswerer:
             if rank and top - span.score > self.settings.span_window:
                 break
             hit = read[span.passage]
+            if a.kind == "number":
+                span = narrowed_count(span, hit)
             start, end = whole_word_bounds(hit.text, span.start, span.end)
             span = replace(span, start=start, end=end)
             sentence = sentence_around(hit, source_span(hit, span))
@@ -321,6 +322,21 @@ def preferred_span(reading: Reading, passages: Sequence[str], kind: str, pinned:
             if where is not None:
                 return replace(span, start=span.start + where[0], end=span.start + where[1])
     return best
+
+
+#: A count's short answer longer than this many words is cut to its one number.
+_COUNT_WORDS = 4
+
+
+def narrowed_count(span: SpanCandidate, hit: Hit) -> SpanCandidate:
+    """A count's span of many words that gives one number, cut to that number ("أكثر الفارين من السجن،
+    الذين يقدر عددهم بحدود 80 سجيناً" -> "80"); otherwise the span. Pure."""
+    text = hit.text[span.start:span.end]
+    values = numbers_in(normalize_arabic(text))
+    if len(text.split()) <= _COUNT_WORDS or len(set(values)) != 1:
+        return span
+    where = _value_offsets(text, values[0])
+    return span if where is None else replace(span, start=span.start + where[0], end=span.start + where[1])
 
 
 def pinned_in_sentence(span: SpanCandidate, hit: Hit, kind: str, pinned: str) -> SpanCandidate:
