@@ -208,9 +208,9 @@ class VerifySettings:
             in stretches of four or more words copied from its cited passages is a copy, and a copy
             may add no content word that neither the passages nor the question have (fillers,
             connectives and reporting verbs aside): having reworded nothing, such a word is an
-            insertion, not a paraphrase. The scripted answers' paraphrases with a word of their own
-            reach 0.63 (their closest to a copy, 0.80, has none); the passages the real model
-            pasted behind words of its own, 0.84 and up (docs/llm-bench.md).
+            insertion, not a paraphrase. Set between the scripted answers' paraphrases with a word of
+            their own and the passages the real model pasted behind words of its own (the shares:
+            docs/llm-bench.md).
         mode: ``drop`` removes unsupported sentences; ``mark`` keeps them, marked.
     """
 

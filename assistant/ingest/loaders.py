@@ -23,7 +23,7 @@ from .pages import read_image, read_pdf
 from .pdf_layout import PageText
 from .web_pages import html_to_text
 
-#: Largest HTML file read: finding the article in a 24 MB page took trafilatura 24 s and 1.2 GB.
+#: Largest HTML file read: trafilatura's time and memory grow with the page (docs/ingest.md).
 MAX_HTML_BYTES = 5_000_000
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *IMAGE_SUFFIXES)

@@ -60,8 +60,8 @@ class OcrFailed(Exception):
 
 
 #: Tesseract drops rows and words it takes for noise: many small blobs, as Arabic's dots and harakat
-#: are. With these off, the article's two scanned pages read at 0.984 and 0.964 instead of 0.976 and
-#: 0.916 (whole lines were missing, numbers in them).
+#: are. With these off, whole lines of the article's scanned pages, numbers in them, are no longer
+#: missing (docs/measurements.md).
 KEEP_NOISY_ROWS = ("-c", "textord_noise_rejwords=0", "-c", "textord_noise_rejrows=0")
 #: Tesseract's script names (its orientation and script detection) -> its language models.
 SCRIPT_LANGUAGE = {"Arabic": "ara", "Latin": "eng"}
@@ -74,7 +74,7 @@ def ocr_image(image: Any, languages: tuple[str, ...]) -> str:
     reads it: the Arabic and English models together read Arabic worse than Arabic alone (Latin
     letters turn up inside Arabic words) and take twice as long (docs/ingest.md). Tesseract runs
     on one thread (``OMP_THREAD_LIMIT=1``): on two busy cores its OpenMP threads wait on each other
-    and a page took 56 s instead of 4.
+    and a page took many times as long (docs/ingest.md).
     """
     import io
 

@@ -339,8 +339,7 @@ def ocr_pages_text(pages: list[list[OcrLine]]) -> list[PageText]:
     """Scanned pages' lines -> paragraphs, with running headers, footers and page numbers left out as
     for a text layer (:func:`pages_text`): the lines at the page's top or bottom edge, in the band,
     that repeat on other pages, are a page number, or are set smaller than the body. Only lines at
-    the edge: a short body line's box is as low as a header's (on the article's scan: 0.66 and 0.62
-    of the usual line)."""
+    the edge: a short body line's box can be as low as a header's."""
     heights = [line.bottom - line.top for page in pages for line in page]
     body = statistics.median(heights) if heights else 0.0
 

@@ -45,7 +45,7 @@ from .failure import LLMFailure
 #: The first four bytes of every GGUF file.
 GGUF_MAGIC = b"GGUF"
 #: Memory a model needs beyond the size of its file: the KV cache of the context and llama.cpp's
-#: compute buffers. Qwen2.5-Coder-1.5B Q4_K_M (a 1.12 GB file) peaked at 2.0 GB RSS at an 8k context.
+#: compute buffers (what the bench's model peaked at: docs/llm-bench.md).
 MEMORY_HEADROOM = 512 * 2**20
 #: Seconds allowed for the child to load the model and start listening.
 START_TIMEOUT = 180.0

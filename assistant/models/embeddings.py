@@ -55,9 +55,9 @@ class SentenceTransformerEmbedder:
     bf16 (:attr:`note` says so when it runs otherwise than asked).
 
     Texts go in batches of 8: sentence-transformers sorts them by length, and a batch pads to its
-    longest, whose attention costs the square of it. On whole XQuAD paragraphs 8 embeds 1.7 times
-    as many per second as 32 (in fp32 and in bf16 alike; docs/precision.md); short sentences run
-    the same either way.
+    longest, whose attention costs the square of it. On whole XQuAD paragraphs 8 embeds more per
+    second than 32 (in fp32 and in bf16 alike; docs/precision.md); short sentences run the same
+    either way.
     """
 
     def __init__(self, name: str, folder_or_name: str, batch_size: int = 8, precision: str = "fp32") -> None:
@@ -67,7 +67,7 @@ class SentenceTransformerEmbedder:
         runs = runnable(precision)
         try:
             # Loaded in its precision directly: converting after an fp32 load holds both copies at once
-            # (peak RSS 1.41 GB against 1.05 GB for e5-small in bf16).
+            # (the peak memory of each: docs/measurements.md).
             self._model = SentenceTransformer(folder_or_name, device="cpu", model_kwargs=load_kwargs(runs.name))
         except Exception as error:  # hub lookups fail offline with several exception types
             raise ModelUnavailableError(

@@ -2,7 +2,7 @@
 
 Why a second runtime: importing torch, transformers and sentence-transformers costs seconds of CPU
 before the first question can be embedded, onnxruntime and tokenizers a fraction of that
-(docs/precision.md). Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8
+(docs/measurements.md). Questions run here in fp32. Indexing runs here too in int8 (ONNX Runtime's int8
 matrix products use AVX-512 VNNI, faster than torch fp32 on the texts indexing embeds), or on torch
 in bf16 or fp32; all three make vectors that mix (:mod:`assistant.models.precision`).
 
@@ -94,7 +94,7 @@ def session(path: Path, threads: int = 2, keep_optimized: bool = True) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # its warnings about unused initialisers are not the user's concern
     # Idle threads sleep instead of spinning: a spinning pool on two shared cores takes the CPU the
-    # other work of the question needs (warm asks measured 1.4 times faster without it, busy machine).
+    # other work of the question needs (warm asks were faster without it on a busy machine: docs/precision.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     optimized = path.with_name(f"{path.stem}.ort-{ort.__version__}.onnx")
     if not keep_optimized:

@@ -7,8 +7,8 @@ checked against torch on real text before it is kept; a graph that disagrees is 
 
 Both are also kept with int8 weights (ONNX Runtime's dynamic quantisation, one scale per output
 channel, but :func:`feed_forward_outputs` in fp32): their matrix products then run on the CPU's
-int8 units (AVX-512 VNNI), 2.6-2.8 times torch fp32 for e5 on the texts indexing embeds, and warm
-questions 1.2 times as fast as with the fp32 reader (docs/precision.md). Each is checked against
+int8 units (AVX-512 VNNI), faster than torch fp32 for e5 on the texts indexing embeds, and warm
+questions faster than with the fp32 reader (how much: docs/precision.md). Each is checked against
 its fp32 graph before it is kept.
 """
 
@@ -42,8 +42,8 @@ from .onnx import (
 #: Largest difference from torch allowed in any output (hidden states, logits), fp32 against fp32.
 TOLERANCE = 2e-3
 
-#: Least cosine of an int8 e5 vector to the fp32 graph's on the sample texts (measured 0.9975 at
-#: worst on 150 XQuAD texts; a broken quantisation gives unrelated vectors).
+#: Least cosine of an int8 e5 vector to the fp32 graph's on the sample texts: well below what a sound
+#: quantisation gives (docs/precision.md), well above a broken one's unrelated vectors.
 E5_INT8_MIN_COSINE = 0.99
 
 #: Least correlation of the int8 reader's logits with the fp32 reader's on the sample texts

@@ -2,17 +2,17 @@
 
 ``ASSISTANT_PRECISION`` picks one of ``fp32``, ``bf16`` or ``int8`` (the default):
 
-- ``int8`` runs e5's indexing on ONNX Runtime with int8 weights (AVX-512 VNNI): 2.6-2.8 times torch
-  fp32 on the texts indexing embeds, vectors within cosine 0.9975 of fp32. torch has no int8 that keeps
-  quality (``torch.ao`` dynamic quantisation: cosine 0.962, and slower than bf16), so whatever runs
-  on torch (``ASSISTANT_RUNTIME=torch``, the reader without its ONNX copy, another embedding model)
-  runs in bf16 under ``int8``, and says so;
-- ``bf16`` runs torch in bf16 weights on CPUs with bf16 units (2.0-2.2 times fp32), fp32 elsewhere;
+- ``int8`` runs e5's indexing on ONNX Runtime with int8 weights (AVX-512 VNNI), the fastest here,
+  with vectors close to fp32's. torch has no int8 that keeps quality (``torch.ao`` dynamic
+  quantisation moves the vectors further and runs slower than bf16), so whatever runs on torch
+  (``ASSISTANT_RUNTIME=torch``, the reader without its ONNX copy, another embedding model) runs in
+  bf16 under ``int8``, and says so;
+- ``bf16`` runs torch in bf16 weights on CPUs with bf16 units (faster than fp32), fp32 elsewhere;
 - ``fp32`` is the reference.
 
-Figures in docs/precision.md. An index remembers the precision its vectors were made in
-(``Manifest.precision``): all three were measured to retrieve the same on XQuAD-ar (hit@1 and hit@5
-within 0.005 of fp32, questions in fp32 over an index in another), so they mix; an index holding
+Every figure is in docs/precision.md. An index remembers the precision its vectors were made in
+(``Manifest.precision``): all three were measured to retrieve the same on XQuAD-ar (questions in
+fp32 over an index in another, docs/precision.md), so they mix; an index holding
 anything else (a precision this version does not know) is refused with the rebuild command.
 """
 
