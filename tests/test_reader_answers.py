@@ -203,3 +203,25 @@ def test_the_sources_panel_highlights_the_span_inside_the_quoted_sentence(ask_wi
     assert '<strong class="span">سبعة مدنيين</strong>' in html
     mark = html[html.index("<mark>"):html.index("</mark>")]
     assert '<strong class="span">' in mark  # inside the highlighted sentence
+
+
+def test_a_counts_span_is_cut_to_its_number() -> None:
+    from assistant.answer.reader.answering import narrowed_count
+    from assistant.types import Chunk, Hit
+
+    text = ("كاشفةً عن إحراق نحو 25 آلية متنوعة والاستيلاء على 4 آليات دفع رباعي، وقالت إن الفارين يقدر عددهم "
+            "بحدود 80 سجيناً.")
+    hit = Hit.of(Chunk(chunk_id="c", source="s.txt", title="", paragraph=0, start=0, end=len(text), text=text), 1.0)
+
+    def span(words: str) -> SpanCandidate:
+        at = text.index(words)
+        return SpanCandidate(0, at, at + len(words), 1.0, 0.0)
+
+    def cut(words: str, pinned: str = "") -> str:
+        got = narrowed_count(span(words), hit, pinned)
+        return text[got.start:got.end]
+
+    assert cut("25 آلية متنوعة والاستيلاء على 4 آليات", "25") == "25"  # several numbers: the pinned one
+    assert cut("25 آلية متنوعة والاستيلاء على 4 آليات") == "25 آلية متنوعة والاستيلاء على 4 آليات"  # none pinned
+    assert cut("وقالت إن الفارين يقدر عددهم بحدود 80 سجيناً") == "80"  # many words, one number
+    assert cut("80 سجيناً") == "80 سجيناً"  # short already

@@ -145,7 +145,9 @@ class ReaderAnswerer:
                 break
             hit = read[span.passage]
             if a.kind == "number":
-                span = narrowed_count(span, hit)
+                pinned = pin_short_answer(a.kind, sentence_around(hit, source_span(hit, span)).text,
+                                          tokenize(a.shown), across, self.extractive.glossary)
+                span = narrowed_count(span, hit, pinned)
             start, end = whole_word_bounds(hit.text, span.start, span.end)
             span = replace(span, start=start, end=end)
             sentence = sentence_around(hit, source_span(hit, span))
@@ -328,12 +330,16 @@ def preferred_span(reading: Reading, passages: Sequence[str], kind: str, pinned:
 _COUNT_WORDS = 4
 
 
-def narrowed_count(span: SpanCandidate, hit: Hit) -> SpanCandidate:
-    """A count's span of many words that gives one number, cut to that number ("أكثر الفارين من السجن،
-    الذين يقدر عددهم بحدود 80 سجيناً" -> "80"); otherwise the span. Pure."""
+def narrowed_count(span: SpanCandidate, hit: Hit, pinned: str = "") -> SpanCandidate:
+    """A count's span cut to its number: of many words that give one number, that number ("أكثر الفارين
+    من السجن، الذين يقدر عددهم بحدود 80 سجيناً" -> "80"); of several numbers, the one ``pinned`` (the
+    number whose counted noun the question names: "إحراق نحو 25 آلية … والاستيلاء على 4 آليات" -> "25"
+    for the vehicles burnt); otherwise the span. Pure."""
     text = hit.text[span.start:span.end]
     values = numbers_in(normalize_arabic(text))
-    if len(text.split()) <= _COUNT_WORDS or len(set(values)) != 1:
+    if len(set(values)) > 1 and pinned in values:
+        values = [pinned]
+    elif len(text.split()) <= _COUNT_WORDS or len(set(values)) != 1:
         return span
     where = _value_offsets(text, values[0])
     return span if where is None else replace(span, start=span.start + where[0], end=span.start + where[1])
