@@ -252,7 +252,8 @@ def test_the_index_records_its_precision_and_refuses_vectors_it_cannot_mix(tmp_p
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
-    settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus)
+    # The sentence picker answers: what is checked is which vectors mix, not the reader (no model loads).
+    settings = settings_base.replace(index_dir=tmp_path / "index", corpus_dir=corpus, reader={"adapter": ""})
     Assistant(settings, embedder=FakeEmbedder("model-a", 8, "fp32"), second_embedder=FakeEmbedder("use-a", 4)).index()
 
     bf16 = Assistant(settings, embedder=FakeEmbedder("model-a", 8, "bf16"), second_embedder=FakeEmbedder("use-a", 4))
